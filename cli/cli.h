@@ -1,0 +1,32 @@
+/* cli/cli.h: shared pieces of the emomc command line (the only code that parses
+ * arguments or prints for a person). Each subcommand lives in cli/cmd_<name>.c. */
+#ifndef EMOMC_CLI_H
+#define EMOMC_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "common/error.h"
+
+typedef int (*cli_cmd_fn)(int argc, char **argv);
+
+typedef struct cli_command {
+    const char *name;
+    cli_cmd_fn run;
+    const char *summary;
+} cli_command;
+
+/* Prints "emomc <cmd>: <message>" to stderr and returns exit code 2 (usage) or 1. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cli_report(const char *cmd, const em_error *err);
+
+/* Strict number parsing for flag values; print a usage error on failure. */
+int cli_parse_int(const char *cmd, const char *flag, const char *s, long lo, long hi, long *out);
+int cli_parse_double(const char *cmd, const char *flag, const char *s, double lo, double hi,
+                     double *out);
+
+/* Subcommands. */
+int cmd_estimate(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_simulate(int argc, char **argv);
+
+#endif

@@ -1,0 +1,41 @@
+/* cli/main.c: the `emomc` command: dispatches to subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const cli_command commands[] = {
+    {"estimate", cmd_estimate, "hardware cost of a model on a target (energy, cycles, size)"},
+    {"compare", cmd_compare, "all dataflows x codings side by side, optional bar chart"},
+    {"simulate", cmd_simulate, "cycle-level simulation of one layer, against the analytic model"},
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: emomc <command> [options]   (emomc <command> --help for details)\n\n"
+                 "commands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("emomc %s\n", EMOMC_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "emomc: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

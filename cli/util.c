@@ -1,0 +1,50 @@
+/* cli/util.c: error printing and strict flag-value parsing for subcommands. */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "emomc %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n(see 'emomc %s --help')\n", cmd);
+    va_end(ap);
+    return 2;
+}
+
+int cli_report(const char *cmd, const em_error *err)
+{
+    fprintf(stderr, "emomc %s: error: %s\n", cmd, err->msg[0] ? err->msg : em_status_name(err->code));
+    return 1;
+}
+
+int cli_parse_int(const char *cmd, const char *flag, const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s ? s : "", &end, 10);
+    if (!s || !*s || *end || errno)
+        return cli_usage_error(cmd, "%s: '%s' is not an integer", flag, s ? s : "");
+    if (v < lo || v > hi)
+        return cli_usage_error(cmd, "%s: %ld is out of range [%ld, %ld]", flag, v, lo, hi);
+    *out = v;
+    return 0;
+}
+
+int cli_parse_double(const char *cmd, const char *flag, const char *s, double lo, double hi,
+                     double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s ? s : "", &end);
+    if (!s || !*s || *end || errno || v != v)
+        return cli_usage_error(cmd, "%s: '%s' is not a number", flag, s ? s : "");
+    if (v < lo || v > hi)
+        return cli_usage_error(cmd, "%s: %g is out of range [%g, %g]", flag, v, lo, hi);
+    *out = v;
+    return 0;
+}
