@@ -28,5 +28,8 @@ int cli_parse_double(const char *cmd, const char *flag, const char *s, double lo
 int cmd_estimate(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
+int cmd_optimize(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 #endif

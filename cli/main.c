@@ -8,6 +8,9 @@ static const cli_command commands[] = {
     {"estimate", cmd_estimate, "hardware cost of a model on a target (energy, cycles, size)"},
     {"compare", cmd_compare, "all dataflows x codings side by side, optional bar chart"},
     {"simulate", cmd_simulate, "cycle-level simulation of one layer, against the analytic model"},
+    {"train", cmd_train, "train a model with the built-in engine"},
+    {"eval", cmd_eval, "top-1 accuracy of a model's weights on a data set"},
+    {"optimize", cmd_optimize, "multi-objective search (benchmark and compression problems)"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
