@@ -1,4 +1,4 @@
-/* hwconfigs/hw.h: accelerator targets described in YAML (hwconfigs/*.yaml).
+/* hwconfigs/hw.h: accelerator targets described in YAML (hwconfigs/NAME.yaml).
  *
  * A target names its device resources, clock, PE array, precisions, energy constants
  * per level, bandwidths, static power and which cost model to use. The loader
