@@ -1,0 +1,69 @@
+/* sim/estimate.h: whole-network hardware cost of a (compressed) model on a target:
+ * per-layer and total energy, cycles, time, PE utilization, weight storage in a
+ * coding, on-chip memory fit with the DRAM fallback, and PE-array LUTs. It picks the
+ * cost model named by the target (`fpga` or `emomc2021`). */
+#ifndef EMOMC_SIM_ESTIMATE_H
+#define EMOMC_SIM_ESTIMATE_H
+
+#include <stdbool.h>
+#include "coding/coding.h"
+#include "dataflow/counts.h"
+#include "dataflow/mapping.h"
+#include "hwconfigs/hw.h"
+#include "nn/arch.h"
+#include "sim/emomc2021.h"
+#include "sim/fpga.h"
+
+/* Compression of one compute (conv or linear) layer. */
+typedef struct sim_layer_plan {
+    double keep;   /* fraction of weights kept, in [0, 1] */
+    double bits;   /* weight bit depth q (rounded with rint), 1..32 */
+    int64_t nnz;   /* real non-zero count when known (then keep = nnz / N), else -1 */
+} sim_layer_plan;
+
+typedef struct sim_layer_cost {
+    char name[NN_NAME_MAX];
+    df_nest nest;
+    double keep;
+    int bits;
+    int64_t weights, nnz;
+    double macs, macs_executed;
+    double energy_pj;
+    sim_fpga_energy fpga;        /* fpga model: components */
+    sim_emomc_layer emomc;       /* emomc2021 model: components (10 pJ) */
+    df_counts counts;            /* fpga model: events */
+    double cycles, seconds, utilization;
+    double size_bits;            /* the layer's weights in the chosen coding */
+    double fmap_bits;            /* input + output feature maps */
+    double dram_bits;
+    bool dram_bound;
+} sim_layer_cost;
+
+typedef struct sim_report {
+    hw_cost_model model;
+    df_mapping mapping;
+    coding_kind coding;
+    int n_layers;
+    sim_layer_cost *layers;
+    double energy_pj, macs, macs_executed, cycles, seconds, utilization;
+    double size_bits, dram_bits;
+    sim_fpga_energy fpga;         /* sums of the components */
+    int64_t pe_luts, array_luts, device_luts;
+    double onchip_bits, fmap_peak_bits;
+    bool weights_onchip, fmaps_onchip;
+} sim_report;
+
+typedef struct sim_options {
+    df_mapping mapping;
+    coding_kind coding;
+    int csr_index_bits;          /* CSR b (default CODING_CSR_IDX_BITS_DEFAULT) */
+} sim_options;
+
+/* plan: one entry per compute layer in model order, or NULL for every layer dense at
+ * default_bits. Fills *out (free with sim_report_free). */
+int sim_estimate(const nn_arch *a, const hw_target *hw, const sim_options *opt,
+                 const sim_layer_plan *plan, double default_bits, sim_report *out,
+                 em_error *err);
+void sim_report_free(sim_report *r);
+
+#endif
