@@ -98,7 +98,9 @@ int nn_net_backward(nn_net *net, const float *dlogits, float *dx, em_error *err)
 void nn_net_zero_grad(nn_net *net);
 
 /* Output of layer i (0 <= i < n_layers) from the last forward: n * c*h*w floats in
- * NCHW order, valid until the next forward. For inspection and tests. */
+ * NCHW order, valid until the next forward; NULL before any forward. For inspection
+ * and tests. Note: a conv, linear, BN or add whose only consumer is a ReLU applies
+ * the ReLU itself (fused), so its output here is already rectified. */
 const float *nn_net_layer_output(const nn_net *net, int layer);
 
 /* Pruning masks. nn_net_set_mask copies numel 0/1 floats (other values are

@@ -1,0 +1,993 @@
+/* nn/net.c: the network: parameters and buffers, the layer graph, forward and
+ * backward for every layer kind, masks, BN folding, and the threading.
+ *
+ * Each layer owns an output tensor and (once backward has run) a gradient tensor.
+ * A layer may instead alias its source's output: flatten always, dropout in eval
+ * mode, a ReLU fused into its source (the source applies max(0, .) itself when the
+ * ReLU is its only consumer), and a BN folded into its conv. Backward zeroes the
+ * gradient tensors, then walks the layers in reverse; every layer adds its input
+ * gradient into its source's gradient tensor, which is how residual adds and
+ * layers with several consumers accumulate.
+ *
+ * Threads: every parallel loop runs over a partition of the work that does not
+ * depend on the thread count (images, image x column chunks, channels, fixed GEMM
+ * blocks), and weight gradients of convs are reduced over NN_SLOTS fixed slices of
+ * the batch in a fixed order. OpenBLAS runs single-threaded inside. */
+#include "nn/net.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/rng.h"
+#include "nn/nn_internal.h"
+#include "nn/tensor.h"
+
+#define NN_SLOTS 8       /* fixed batch slices for conv weight-gradient reduction */
+#define LIN_RB 32        /* linear: image rows per GEMM block */
+#define LIN_CB 256       /* linear: output features per GEMM block */
+
+typedef struct layer_rt {
+    const nn_layer_spec *s;
+    nn_conv_geom g;           /* conv only */
+    int in_size, out_size;    /* floats per image */
+    int consumers;            /* layers (and the logits) reading this output */
+    bool relu;                /* applies max(0, .) itself: its only consumer is a ReLU */
+    bool alias_src;           /* this forward, the output is the source's */
+    bool folded;              /* BN folded into its conv */
+    nn_param *w, *b, *rm, *rv;
+    nn_tensor out, dout;
+    float *y;                 /* output of the last forward */
+    float *bn_mean, *bn_invstd; /* per channel, from the last forward */
+    int *argmax;              /* maxpool: input index per output, last forward */
+    size_t argmax_cap;
+    float *drop;              /* dropout: 0 or 1/(1-p) per element, last forward */
+    float *shift;             /* conv after folding: per-channel shift */
+} layer_rt;
+
+struct nn_net {
+    nn_arch arch;
+    layer_rt *L;
+    int n_params;
+    nn_param *params;
+    float *arena_data, *arena_grad;
+    int threads; /* 0 = all cores */
+    em_rng drop_rng;
+    int batch;      /* batch of the last forward, 0 before any */
+    bool last_train;
+    bool folded;
+    nn_tensor input, dinput;
+    /* Workspaces: per-thread im2col buffers, and conv weight-gradient slots. */
+    int ws_threads;
+    float **col, **dcol;
+    size_t col_floats;
+    float *slots;
+    size_t slot_stride; /* floats per slot */
+};
+
+/* ---- construction ------------------------------------------------------------ */
+
+static int shape_numel(nn_shape s) { return s.c * s.h * s.w; }
+
+static const float *src_out(const nn_net *net, int src)
+{
+    return src == NN_INPUT_SRC ? net->input.data : net->L[src].y;
+}
+
+static void add_param(nn_param *p, int *k, int layer, const char *lname, const char *suffix,
+                      bool trainable, bool is_weight, int ndim, const int *shape)
+{
+    nn_param *q = &p[(*k)++];
+    memset(q, 0, sizeof *q);
+    snprintf(q->name, sizeof q->name, "%s.%s", lname, suffix);
+    q->layer = layer;
+    q->trainable = trainable;
+    q->is_weight = is_weight;
+    q->ndim = ndim;
+    q->numel = 1;
+    for (int i = 0; i < 4; i++) {
+        q->shape[i] = i < ndim ? shape[i] : 1;
+        q->numel *= q->shape[i];
+    }
+}
+
+/* Lists the parameters of every layer (count only when p is NULL). */
+static int list_params(const nn_arch *a, nn_param *p)
+{
+    nn_param dummy[4];
+    int k = 0;
+    for (int i = 0; i < a->n_layers; i++) {
+        const nn_layer_spec *l = &a->layers[i];
+        nn_param *dst = p ? p : dummy;
+        int kk = p ? k : 0;
+        if (l->kind == NN_L_CONV) {
+            int sh[4] = {l->out_channels, l->in.c / l->groups, l->kh, l->kw};
+            add_param(dst, &kk, i, l->name, "weight", true, true, 4, sh);
+            if (l->bias) add_param(dst, &kk, i, l->name, "bias", true, false, 1, sh);
+        } else if (l->kind == NN_L_LINEAR) {
+            int sh[2] = {l->out_channels, shape_numel(l->in)};
+            add_param(dst, &kk, i, l->name, "weight", true, true, 2, sh);
+            if (l->bias) add_param(dst, &kk, i, l->name, "bias", true, false, 1, sh);
+        } else if (l->kind == NN_L_BN) {
+            int sh[1] = {l->in.c};
+            add_param(dst, &kk, i, l->name, "weight", true, false, 1, sh);
+            add_param(dst, &kk, i, l->name, "bias", true, false, 1, sh);
+            add_param(dst, &kk, i, l->name, "running_mean", false, false, 1, sh);
+            add_param(dst, &kk, i, l->name, "running_var", false, false, 1, sh);
+        }
+        k = p ? kk : k + kk;
+    }
+    return k;
+}
+
+static int copy_arch(nn_arch *dst, const nn_arch *src)
+{
+    *dst = *src;
+    dst->layers = malloc((size_t)src->n_layers * sizeof *src->layers);
+    dst->path = src->path ? strdup(src->path) : NULL;
+    if (!dst->layers || (src->path && !dst->path)) {
+        free(dst->layers);
+        free(dst->path);
+        return -1;
+    }
+    memcpy(dst->layers, src->layers, (size_t)src->n_layers * sizeof *src->layers);
+    return 0;
+}
+
+int nn_net_new(const nn_arch *arch, nn_net **out, em_error *err)
+{
+    *out = NULL;
+    if (!arch || arch->n_layers <= 0)
+        return em_fail(err, EM_EINVAL, "nn_net_new: empty architecture");
+    nn_net *net = calloc(1, sizeof *net);
+    if (!net) return em_fail(err, EM_ENOMEM, "out of memory");
+    if (copy_arch(&net->arch, arch)) {
+        free(net);
+        return em_fail(err, EM_ENOMEM, "out of memory");
+    }
+    const nn_arch *a = &net->arch;
+    int nl = a->n_layers;
+    net->L = calloc((size_t)nl, sizeof *net->L);
+    net->n_params = list_params(a, NULL);
+    net->params = calloc((size_t)(net->n_params ? net->n_params : 1), sizeof *net->params);
+    if (!net->L || !net->params) goto oom;
+    list_params(a, net->params);
+
+    /* One arena for data, one for gradients (buffers get no gradient). */
+    size_t total = 0;
+    for (int i = 0; i < net->n_params; i++) total += (size_t)net->params[i].numel;
+    net->arena_data = nn_alloc_floats(total);
+    net->arena_grad = nn_alloc_floats(total);
+    if (!net->arena_data || !net->arena_grad) goto oom;
+    size_t off = 0;
+    for (int i = 0; i < net->n_params; i++) {
+        nn_param *p = &net->params[i];
+        p->data = net->arena_data + off;
+        p->grad = p->trainable ? net->arena_grad + off : NULL;
+        off += (size_t)p->numel;
+        layer_rt *L = &net->L[p->layer];
+        const char *suffix = strrchr(p->name, '.') + 1;
+        if (!strcmp(suffix, "weight")) L->w = p;
+        else if (!strcmp(suffix, "bias")) L->b = p;
+        else if (!strcmp(suffix, "running_mean")) L->rm = p;
+        else L->rv = p;
+    }
+
+    size_t max_kn = 0, max_slot = 0;
+    for (int i = 0; i < nl; i++) {
+        layer_rt *L = &net->L[i];
+        const nn_layer_spec *s = &a->layers[i];
+        L->s = s;
+        L->in_size = shape_numel(s->in);
+        L->out_size = shape_numel(s->out);
+        for (int k = 0; k < s->nsrc; k++)
+            if (s->src[k] >= 0) net->L[s->src[k]].consumers++;
+        if (s->kind == NN_L_CONV) {
+            nn_conv_geom_init(&L->g, s->in.c, s->in.h, s->in.w, s->out_channels, s->kh, s->kw,
+                              s->stride, s->pad, s->groups);
+            size_t kn = (size_t)L->g.K * L->g.N;
+            if (kn > max_kn) max_kn = kn;
+            size_t slot = (size_t)L->w->numel + (size_t)s->out_channels;
+            if (slot > max_slot) max_slot = slot;
+        }
+        if (s->kind == NN_L_BN) {
+            L->bn_mean = nn_alloc_floats((size_t)s->in.c);
+            L->bn_invstd = nn_alloc_floats((size_t)s->in.c);
+            if (!L->bn_mean || !L->bn_invstd) goto oom;
+        }
+    }
+    net->L[nl - 1].consumers++; /* the logits */
+    /* ReLU fusion: a ReLU that is the only consumer of a conv, linear, BN or add. */
+    for (int i = 0; i < nl; i++) {
+        const nn_layer_spec *s = &a->layers[i];
+        if (s->kind != NN_L_RELU || s->src[0] < 0) continue;
+        layer_rt *src = &net->L[s->src[0]];
+        nn_layer_kind k = src->s->kind;
+        if (src->consumers == 1 &&
+            (k == NN_L_CONV || k == NN_L_LINEAR || k == NN_L_BN || k == NN_L_ADD))
+            src->relu = true;
+    }
+    net->col_floats = max_kn;
+    net->slot_stride = (max_slot + 15) & ~(size_t)15;
+    net->threads = 0;
+    em_rng_seed(&net->drop_rng, 0);
+    nn_net_init(net, 0);
+    *out = net;
+    return EM_OK;
+oom:
+    nn_net_free(net);
+    return em_fail(err, EM_ENOMEM, "out of memory building network '%s'", arch->name);
+}
+
+static void free_workspace(nn_net *net)
+{
+    for (int t = 0; t < net->ws_threads; t++) {
+        if (net->col) nn_free_floats(net->col[t]);
+        if (net->dcol) nn_free_floats(net->dcol[t]);
+    }
+    free(net->col);
+    free(net->dcol);
+    net->col = net->dcol = NULL;
+    net->ws_threads = 0;
+}
+
+void nn_net_free(nn_net *net)
+{
+    if (!net) return;
+    if (net->L)
+        for (int i = 0; i < net->arch.n_layers; i++) {
+            layer_rt *L = &net->L[i];
+            nn_free_floats(L->out.data);
+            nn_free_floats(L->dout.data);
+            nn_free_floats(L->bn_mean);
+            nn_free_floats(L->bn_invstd);
+            nn_free_floats(L->drop);
+            nn_free_floats(L->shift);
+            free(L->argmax);
+        }
+    if (net->params)
+        for (int i = 0; i < net->n_params; i++) free(net->params[i].mask);
+    free_workspace(net);
+    nn_free_floats(net->slots);
+    nn_free_floats(net->input.data);
+    nn_free_floats(net->dinput.data);
+    nn_free_floats(net->arena_data);
+    nn_free_floats(net->arena_grad);
+    free(net->params);
+    free(net->L);
+    free(net->arch.layers);
+    free(net->arch.path);
+    free(net);
+}
+
+const nn_arch *nn_net_arch(const nn_net *net) { return &net->arch; }
+int nn_net_param_count(const nn_net *net) { return net->n_params; }
+
+nn_param *nn_net_param(nn_net *net, int i)
+{
+    return i >= 0 && i < net->n_params ? &net->params[i] : NULL;
+}
+
+nn_param *nn_net_find_param(nn_net *net, const char *name)
+{
+    for (int i = 0; i < net->n_params; i++)
+        if (!strcmp(net->params[i].name, name)) return &net->params[i];
+    return NULL;
+}
+
+int64_t nn_net_trainable_numel(const nn_net *net)
+{
+    int64_t s = 0;
+    for (int i = 0; i < net->n_params; i++)
+        if (net->params[i].trainable) s += net->params[i].numel;
+    return s;
+}
+
+void nn_net_init(nn_net *net, uint64_t seed)
+{
+    em_rng r;
+    em_rng_seed(&r, seed);
+    for (int i = 0; i < net->n_params; i++) {
+        nn_param *p = &net->params[i];
+        const nn_layer_spec *s = &net->arch.layers[p->layer];
+        const char *suffix = strrchr(p->name, '.') + 1;
+        if (s->kind == NN_L_BN) {
+            float v = (!strcmp(suffix, "weight") || !strcmp(suffix, "running_var")) ? 1.0f : 0.0f;
+            for (int64_t j = 0; j < p->numel; j++) p->data[j] = v;
+            continue;
+        }
+        int fan_in = s->kind == NN_L_CONV ? (s->in.c / s->groups) * s->kh * s->kw
+                                          : shape_numel(s->in);
+        double bound = 1.0 / sqrt((double)fan_in);
+        for (int64_t j = 0; j < p->numel; j++)
+            p->data[j] = (float)((2.0 * em_rng_uniform(&r) - 1.0) * bound);
+    }
+    nn_net_apply_masks(net);
+}
+
+void nn_net_seed_dropout(nn_net *net, uint64_t seed) { em_rng_seed(&net->drop_rng, seed); }
+
+void nn_net_set_threads(nn_net *net, int threads) { net->threads = threads > 0 ? threads : 0; }
+
+int nn_net_threads(const nn_net *net)
+{
+    if (net->threads > 0) return net->threads;
+    int n = omp_get_num_procs();
+    return n > 0 ? n : 1;
+}
+
+const float *nn_net_layer_output(const nn_net *net, int layer)
+{
+    if (layer < 0 || layer >= net->arch.n_layers || net->batch == 0) return NULL;
+    return net->L[layer].y;
+}
+
+bool nn_net_is_folded(const nn_net *net) { return net->folded; }
+
+/* ---- masks ------------------------------------------------------------------- */
+
+int nn_net_set_mask(nn_net *net, const char *name, const float *mask, em_error *err)
+{
+    nn_param *p = nn_net_find_param(net, name);
+    if (!p) return em_fail(err, EM_EINVAL, "mask: network '%s' has no tensor '%s'",
+                           net->arch.name, name);
+    if (!p->trainable)
+        return em_fail(err, EM_EINVAL, "mask: '%s' is a buffer, not a trainable tensor", name);
+    if (!mask) {
+        free(p->mask);
+        p->mask = NULL;
+        return EM_OK;
+    }
+    for (int64_t j = 0; j < p->numel; j++)
+        if (mask[j] != 0.0f && mask[j] != 1.0f)
+            return em_fail(err, EM_EINVAL, "mask for '%s': entry %lld is %g, not 0 or 1", name,
+                           (long long)j, (double)mask[j]);
+    if (!p->mask) {
+        p->mask = malloc((size_t)p->numel * sizeof(float));
+        if (!p->mask) return em_fail(err, EM_ENOMEM, "out of memory");
+    }
+    memcpy(p->mask, mask, (size_t)p->numel * sizeof(float));
+    for (int64_t j = 0; j < p->numel; j++)
+        if (p->mask[j] == 0.0f) p->data[j] = 0.0f;
+    return EM_OK;
+}
+
+void nn_net_clear_masks(nn_net *net)
+{
+    for (int i = 0; i < net->n_params; i++) {
+        free(net->params[i].mask);
+        net->params[i].mask = NULL;
+    }
+}
+
+void nn_net_apply_masks(nn_net *net)
+{
+    for (int i = 0; i < net->n_params; i++) {
+        nn_param *p = &net->params[i];
+        if (!p->mask) continue;
+        for (int64_t j = 0; j < p->numel; j++)
+            if (p->mask[j] == 0.0f) p->data[j] = 0.0f;
+    }
+}
+
+static void mask_grads(nn_net *net)
+{
+    for (int i = 0; i < net->n_params; i++) {
+        nn_param *p = &net->params[i];
+        if (!p->mask || !p->grad) continue;
+        for (int64_t j = 0; j < p->numel; j++)
+            if (p->mask[j] == 0.0f) p->grad[j] = 0.0f;
+    }
+}
+
+void nn_net_zero_grad(nn_net *net)
+{
+    for (int i = 0; i < net->n_params; i++) {
+        nn_param *p = &net->params[i];
+        if (p->grad) memset(p->grad, 0, (size_t)p->numel * sizeof(float));
+    }
+}
+
+/* ---- workspaces -------------------------------------------------------------- */
+
+static int ensure_workspace(nn_net *net, int T, bool backward)
+{
+    if (net->ws_threads < T) {
+        float **col = calloc((size_t)T, sizeof *col), **dcol = calloc((size_t)T, sizeof *dcol);
+        if (!col || !dcol) {
+            free(col);
+            free(dcol);
+            return -1;
+        }
+        for (int t = 0; t < net->ws_threads; t++) {
+            col[t] = net->col[t];
+            dcol[t] = net->dcol ? net->dcol[t] : NULL;
+        }
+        free(net->col);
+        free(net->dcol);
+        net->col = col;
+        net->dcol = dcol;
+        net->ws_threads = T;
+    }
+    for (int t = 0; t < T; t++) {
+        if (!net->col[t] && !(net->col[t] = nn_alloc_floats(net->col_floats))) return -1;
+        if (backward && !net->dcol[t] && !(net->dcol[t] = nn_alloc_floats(net->col_floats)))
+            return -1;
+    }
+    if (backward && !net->slots && net->slot_stride) {
+        net->slots = nn_alloc_floats(NN_SLOTS * net->slot_stride);
+        if (!net->slots) return -1;
+    }
+    return 0;
+}
+
+static int grow_tensor(nn_tensor *t, int n, int size)
+{
+    return nn_tensor_reshape(t, n, size, 1, 1);
+}
+
+/* ---- forward kernels ------------------------------------------------------------ */
+
+static void fwd_conv(nn_net *net, layer_rt *L, const float *x, int n, int T)
+{
+    const nn_conv_geom *g = &L->g;
+    const float *w = L->w->data;
+    const float *shift = L->shift ? L->shift : (L->b ? L->b->data : NULL);
+    float *y = L->y;
+    size_t isz = (size_t)L->in_size, osz = (size_t)L->out_size;
+    if (g->depthwise) {
+        long items = (long)n * g->co;
+#pragma omp parallel for num_threads(T) schedule(static)
+        for (long it = 0; it < items; it++) {
+            int i = (int)(it / g->co), c = (int)(it % g->co);
+            nn_conv_forward_dw(g, x + i * isz, w, shift, L->relu, y + i * osz, c, c + 1);
+        }
+        return;
+    }
+    /* Fewer images than threads: split each image's output pixels into chunks. */
+    int P = n >= T ? 1 : (T + n - 1) / n;
+    int chunk = (g->N + P - 1) / P;
+    chunk = (chunk + 15) & ~15;
+    if (chunk > g->N) chunk = g->N;
+    P = (g->N + chunk - 1) / chunk;
+    long items = (long)n * P;
+#pragma omp parallel for num_threads(T) schedule(static)
+    for (long it = 0; it < items; it++) {
+        int i = (int)(it / P), c = (int)(it % P);
+        int p0 = c * chunk, p1 = p0 + chunk < g->N ? p0 + chunk : g->N;
+        float *col = net->col[omp_get_thread_num()];
+        nn_conv_forward_cols(g, x + i * isz, w, shift, L->relu, y + i * osz, p0, p1, col);
+    }
+}
+
+static void fwd_linear(layer_rt *L, const float *x, int n, int T)
+{
+    const int NI = L->in_size, NO = L->out_size;
+    const float *w = L->w->data, *b = L->b ? L->b->data : NULL;
+    float *y = L->y;
+    int rb = (n + LIN_RB - 1) / LIN_RB, cb = (NO + LIN_CB - 1) / LIN_CB;
+    bool relu = L->relu;
+#pragma omp parallel for num_threads(T) schedule(static)
+    for (int it = 0; it < rb * cb; it++) {
+        int r0 = (it / cb) * LIN_RB, c0 = (it % cb) * LIN_CB;
+        int nr = n - r0 < LIN_RB ? n - r0 : LIN_RB, nc = NO - c0 < LIN_CB ? NO - c0 : LIN_CB;
+        float *yb = y + (size_t)r0 * NO + c0;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nr, nc, NI, 1.0f,
+                    x + (size_t)r0 * NI, NI, w + (size_t)c0 * NI, NI, 0.0f, yb, NO);
+        for (int r = 0; r < nr; r++) {
+            float *yr = yb + (size_t)r * NO;
+            for (int c = 0; c < nc; c++) {
+                float v = yr[c] + (b ? b[c0 + c] : 0.0f);
+                yr[c] = relu && v < 0.0f ? 0.0f : v;
+            }
+        }
+    }
+}
+
+static void fwd_relu(const float *x, float *y, size_t count, int T)
+{
+#pragma omp parallel for num_threads(T) schedule(static)
+    for (size_t j = 0; j < count; j++) y[j] = x[j] > 0.0f ? x[j] : 0.0f;
+}
+
+static void fwd_pool(layer_rt *L, const float *x, int n, int T)
+{
+    const nn_layer_spec *s = L->s;
+    const int hi = s->in.h, wi = s->in.w, ho = s->out.h, wo = s->out.w, C = s->in.c;
+    const bool is_max = s->kind == NN_L_MAXPOOL;
+    const float inv = 1.0f / (float)(s->kh * s->kw);
+    float *y = L->y;
+    int *am = L->argmax;
+    long planes = (long)n * C;
+#pragma omp parallel for num_threads(T) schedule(static)
+    for (long pl = 0; pl < planes; pl++) {
+        const float *xp = x + (size_t)pl * hi * wi;
+        float *yp = y + (size_t)pl * ho * wo;
+        int *ap = is_max ? am + (size_t)pl * ho * wo : NULL;
+        for (int oy = 0; oy < ho; oy++)
+            for (int ox = 0; ox < wo; ox++) {
+                int y0 = oy * s->stride - s->pad, x0 = ox * s->stride - s->pad;
+                float acc = is_max ? -INFINITY : 0.0f;
+                int best = -1;
+                for (int ky = 0; ky < s->kh; ky++) {
+                    int iy = y0 + ky;
+                    if (iy < 0 || iy >= hi) continue;
+                    for (int kx = 0; kx < s->kw; kx++) {
+                        int ix = x0 + kx;
+                        if (ix < 0 || ix >= wi) continue;
+                        float v = xp[iy * wi + ix];
+                        if (!is_max) acc += v;
+                        else if (v > acc || best < 0 || isnan(v)) {
+                            acc = v;
+                            best = iy * wi + ix;
+                        }
+                    }
+                }
+                yp[oy * wo + ox] = is_max ? acc : acc * inv;
+                if (ap) ap[oy * wo + ox] = best;
+            }
+    }
+}
+
+static void fwd_gap(layer_rt *L, const float *x, int n, int T)
+{
+    const int hw = L->s->in.h * L->s->in.w;
+    long planes = (long)n * L->s->in.c;
+    float *y = L->y;
+#pragma omp parallel for num_threads(T) schedule(static)
+    for (long pl = 0; pl < planes; pl++) {
+        const float *xp = x + (size_t)pl * hw;
+        double acc = 0.0;
+        for (int j = 0; j < hw; j++) acc += xp[j];
+        y[pl] = (float)(acc / hw);
+    }
+}
+
+static int fwd_bn(layer_rt *L, const float *x, int n, bool train, int T, em_error *err)
+{
+    const nn_layer_spec *s = L->s;
+    const int C = s->in.c, hw = s->in.h * s->in.w;
+    const double M = (double)n * hw, eps = s->bn_eps, mom = s->bn_momentum;
+    if (train && M <= 1.0)
+        return em_fail(err, EM_EINVAL, "layer '%s': batch norm in training needs more than one "
+                       "value per channel (batch %d, %dx%d)", s->name, n, s->in.h, s->in.w);
+    float *y = L->y;
+    const float *gamma = L->w->data, *beta = L->b->data;
+    float *rm = L->rm->data, *rv = L->rv->data;
+    bool relu = L->relu;
+#pragma omp parallel for num_threads(T) schedule(static)
+    for (int c = 0; c < C; c++) {
+        double mean, var;
+        if (train) {
+            double sum = 0.0, sq = 0.0;
+            for (int i = 0; i < n; i++) {
+                const float *xp = x + ((size_t)i * C + c) * hw;
+                for (int j = 0; j < hw; j++) sum += xp[j];
+            }
+            mean = sum / M;
+            for (int i = 0; i < n; i++) {
+                const float *xp = x + ((size_t)i * C + c) * hw;
+                for (int j = 0; j < hw; j++) {
+                    double d = xp[j] - mean;
+                    sq += d * d;
+                }
+            }
+            var = sq / M;
+            rm[c] = (float)((1.0 - mom) * rm[c] + mom * mean);
+            rv[c] = (float)((1.0 - mom) * rv[c] + mom * var * M / (M - 1.0));
+        } else {
+            mean = rm[c];
+            var = rv[c];
+        }
+        double invstd = 1.0 / sqrt(var + eps);
+        L->bn_mean[c] = (float)mean;
+        L->bn_invstd[c] = (float)invstd;
+        float a = (float)(gamma[c] * invstd), b = (float)(beta[c] - gamma[c] * invstd * mean);
+        for (int i = 0; i < n; i++) {
+            const float *xp = x + ((size_t)i * C + c) * hw;
+            float *yp = y + ((size_t)i * C + c) * hw;
+            if (relu)
+                for (int j = 0; j < hw; j++) {
+                    float v = a * xp[j] + b;
+                    yp[j] = v > 0.0f ? v : 0.0f;
+                }
+            else
+                for (int j = 0; j < hw; j++) yp[j] = a * xp[j] + b;
+        }
+    }
+    return EM_OK;
+}
+
+static void fwd_add(layer_rt *L, const float *a, const float *b, size_t count, int T)
+{
+    float *y = L->y;
+    bool relu = L->relu;
+#pragma omp parallel for num_threads(T) schedule(static)
+    for (size_t j = 0; j < count; j++) {
+        float v = a[j] + b[j];
+        y[j] = relu && v < 0.0f ? 0.0f : v;
+    }
+}
+
+static int fwd_dropout(nn_net *net, layer_rt *L, const float *x, size_t count)
+{
+    if (!L->drop || L->out.cap < count) {
+        nn_free_floats(L->drop);
+        L->drop = nn_alloc_floats(L->out.cap);
+        if (!L->drop) return -1;
+    }
+    const double p = L->s->dropout;
+    const float keep = p > 0.0 ? (float)(1.0 / (1.0 - p)) : 1.0f;
+    for (size_t j = 0; j < count; j++) {
+        L->drop[j] = em_rng_uniform(&net->drop_rng) < p ? 0.0f : keep;
+        L->y[j] = x[j] * L->drop[j];
+    }
+    return 0;
+}
+
+/* ---- forward ------------------------------------------------------------------ */
+
+int nn_net_forward(nn_net *net, const float *x, int n, float *logits, bool train_mode,
+                   em_error *err)
+{
+    const nn_arch *a = &net->arch;
+    if (n <= 0) return em_fail(err, EM_EINVAL, "forward: batch size %d must be positive", n);
+    if (train_mode && net->folded)
+        return em_fail(err, EM_EINVAL, "forward: network '%s' has folded batch norms and is "
+                       "inference-only", a->name);
+    const int T = nn_net_threads(net);
+    openblas_set_num_threads(1);
+    net->batch = 0;
+    if (grow_tensor(&net->input, n, shape_numel(a->input)) || ensure_workspace(net, T, false))
+        return em_fail(err, EM_ENOMEM, "forward: out of memory (batch %d)", n);
+    memcpy(net->input.data, x, (size_t)n * shape_numel(a->input) * sizeof(float));
+
+    for (int i = 0; i < a->n_layers; i++) {
+        layer_rt *L = &net->L[i];
+        const nn_layer_spec *s = L->s;
+        const float *in = src_out(net, s->src[0]);
+        size_t count = (size_t)n * L->out_size;
+        /* Aliases: the output is the source's. */
+        bool alias = s->kind == NN_L_FLATTEN || (s->kind == NN_L_DROPOUT && !train_mode) ||
+                     (s->kind == NN_L_BN && L->folded) ||
+                     (s->kind == NN_L_RELU && s->src[0] >= 0 && net->L[s->src[0]].relu);
+        L->alias_src = alias;
+        if (alias) {
+            L->y = (float *)in;
+            continue;
+        }
+        if (grow_tensor(&L->out, n, L->out_size))
+            return em_fail(err, EM_ENOMEM, "forward: out of memory at layer '%s'", s->name);
+        L->y = L->out.data;
+        switch (s->kind) {
+        case NN_L_CONV: fwd_conv(net, L, in, n, T); break;
+        case NN_L_LINEAR: fwd_linear(L, in, n, T); break;
+        case NN_L_RELU: fwd_relu(in, L->y, count, T); break;
+        case NN_L_MAXPOOL:
+        case NN_L_AVGPOOL:
+            if (s->kind == NN_L_MAXPOOL && L->argmax_cap < count) {
+                free(L->argmax);
+                L->argmax = malloc(count * sizeof(int));
+                L->argmax_cap = L->argmax ? count : 0;
+                if (!L->argmax)
+                    return em_fail(err, EM_ENOMEM, "forward: out of memory at '%s'", s->name);
+            }
+            fwd_pool(L, in, n, T);
+            break;
+        case NN_L_GAP: fwd_gap(L, in, n, T); break;
+        case NN_L_BN: {
+            int rc = fwd_bn(L, in, n, train_mode, T, err);
+            if (rc) return rc;
+            break;
+        }
+        case NN_L_ADD: fwd_add(L, in, src_out(net, s->src[1]), count, T); break;
+        case NN_L_DROPOUT:
+            if (fwd_dropout(net, L, in, count))
+                return em_fail(err, EM_ENOMEM, "forward: out of memory at '%s'", s->name);
+            break;
+        default:
+            return em_fail(err, EM_EINTERNAL, "forward: layer '%s' of unknown kind", s->name);
+        }
+    }
+    const layer_rt *last = &net->L[a->n_layers - 1];
+    memcpy(logits, last->y, (size_t)n * a->classes * sizeof(float));
+    net->batch = n;
+    net->last_train = train_mode;
+    return EM_OK;
+}
+
+/* ---- backward kernels ----------------------------------------------------------- */
+
+static void bwd_conv(nn_net *net, layer_rt *L, const float *x, const float *dy, float *dx,
+                     int n, int T)
+{
+    const nn_conv_geom *g = &L->g;
+    const size_t isz = (size_t)L->in_size, osz = (size_t)L->out_size;
+    const size_t wn = (size_t)L->w->numel;
+    const int S = n < NN_SLOTS ? n : NN_SLOTS;
+    float *db_all = L->b ? L->b->grad : NULL;
+#pragma omp parallel for num_threads(T) schedule(static)
+    for (int sl = 0; sl < S; sl++) {
+        int t = omp_get_thread_num();
+        float *dw = net->slots + (size_t)sl * net->slot_stride, *db = dw + wn;
+        memset(dw, 0, (wn + (size_t)g->co) * sizeof(float));
+        int i0 = (int)((long)sl * n / S), i1 = (int)((long)(sl + 1) * n / S);
+        for (int i = i0; i < i1; i++)
+            nn_conv_backward_image(g, x + i * isz, L->w->data, dy + i * osz, dw,
+                                   db_all ? db : NULL, dx ? dx + i * isz : NULL, net->col[t],
+                                   net->dcol[t]);
+    }
+    float *gw = L->w->grad;
+    const float *slots = net->slots;
+    const size_t stride = net->slot_stride;
+    const long total = (long)wn + (db_all ? g->co : 0);
+#pragma omp parallel for num_threads(T) schedule(static)
+    for (long j = 0; j < total; j++) {
+        float acc = 0.0f;
+        for (int sl = 0; sl < S; sl++) acc += slots[(size_t)sl * stride + (size_t)j];
+        if ((size_t)j < wn) gw[j] += acc;
+        else db_all[(size_t)j - wn] += acc;
+    }
+}
+
+static void bwd_linear(layer_rt *L, const float *x, const float *dy, float *dx, int n, int T)
+{
+    const int NI = L->in_size, NO = L->out_size;
+    const float *w = L->w->data;
+    float *gw = L->w->grad, *gb = L->b ? L->b->grad : NULL;
+    /* dW[NO,NI] += dY^T[NO,n] X[n,NI], in fixed blocks of output rows and input columns. */
+    const int ob = (NO + 63) / 64, ib = (NI + 1023) / 1024;
+#pragma omp parallel for num_threads(T) schedule(static)
+    for (int it = 0; it < ob * ib; it++) {
+        int o0 = (it / ib) * 64, i0 = (it % ib) * 1024;
+        int no = NO - o0 < 64 ? NO - o0 : 64, ni = NI - i0 < 1024 ? NI - i0 : 1024;
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, no, ni, n, 1.0f, dy + o0, NO,
+                    x + i0, NI, 1.0f, gw + (size_t)o0 * NI + i0, NI);
+        if (gb && i0 == 0)
+            for (int o = o0; o < o0 + no; o++) {
+                float acc = 0.0f;
+                for (int r = 0; r < n; r++) acc += dy[(size_t)r * NO + o];
+                gb[o] += acc;
+            }
+    }
+    if (!dx) return;
+    /* dX[n,NI] += dY[n,NO] W[NO,NI] */
+    const int rb = (n + LIN_RB - 1) / LIN_RB, cb = (NI + 1023) / 1024;
+#pragma omp parallel for num_threads(T) schedule(static)
+    for (int it = 0; it < rb * cb; it++) {
+        int r0 = (it / cb) * LIN_RB, c0 = (it % cb) * 1024;
+        int nr = n - r0 < LIN_RB ? n - r0 : LIN_RB, nc = NI - c0 < 1024 ? NI - c0 : 1024;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nr, nc, NO, 1.0f,
+                    dy + (size_t)r0 * NO, NO, w + c0, NI, 1.0f, dx + (size_t)r0 * NI + c0, NI);
+    }
+}
+
+static void bwd_bn(layer_rt *L, const float *x, const float *dy, float *dx, int n, bool train,
+                   int T)
+{
+    const nn_layer_spec *s = L->s;
+    const int C = s->in.c, hw = s->in.h * s->in.w;
+    const double M = (double)n * hw;
+    const float *gamma = L->w->data;
+    float *gg = L->w->grad, *gb = L->b->grad;
+#pragma omp parallel for num_threads(T) schedule(static)
+    for (int c = 0; c < C; c++) {
+        const double mean = L->bn_mean[c], invstd = L->bn_invstd[c];
+        double sdy = 0.0, sdyx = 0.0;
+        for (int i = 0; i < n; i++) {
+            const float *xp = x + ((size_t)i * C + c) * hw, *dp = dy + ((size_t)i * C + c) * hw;
+            for (int j = 0; j < hw; j++) {
+                sdy += dp[j];
+                sdyx += dp[j] * ((xp[j] - mean) * invstd);
+            }
+        }
+        gg[c] += (float)sdyx;
+        gb[c] += (float)sdy;
+        if (!dx) continue;
+        const double k = gamma[c] * invstd;
+        for (int i = 0; i < n; i++) {
+            const float *xp = x + ((size_t)i * C + c) * hw, *dp = dy + ((size_t)i * C + c) * hw;
+            float *gp = dx + ((size_t)i * C + c) * hw;
+            if (train) {
+                const double mdy = sdy / M, mdyx = sdyx / M;
+                for (int j = 0; j < hw; j++) {
+                    double xh = (xp[j] - mean) * invstd;
+                    gp[j] += (float)(k * (dp[j] - mdy - xh * mdyx));
+                }
+            } else {
+                for (int j = 0; j < hw; j++) gp[j] += (float)(k * dp[j]);
+            }
+        }
+    }
+}
+
+static void bwd_pool(layer_rt *L, const float *dy, float *dx, int n, int T)
+{
+    const nn_layer_spec *s = L->s;
+    const int hi = s->in.h, wi = s->in.w, ho = s->out.h, wo = s->out.w;
+    const float inv = 1.0f / (float)(s->kh * s->kw);
+    long planes = (long)n * s->in.c;
+#pragma omp parallel for num_threads(T) schedule(static)
+    for (long pl = 0; pl < planes; pl++) {
+        float *gp = dx + (size_t)pl * hi * wi;
+        const float *dp = dy + (size_t)pl * ho * wo;
+        if (s->kind == NN_L_MAXPOOL) {
+            const int *ap = L->argmax + (size_t)pl * ho * wo;
+            for (int j = 0; j < ho * wo; j++)
+                if (ap[j] >= 0) gp[ap[j]] += dp[j];
+            continue;
+        }
+        for (int oy = 0; oy < ho; oy++)
+            for (int ox = 0; ox < wo; ox++) {
+                int y0 = oy * s->stride - s->pad, x0 = ox * s->stride - s->pad;
+                float g = dp[oy * wo + ox] * inv;
+                for (int ky = 0; ky < s->kh; ky++) {
+                    int iy = y0 + ky;
+                    if (iy < 0 || iy >= hi) continue;
+                    for (int kx = 0; kx < s->kw; kx++) {
+                        int ix = x0 + kx;
+                        if (ix >= 0 && ix < wi) gp[iy * wi + ix] += g;
+                    }
+                }
+            }
+    }
+}
+
+/* dx += dy * f, for f a per-element factor (relu: y > 0; dropout: the mask). */
+static void bwd_elementwise(layer_rt *L, const float *dy, float *dx, size_t count, int T)
+{
+    const nn_layer_kind k = L->s->kind;
+    const float *y = L->y, *m = L->drop;
+    const bool drop = k == NN_L_DROPOUT && !L->alias_src;
+#pragma omp parallel for num_threads(T) schedule(static)
+    for (size_t j = 0; j < count; j++) {
+        if (k == NN_L_RELU) dx[j] += y[j] > 0.0f ? dy[j] : 0.0f;
+        else if (drop) dx[j] += dy[j] * m[j];
+        else dx[j] += dy[j];
+    }
+}
+
+static void bwd_gap(layer_rt *L, const float *dy, float *dx, int n, int T)
+{
+    const int hw = L->s->in.h * L->s->in.w;
+    const float inv = 1.0f / (float)hw;
+    long planes = (long)n * L->s->in.c;
+#pragma omp parallel for num_threads(T) schedule(static)
+    for (long pl = 0; pl < planes; pl++) {
+        float g = dy[pl] * inv;
+        float *gp = dx + (size_t)pl * hw;
+        for (int j = 0; j < hw; j++) gp[j] += g;
+    }
+}
+
+/* ---- backward ------------------------------------------------------------------ */
+
+int nn_net_backward(nn_net *net, const float *dlogits, float *dx, em_error *err)
+{
+    const nn_arch *a = &net->arch;
+    const int n = net->batch, nl = a->n_layers;
+    if (n == 0) return em_fail(err, EM_EINVAL, "backward: no forward pass to differentiate");
+    if (net->folded)
+        return em_fail(err, EM_EINVAL, "backward: network '%s' has folded batch norms and is "
+                       "inference-only", a->name);
+    const int T = nn_net_threads(net);
+    openblas_set_num_threads(1);
+    if (ensure_workspace(net, T, true)) return em_fail(err, EM_ENOMEM, "backward: out of memory");
+    for (int i = 0; i < nl; i++) {
+        layer_rt *L = &net->L[i];
+        if (grow_tensor(&L->dout, n, L->out_size))
+            return em_fail(err, EM_ENOMEM, "backward: out of memory at layer '%s'", L->s->name);
+        nn_tensor_zero(&L->dout);
+    }
+    if (dx) {
+        if (grow_tensor(&net->dinput, n, shape_numel(a->input)))
+            return em_fail(err, EM_ENOMEM, "backward: out of memory");
+        nn_tensor_zero(&net->dinput);
+    }
+    memcpy(net->L[nl - 1].dout.data, dlogits, (size_t)n * a->classes * sizeof(float));
+
+    for (int i = nl - 1; i >= 0; i--) {
+        layer_rt *L = &net->L[i];
+        const nn_layer_spec *s = L->s;
+        const float *dy = L->dout.data;
+        const float *x = src_out(net, s->src[0]);
+        float *dsrc = s->src[0] >= 0 ? net->L[s->src[0]].dout.data : (dx ? net->dinput.data : NULL);
+        size_t count = (size_t)n * L->out_size;
+        switch (s->kind) {
+        case NN_L_CONV: bwd_conv(net, L, x, dy, dsrc, n, T); break;
+        case NN_L_LINEAR: bwd_linear(L, x, dy, dsrc, n, T); break;
+        case NN_L_BN: bwd_bn(L, x, dy, dsrc, n, net->last_train, T); break;
+        case NN_L_MAXPOOL:
+        case NN_L_AVGPOOL:
+            if (dsrc) bwd_pool(L, dy, dsrc, n, T);
+            break;
+        case NN_L_GAP:
+            if (dsrc) bwd_gap(L, dy, dsrc, n, T);
+            break;
+        case NN_L_ADD: {
+            float *d2 = s->src[1] >= 0 ? net->L[s->src[1]].dout.data
+                                       : (dx ? net->dinput.data : NULL);
+            if (dsrc) bwd_elementwise(L, dy, dsrc, count, T); /* as identity: kind is add */
+            if (d2) bwd_elementwise(L, dy, d2, count, T);
+            break;
+        }
+        case NN_L_RELU:
+        case NN_L_FLATTEN:
+        case NN_L_DROPOUT:
+            if (dsrc) bwd_elementwise(L, dy, dsrc, count, T);
+            break;
+        default:
+            return em_fail(err, EM_EINTERNAL, "backward: layer '%s' of unknown kind", s->name);
+        }
+    }
+    mask_grads(net);
+    if (dx) memcpy(dx, net->dinput.data, (size_t)n * shape_numel(a->input) * sizeof(float));
+    return EM_OK;
+}
+
+/* ---- BN folding ---------------------------------------------------------------- */
+
+int nn_net_fold_bn(nn_net *net, int *folded, em_error *err)
+{
+    int count = 0;
+    for (int j = 0; j < net->arch.n_layers; j++) {
+        layer_rt *B = &net->L[j];
+        const nn_layer_spec *s = B->s;
+        if (s->kind != NN_L_BN || B->folded || s->src[0] < 0) continue;
+        layer_rt *C = &net->L[s->src[0]];
+        if (C->s->kind != NN_L_CONV || C->consumers != 1 || C->shift) continue;
+        const int co = C->s->out_channels;
+        C->shift = nn_alloc_floats((size_t)co);
+        if (!C->shift) return em_fail(err, EM_ENOMEM, "fold: out of memory");
+        const size_t per = (size_t)C->w->numel / (size_t)co;
+        for (int c = 0; c < co; c++) {
+            double sc = B->w->data[c] / sqrt((double)B->rv->data[c] + s->bn_eps);
+            double b = C->b ? C->b->data[c] : 0.0;
+            float *wc = C->w->data + (size_t)c * per;
+            for (size_t k = 0; k < per; k++) wc[k] = (float)(wc[k] * sc);
+            C->shift[c] = (float)((b - B->rm->data[c]) * sc + B->b->data[c]);
+        }
+        C->relu = B->relu; /* a ReLU fused into the BN now follows the conv directly */
+        B->folded = true;
+        count++;
+    }
+    if (count) net->folded = true;
+    net->batch = 0;
+    if (folded) *folded = count;
+    return EM_OK;
+}
+
+/* ---- loss ---------------------------------------------------------------------- */
+
+double nn_softmax_xent(const float *logits, const int *labels, int n, int classes,
+                       float *dlogits)
+{
+    double total = 0.0;
+    for (int i = 0; i < n; i++) {
+        const float *z = logits + (size_t)i * classes;
+        if (labels[i] < 0 || labels[i] >= classes) return NAN;
+        double mx = z[0];
+        for (int k = 1; k < classes; k++)
+            if (z[k] > mx) mx = z[k];
+        double se = 0.0;
+        for (int k = 0; k < classes; k++) se += exp((double)z[k] - mx);
+        double lse = mx + log(se);
+        total += lse - z[labels[i]];
+        if (dlogits)
+            for (int k = 0; k < classes; k++) {
+                double pk = exp((double)z[k] - lse);
+                dlogits[(size_t)i * classes + k] = (float)((pk - (k == labels[i])) / n);
+            }
+    }
+    return total / n;
+}
+
+int nn_argmax(const float *logits, int classes)
+{
+    int best = 0;
+    for (int k = 1; k < classes; k++)
+        if (logits[k] > logits[best]) best = k;
+    return best;
+}

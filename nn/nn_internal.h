@@ -1,0 +1,49 @@
+/* nn/nn_internal.h: kernels shared by the engine's own files (not a public API).
+ *
+ * The convolution kernels work on one image and a slice of it, so nn/net.c can
+ * spread (image, slice) work items over threads without any kernel knowing about
+ * threads. All of them call OpenBLAS single-threaded. */
+#ifndef EMOMC_NN_INTERNAL_H
+#define EMOMC_NN_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct nn_conv_geom {
+    int ci, hi, wi;          /* input */
+    int co, ho, wo;          /* output */
+    int kh, kw, stride, pad, groups;
+    int cig, cog;            /* channels per group, in and out */
+    int K;                   /* cig*kh*kw: rows of a group's im2col matrix */
+    int N;                   /* ho*wo: output pixels per channel */
+    bool direct;             /* 1x1, stride 1, pad 0: the input is already the im2col matrix */
+    bool depthwise;          /* cig == 1: a direct loop, no GEMM */
+} nn_conv_geom;
+
+void nn_conv_geom_init(nn_conv_geom *g, int ci, int hi, int wi, int co, int kh, int kw,
+                       int stride, int pad, int groups);
+
+/* Columns [p0, p1) of group grp's im2col matrix of image x (ci*hi*wi floats) into
+ * col, a K x (p1-p0) row-major matrix. */
+void nn_im2col(const nn_conv_geom *g, const float *x, int grp, int p0, int p1, float *col);
+/* The adjoint: adds col (K x N, all columns) into dx (ci*hi*wi) for group grp. */
+void nn_col2im_add(const nn_conv_geom *g, const float *col, int grp, float *dx);
+
+/* y[co][p] for output pixels [p0, p1) of one image, all output channels:
+ * convolution, plus shift[co] when shift is not NULL, then max(0, .) when relu.
+ * col is a workspace of at least K*(p1-p0) floats (unused when direct). */
+void nn_conv_forward_cols(const nn_conv_geom *g, const float *x, const float *w,
+                          const float *shift, bool relu, float *y, int p0, int p1,
+                          float *col);
+/* Depthwise (cig == 1) forward for output channels [c0, c1) of one image. */
+void nn_conv_forward_dw(const nn_conv_geom *g, const float *x, const float *w,
+                        const float *shift, bool relu, float *y, int c0, int c1);
+
+/* Backward of one image: adds dL/dw into dw and dL/dbias into db (when not NULL)
+ * and, when dx is not NULL, dL/dx into dx. col and dcol are workspaces of K*N
+ * floats. */
+void nn_conv_backward_image(const nn_conv_geom *g, const float *x, const float *w,
+                            const float *dy, float *dw, float *db, float *dx, float *col,
+                            float *dcol);
+
+#endif
