@@ -1,0 +1,23 @@
+/* plots/gnuplot.h: running gnuplot (as a program) to draw a figure into a file.
+ * The terminal follows the file extension (.png -> pngcairo, .svg -> svg, .pdf ->
+ * pdfcairo); gnuplot writes a temporary file that is renamed into place only when it
+ * succeeded, so a failed plot never leaves a partial image. */
+#ifndef EMOMC_PLOTS_GNUPLOT_H
+#define EMOMC_PLOTS_GNUPLOT_H
+
+#include "common/error.h"
+
+/* body: gnuplot commands after the terminal and output are set. */
+int plot_gnuplot(const char *out_path, int width_px, int height_px, const char *body,
+                 em_error *err);
+
+/* Writes s into buf as a gnuplot string literal body (escapes quotes, backslashes). */
+void plot_escape(char *buf, size_t n, const char *s);
+
+/* A grouped bar chart of energy per dataflow (one bar per coding within a group) next
+ * to a bar chart of model size per coding. energy_mj is n_df x n_cod (row major). */
+int plot_compare_chart(const char *out_path, const char *title, int n_df,
+                       const char *const *df_names, int n_cod, const char *const *cod_names,
+                       const double *energy_mj, const double *size_kb, em_error *err);
+
+#endif
