@@ -365,6 +365,26 @@ START_TEST(expected_size_monte_carlo)
                           "b=%d p=%g: mean %.3f vs expected %.3f (se %.3f)", b, ps[j], mean,
                           want, se);
         }
+    /* Pruning with an exact kept count rint(pN) (as compress/ does) instead of a
+     * Bernoulli mask: the formula stays within 4 standard errors + 1 filler. */
+    uint32_t *idx = malloc(N * sizeof *idx);
+    const int keep = 200; /* p = 0.1 */
+    double s = 0, s2 = 0;
+    for (int t = 0; t < TRIALS; t++) {
+        for (uint32_t i = 0; i < N; i++) idx[i] = i;
+        em_rng_shuffle_u32(&r, idx, N);
+        memset(m, 0, N);
+        for (int i = 0; i < keep; i++) m[idx[i]] = 1;
+        coding_counts c;
+        coding_count_mask(m, N, 3, &c);
+        s += (double)c.fillers;
+        s2 += (double)c.fillers * (double)c.fillers;
+    }
+    double mean = s / TRIALS, se = sqrt((s2 - s * mean) / (TRIALS - 1) / TRIALS);
+    double want = coding_csr_fillers_expected(N, 0.1, 3);
+    ck_assert_msg(fabs(mean - want) <= 4 * se + 1, "fixed count: mean %.3f vs %.3f (se %.3f)",
+                  mean, want, se);
+    free(idx);
     free(m);
     /* normal and COO expectations are linear in p */
     ck_assert_close(coding_size_bits_expected(CODING_NORMAL, 1000, 0.3, 8, 3), 8000, 0, 1e-9);
