@@ -1,7 +1,9 @@
 /* opt/surrogate.c: the surrogate front end (scaling, validation, dispatch to a back
- * end), the error measures (MSE, MAPE, tie-aware Spearman) and the per-target model
- * selection by k-fold cross-validation. */
+ * end), the error measures (MSE, MAPE; Spearman comes from opt/stats.h) and the
+ * per-target model selection by k-fold cross-validation. */
 #include "opt/surrogate_internal.h"
+
+#include "opt/stats.h"
 
 #include <float.h>
 #include <math.h>
@@ -229,57 +231,6 @@ double opt_surrogate_mape(const double *y, const double *pred, int n)
     return s / n;
 }
 
-typedef struct { double v; int i; } keyed;
-
-static int cmp_keyed(const void *a, const void *b)
-{
-    const keyed *x = a, *y = b;
-    if (x->v < y->v) return -1;
-    if (x->v > y->v) return 1;
-    return (x->i > y->i) - (x->i < y->i);
-}
-
-/* Mid-ranks (1-based; tied values share the mean of the ranks they span). */
-static void midranks(const double *v, int n, keyed *tmp, double *rank)
-{
-    for (int i = 0; i < n; i++) {
-        tmp[i].v = v[i];
-        tmp[i].i = i;
-    }
-    qsort(tmp, (size_t)n, sizeof *tmp, cmp_keyed);
-    for (int i = 0; i < n;) {
-        int j = i;
-        while (j + 1 < n && tmp[j + 1].v == tmp[i].v) j++;
-        double r = 0.5 * (i + j) + 1.0;
-        for (int k = i; k <= j; k++) rank[tmp[k].i] = r;
-        i = j + 1;
-    }
-}
-
-double opt_surrogate_spearman(const double *x, const double *y, int n)
-{
-    if (n < 2) return 0;
-    keyed *idx = malloc(sizeof(keyed) * (size_t)n);
-    double *rx = malloc(sizeof(double) * (size_t)n);
-    double *ry = malloc(sizeof(double) * (size_t)n);
-    double rho = 0;
-    if (idx && rx && ry) {
-        midranks(x, n, idx, rx);
-        midranks(y, n, idx, ry);
-        double m = 0.5 * (n + 1), sxy = 0, sxx = 0, syy = 0;
-        for (int i = 0; i < n; i++) {
-            sxy += (rx[i] - m) * (ry[i] - m);
-            sxx += (rx[i] - m) * (rx[i] - m);
-            syy += (ry[i] - m) * (ry[i] - m);
-        }
-        if (sxx > 0 && syy > 0) rho = sxy / sqrt(sxx * syy);
-    }
-    free(idx);
-    free(rx);
-    free(ry);
-    return rho;
-}
-
 /* ---- selection ---- */
 
 /* Out-of-fold predictions of one model kind into pred[n]; perm maps fold order to rows. */
@@ -351,7 +302,7 @@ int opt_surrogate_select(const opt_surrogate_kind *kinds, int n_kinds, int d,
     em_rng_shuffle_u32(rng, perm32, (uint32_t)n);
     for (int i = 0; i < n; i++) perm[i] = (int)perm32[i];
 
-    int chosen = -1;
+    int chosen = -1, first_ok = -1;
     double best_score = 0;
     int n_failed = 0;
     em_error last = {0};
@@ -373,10 +324,11 @@ int opt_surrogate_select(const opt_surrogate_kind *kinds, int n_kinds, int d,
         } else if (metric == OPT_CV_MAPE) {
             score = opt_surrogate_mape(y, pred, n);
         } else {
-            score = opt_surrogate_spearman(y, pred, n);
+            score = opt_spearman(y, pred, n);
         }
         if (scores) scores[m] = score;
         if (r) continue;
+        if (first_ok < 0) first_ok = m;
         if (isnan(score)) continue;   /* e.g. a prediction overflowed: never chosen */
         int better = metric == OPT_CV_SPEARMAN ? score > best_score : score < best_score;
         if (chosen < 0 || better) {
@@ -384,6 +336,7 @@ int opt_surrogate_select(const opt_surrogate_kind *kinds, int n_kinds, int d,
             best_score = score;
         }
     }
+    if (chosen < 0) chosen = first_ok;   /* every score undefined (NaN) */
     if (chosen < 0) {
         rc = em_fail(err, EM_EINVAL, "no surrogate could be fitted (%d failed; last: %s)",
                      n_failed, last.msg);

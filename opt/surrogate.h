@@ -92,14 +92,14 @@ int opt_cv_metric_parse(const char *name, opt_cv_metric *out, em_error *err);
 double opt_surrogate_mse(const double *y, const double *pred, int n);
 /* mean |y - pred| / max(|y|, DBL_EPSILON), as scikit-learn defines it */
 double opt_surrogate_mape(const double *y, const double *pred, int n);
-/* Spearman's rho with ties: Pearson correlation of mid-ranks. 0 when either
- * sample is constant (rho is undefined there) or n < 2. */
-double opt_surrogate_spearman(const double *x, const double *y, int n);
+/* (Spearman's rho with ties is opt_spearman, in opt/stats.h.) */
 
 /* Chooses one of kinds[0..n_kinds) for the target y by `folds`-fold cross-validation:
  * rows are shuffled with rng and split into folds of near-equal size; each model is
  * fitted on all folds but one and predicts the held-out one; the metric is computed
- * on the pooled out-of-fold predictions. Ties go to the earlier kind. With
+ * on the pooled out-of-fold predictions. Ties go to the earlier kind; when Spearman is
+ * undefined for every model (constant target or predictions), the first model that
+ * could be fitted is chosen. With
  * OPT_CV_RANDOM no model is fitted and one kind is drawn with rng.
  * *best receives an index into kinds; scores[n_kinds] (may be NULL) the metric of
  * each (NAN for OPT_CV_RANDOM). A model whose fit fails scores worst. Needs

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "opt/lhs.h"
+#include "opt/stats.h"
 #include "opt/surrogate.h"
 #include "tests/testutil.h"
 
@@ -260,16 +261,16 @@ START_TEST(measures_by_hand)
     ck_assert_close(opt_surrogate_mse(y, p, 3), 5.0 / 3.0, 1e-15, 0);
     ck_assert_close(opt_surrogate_mape(y, p, 3), 1.0 / 3.0, 1e-15, 0);
     const double a[5] = {1, 2, 3, 4, 5}, b[5] = {5, 6, 7, 8, 7};
-    ck_assert_close(opt_surrogate_spearman(a, b, 5), 0.8207826817, 1e-9, 0);
-    ck_assert_close(opt_surrogate_spearman(b, a, 5), 0.8207826817, 1e-9, 0);
+    ck_assert_close(opt_spearman(a, b, 5), 0.8207826817, 1e-9, 0);
+    ck_assert_close(opt_spearman(b, a, 5), 0.8207826817, 1e-9, 0);
     const double rev[5] = {9, 7, 5, 3, 1}, cst[5] = {2, 2, 2, 2, 2};
-    ck_assert_close(opt_surrogate_spearman(a, rev, 5), -1.0, 1e-15, 0);
-    ck_assert_close(opt_surrogate_spearman(a, cst, 5), 0.0, 0, 0);
+    ck_assert_close(opt_spearman(a, rev, 5), -1.0, 1e-15, 0);
+    ck_assert(isnan(opt_spearman(a, cst, 5)));   /* undefined */
     /* ties on both sides: x = 1,1,2,2 y = 1,2,2,3 -> ranks (1.5,1.5,3.5,3.5) and
      * (1,2.5,2.5,4), centred (-1,-1,1,1) and (-1.5,0,0,1.5): cross sum 3, squares 4
      * and 4.5 -> 3 / sqrt(18) */
     const double tx[4] = {1, 1, 2, 2}, ty[4] = {1, 2, 2, 3};
-    ck_assert_close(opt_surrogate_spearman(tx, ty, 4), 3.0 / sqrt(18.0), 1e-12, 0);
+    ck_assert_close(opt_spearman(tx, ty, 4), 3.0 / sqrt(18.0), 1e-12, 0);
 }
 END_TEST
 
@@ -316,6 +317,18 @@ START_TEST(cv_selection)
     ck_assert_msg(best == 1, "step: picked %s (mse gp %g gbt %g)",
                   opt_surrogate_kind_name(two[best]), scores[0], scores[1]);
     ck_assert_msg(scores[1] < 0.01 * scores[0], "mse gp %g gbt %g", scores[0], scores[1]);
+
+    /* A constant target: Spearman is undefined for every model, so the first one is
+     * taken; MSE still works (every model predicts the constant). */
+    for (int i = 0; i < 40; i++) y[i] = 3.0;
+    ck_assert_int_eq(opt_surrogate_select(two, 2, 1, lo, hi, NULL, X, 40, y, OPT_CV_SPEARMAN,
+                                          5, &r, &best, scores, &err), 0);
+    ck_assert_int_eq(best, 0);
+    ck_assert(isnan(scores[0]) && isnan(scores[1]));
+    ck_assert_int_eq(opt_surrogate_select(two, 2, 1, lo, hi, NULL, X, 40, y, OPT_CV_MSE, 5,
+                                          &r, &best, scores, &err), 0);
+    ck_assert_double_lt(scores[0], 1e-20);
+    ck_assert_double_lt(scores[1], 1e-12);
 
     /* too many folds for the data */
     ck_assert_int_eq(opt_surrogate_select(two, 2, 1, lo, hi, NULL, X, 3, y, OPT_CV_MSE, 5,
