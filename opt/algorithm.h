@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "common/error.h"
+#include "common/rng.h"
 #include "opt/problem.h"
 
 /* Called after every generation (and once after initialization with gen 0).
@@ -63,6 +64,10 @@ typedef int (*opt_algorithm_fn)(const opt_problem *p, const opt_options *o, opt_
  * own headers: opt/ctaea.h, opt/sbo.h). */
 int opt_nsga2_run(const opt_problem *p, const opt_options *o, opt_result *res, em_error *err);
 int opt_random_run(const opt_problem *p, const opt_options *o, opt_result *res, em_error *err);
+
+/* One uniform random solution: reals uniform in [lo, hi), integers and categories
+ * uniform over their values. Used for initial populations and random search. */
+void opt_sample_uniform(const opt_problem *p, em_rng *rng, double *x);
 
 /* Non-dominated feasible rows of a population (if none is feasible: the rows of least
  * violation). Returns a new population; ties (identical F) are kept once. */
