@@ -144,6 +144,21 @@ START_TEST(estimate_emomc2021_network)
     ck_assert_double_eq(r.size_bits, 61470.0 * 16); /* 150+2400+48000+10080+840 weights */
     sim_report_free(&r);
 
+    /* The compiled network gives the same totals for any plan and dataflow. */
+    sim_emomc_net *net = NULL;
+    ck_assert_int_eq(sim_emomc2021_compile(a, &hw.emomc, &net, &err), 0);
+    const double keep5[5] = {0.9, 0.5, 0.25, 0.1, 1.0}, bits5[5] = {8, 6, 4.4, 3, 12};
+    sim_layer_plan pl5[5];
+    for (int i = 0; i < 5; i++) pl5[i] = (sim_layer_plan){keep5[i], bits5[i], -1};
+    for (int d = 0; d < DF_NBUILTIN; d++) {
+        sim_options o2 = {df_mapping_builtin((df_dataflow)d), CODING_NORMAL, 3};
+        ck_assert_int_eq(sim_estimate(a, &hw, &o2, pl5, 16, &r, &err), 0);
+        ck_assert_close(10 * sim_emomc2021_net_energy(net, (df_dataflow)d, keep5, bits5),
+                        r.energy_pj, 1e-12, 0);
+        sim_report_free(&r);
+    }
+    sim_emomc2021_net_free(net);
+
     /* A plan: real non-zero counts set keep per layer. */
     sim_layer_plan plan[5];
     for (int i = 0; i < 5; i++) plan[i] = (sim_layer_plan){1.0, 8, -1};
