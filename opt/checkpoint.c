@@ -119,7 +119,7 @@ static opt_pop *get_pop(rd *r, int nv, int no, int nc)
         return NULL;
     }
     /* the rows must fit in what is left of the file before allocating for them */
-    size_t row = sizeof(double) * (size_t)(nv + no + nc + 4) + sizeof(int);
+    size_t row = sizeof(double) * (size_t)(nv + no + nc + 3) + sizeof(int);
     if ((size_t)n > (r->n - r->off) / row) {
         r->bad = 1;
         return NULL;
