@@ -111,15 +111,23 @@ double coding_csr_fillers_expected(int64_t n, double p, int idx_bits)
     if (coding_check_params(CODING_CSR, n, 1, idx_bits, NULL) || !(p >= 0.0 && p <= 1.0))
         return -1.0;
     if (p == 0.0 || p == 1.0) return 0.0;
-    /* p * sum_{k=1..K} (n - kB) r^k with r = (1-p)^B. Terms shrink geometrically;
-     * stop once they can no longer change the sum. */
+    /* p * sum_{k=1..K} (n - kB) r^k with r = (1-p)^B. */
     int64_t B = (int64_t)1 << idx_bits, K = n / B;
-    double r = exp((double)B * log1p(-p)), rk = 1.0, sum = 0.0;
-    for (int64_t k = 1; k <= K; k++) {
-        rk *= r;
-        double term = (double)(n - k * B) * rk;
-        sum += term;
-        if (term <= sum * 1e-17 || rk == 0.0) break;
+    double lr = (double)B * log1p(-p); /* ln r */
+    double sum = 0.0;
+    if (K <= 1024) {
+        double r = exp(lr), rk = 1.0;
+        for (int64_t k = 1; k <= K; k++) {
+            rk *= r;
+            sum += (double)(n - k * B) * rk;
+        }
+    } else {
+        /* Closed form: n*G - B*H with G = sum r^k, H = sum k r^k, k = 1..K, written
+         * with expm1 so that r near 1 (tiny p) keeps its precision. */
+        double r = exp(lr), omr = -expm1(lr), rK = exp((double)K * lr);
+        double G = r * -expm1((double)K * lr) / omr;
+        double H = r * (-expm1((double)K * lr) - (double)K * rK * omr) / (omr * omr);
+        sum = (double)n * G - (double)B * H;
     }
     return p * sum;
 }

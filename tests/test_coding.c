@@ -396,18 +396,28 @@ END_TEST
 
 START_TEST(expected_fillers_large_n)
 {
-    /* Large layers with tiny p run many terms; compare against the plain sum. */
-    const int64_t n = 2359296; /* VGG-16 512x512x3x3 */
-    const double p = 1e-4;
-    int64_t B = 8, K = n / B;
-    double r = pow(1 - p, (double)B), rk = 1, sum = 0;
-    for (int64_t k = 1; k <= K; k++) {
-        rk *= r;
-        sum += (double)(n - k * B) * rk;
-    }
-    ck_assert_close(coding_csr_fillers_expected(n, p, 3), p * sum, 1e-9, 0);
-    /* At small p nearly all gaps are long: fillers ~ n*(1-(1-p)^... ) ~ n/B. */
-    double f = coding_csr_fillers_expected(n, p, 3);
+    /* Large layers use a closed form of the sum; compare it with the plain sum
+     * (long double) across the whole range of p, including tiny ones. */
+    const int64_t ns[] = {8200, 2359296, 100000007};
+    const double ps[] = {1e-7, 1e-5, 1e-4, 1e-3, 0.01, 0.1, 0.5, 0.95};
+    for (size_t a = 0; a < sizeof ns / sizeof *ns; a++)
+        for (size_t j = 0; j < sizeof ps / sizeof *ps; j++)
+            for (int b = 1; b <= 5; b += 2) {
+                int64_t n = ns[a], B = (int64_t)1 << b, K = n / B;
+                long double r = powl(1.0L - ps[j], (long double)B), rk = 1, sum = 0;
+                for (int64_t k = 1; k <= K && (k < 64 || rk > 1e-30L); k++) {
+                    rk *= r;
+                    sum += (long double)(n - k * B) * rk;
+                }
+                double want = (double)(ps[j] * sum);
+                double got = coding_csr_fillers_expected(n, ps[j], b);
+                ck_assert_msg(fabs(got - want) <= 1e-9 * want + 1e-12,
+                              "n=%lld p=%g b=%d: %.15g vs plain sum %.15g", (long long)n,
+                              ps[j], b, got, want);
+            }
+    /* At small p nearly every gap is long: fillers -> n/B minus the final run. */
+    const int64_t n = 2359296;
+    double f = coding_csr_fillers_expected(n, 1e-4, 3);
     ck_assert_double_gt(f, 0.9 * (double)n / 8);
     ck_assert_double_lt(f, (double)n / 8);
 }
