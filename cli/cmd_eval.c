@@ -1,3 +1,130 @@
-/* cli/cmd_eval.c: placeholder until the subcommand lands (see its issue). */
+/* cli/cmd_eval.c: `emomc eval`: top-1 accuracy (optionally per class) and images/s
+ * of a model's weights on the test split or the validation split; the work is
+ * nn_evaluate (nn/train.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli/cli.h"
-int cmd_eval(int argc, char **argv) { (void)argc; (void)argv; return cli_usage_error("eval", "not implemented yet"); }
+#include "nn/arch.h"
+#include "nn/dataset.h"
+#include "nn/net.h"
+#include "nn/train.h"
+#include "nn/weights.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+        "usage: emomc eval --model M --weights W.emw --data D [options]\n"
+        "\n"
+        "Top-1 accuracy of the weights on a data set's test split (or the validation\n"
+        "split held out of the training data), with images per second.\n"
+        "\n"
+        "  --model M          model name (models/M.yaml) or YAML path\n"
+        "  --weights W.emw    weights file (or a training checkpoint)\n"
+        "  --data D           mnist | fashion-mnist | cifar10, or a folder holding them\n"
+        "  --data-root DIR    where to look for data set folders first\n"
+        "  --split S          test (default) or val\n"
+        "  --val-split V      size of the validation split, as given to train (default 5000)\n"
+        "  --limit N          only the first N images\n"
+        "  --per-class        also print the accuracy of each class\n"
+        "  --batch B          images per forward pass (default 256)\n"
+        "  --threads T        worker threads (default: all cores)\n"
+        "  --no-fold          do not fold batch norm into the convolutions\n"
+        "  --quiet            print only the accuracy (a number in percent)\n");
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    const char *C = "eval";
+    const char *model = NULL, *weights = NULL, *data = NULL, *root = NULL;
+    long limit = 0, threads = 0, batch = 256;
+    double val = NN_VAL_DEFAULT_COUNT;
+    bool per_class = false, fold = true, quiet = false;
+    nn_split split = NN_SPLIT_TEST;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+#define NEED_VALUE() do { if (!v) return cli_usage_error(C, "%s needs a value", a); i++; } while (0)
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--model")) { NEED_VALUE(); model = v; }
+        else if (!strcmp(a, "--weights")) { NEED_VALUE(); weights = v; }
+        else if (!strcmp(a, "--data")) { NEED_VALUE(); data = v; }
+        else if (!strcmp(a, "--data-root")) { NEED_VALUE(); root = v; }
+        else if (!strcmp(a, "--split")) {
+            NEED_VALUE();
+            if (!strcmp(v, "test")) split = NN_SPLIT_TEST;
+            else if (!strcmp(v, "val")) split = NN_SPLIT_VAL;
+            else return cli_usage_error(C, "--split: '%s' is not test or val", v);
+        } else if (!strcmp(a, "--val-split")) {
+            NEED_VALUE();
+            if (cli_parse_double(C, a, v, 1e-9, 1e9, &val)) return 2;
+        } else if (!strcmp(a, "--limit")) {
+            NEED_VALUE();
+            if (cli_parse_int(C, a, v, 1, 100000000, &limit)) return 2;
+        } else if (!strcmp(a, "--batch")) {
+            NEED_VALUE();
+            if (cli_parse_int(C, a, v, 1, 65536, &batch)) return 2;
+        } else if (!strcmp(a, "--threads")) {
+            NEED_VALUE();
+            if (cli_parse_int(C, a, v, 1, 1024, &threads)) return 2;
+        } else if (!strcmp(a, "--per-class")) per_class = true;
+        else if (!strcmp(a, "--no-fold")) fold = false;
+        else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) quiet = true;
+        else return cli_usage_error(C, "unknown option '%s'", a);
+#undef NEED_VALUE
+    }
+    if (!model) return cli_usage_error(C, "--model is required");
+    if (!weights) return cli_usage_error(C, "--weights is required");
+    if (!data) return cli_usage_error(C, "--data is required");
+    if (val >= 1 && val != (double)(long)val)
+        return cli_usage_error(C, "--val-split: %g is neither a count nor a fraction below 1", val);
+
+    em_error err = {0};
+    char path[4096];
+    nn_arch *arch = NULL;
+    nn_net *net = NULL;
+    nn_dataset *ds = NULL;
+    nn_eval_result *r = malloc(sizeof *r);
+    if (!r) return cli_report(C, &(em_error){EM_ENOMEM, "out of memory"});
+    int rc = nn_arch_resolve(model, path, sizeof path, &err);
+    if (!rc) rc = nn_arch_load(path, &arch, &err);
+    if (!rc) rc = nn_net_new(arch, &net, &err);
+    if (!rc) rc = nn_weights_load_into(weights, net, NULL, &err);
+    if (!rc) {
+        nn_split_opts so;
+        nn_split_opts_default(&so);
+        so.val_count = val >= 1 ? (int)val : 0;
+        so.val_fraction = val < 1 ? val : 0;
+        so.limit = (int)limit;
+        rc = nn_dataset_open(data, root, split, &so, &ds, &err);
+    }
+    if (rc) goto done;
+    nn_net_set_threads(net, (int)threads);
+    if (fold && (rc = nn_net_fold_bn(net, NULL, &err))) goto done;
+    rc = nn_evaluate(net, ds, (int)batch, 0, r, &err);
+    if (rc) goto done;
+    if (quiet) {
+        printf("%.2f\n", 100 * r->accuracy);
+    } else {
+        printf("%s on %s %s (%d images): top-1 %.2f%% (%d/%d), loss %.4f, %.0f images/s "
+               "(batch %ld, %d threads)\n",
+               arch->name, nn_dataset_kind_name(ds->kind), split == NN_SPLIT_TEST ? "test" : "val",
+               r->n, 100 * r->accuracy, r->correct, r->n, r->loss, r->images_per_s, batch,
+               nn_net_threads(net));
+    }
+    if (per_class) {
+        printf("class  images  correct  accuracy\n");
+        for (int k = 0; k < ds->classes; k++)
+            printf("%5d  %6d  %7d  %7.2f%%\n", k, r->class_total[k], r->class_correct[k],
+                   r->class_total[k] ? 100.0 * r->class_correct[k] / r->class_total[k] : 0.0);
+    }
+done:
+    free(r);
+    nn_dataset_free(ds);
+    nn_net_free(net);
+    nn_arch_free(arch);
+    return rc ? cli_report(C, &err) : 0;
+}
