@@ -3,6 +3,9 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 int tu_run_suite(Suite *s)
 {
@@ -39,4 +42,32 @@ const char *tu_tmpdir(void)
     snprintf(b, sizeof buf[0], "/tmp/emomc-test-XXXXXX");
     if (!mkdtemp(b)) return "/tmp";
     return b;
+}
+
+int tu_run_emomc(const char *args, char **output)
+{
+    size_t n = strlen(args) + strlen(EMOMC_BIN) + 32;
+    char *cmd = malloc(n);
+    snprintf(cmd, n, "'%s' %s 2>&1", EMOMC_BIN, args);
+    FILE *p = popen(cmd, "r");
+    free(cmd);
+    if (!p) return -1;
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    size_t got;
+    while ((got = fread(buf + len, 1, cap - len - 1, p)) > 0) {
+        len += got;
+        if (cap - len < 2) buf = realloc(buf, cap *= 2);
+    }
+    buf[len] = '\0';
+    int st = pclose(p);
+    if (output) *output = buf;
+    else free(buf);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int tu_file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
 }

@@ -22,4 +22,11 @@ const char *tu_root_path(const char *rel);  /* source root/rel */
 /* A fresh temporary directory for the test (removed by the OS on reboot). */
 const char *tu_tmpdir(void);
 
+/* Runs `emomc <args>` (args is a shell-quoted string), capturing stdout+stderr into
+ * *output (caller frees); returns the exit status (or -1). */
+int tu_run_emomc(const char *args, char **output);
+
+/* Whether a file exists. */
+int tu_file_exists(const char *path);
+
 #endif

@@ -1,0 +1,94 @@
+/* tests/test_cli_estimate.c: `emomc estimate`, `compare` and `simulate` as a user runs
+ * them: outputs, exit codes, error messages, and no partial output files. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/testutil.h"
+
+#define RUN(args, expect_rc, needle)                                                     \
+    do {                                                                                 \
+        char *_out = NULL;                                                               \
+        int _rc = tu_run_emomc(args, &_out);                                             \
+        ck_assert_msg(_rc == (expect_rc), "emomc %s: exit %d, expected %d; output:\n%s", \
+                      args, _rc, expect_rc, _out);                                       \
+        ck_assert_msg(strstr(_out, needle) != NULL, "emomc %s: output lacks '%s':\n%s",  \
+                      args, needle, _out);                                               \
+        free(_out);                                                                      \
+    } while (0)
+
+START_TEST(estimate_outputs)
+{
+    RUN("estimate --model lenet5 --hw vu9p", 0, "CI:CO");
+    RUN("estimate --model lenet5 --hw emomc2021 --dataflow xy --bits 16", 0, "X:Y");
+    RUN("estimate --model lenet5 --hw vu9p --dataflow co:x --per-layer", 0, "conv3");
+    RUN("estimate --model lenet5 --hw vu9p --format json --per-layer", 0, "\"buffer_reads\"");
+    RUN("estimate --model lenet5 --hw vu9p --format csv --coding all", 0,
+        "model,hw,cost_model,dataflow,coding,layer");
+    RUN("estimate --model lenet5 --hw vu9p --keep 0.9,0.5,0.3,0.3,0.8 --bits 8,6,5,5,8", 0, "X:FX");
+    RUN("estimate --help", 0, "usage: emomc estimate");
+}
+END_TEST
+
+START_TEST(estimate_bad_input)
+{
+    RUN("estimate --model lenet5", 2, "--hw is required");
+    RUN("estimate --model lenet5 --hw vu9p --keep 1.5", 2, "--keep: 1.5 is out of range");
+    RUN("estimate --model lenet5 --hw vu9p --bits 0", 2, "--bits: 0 is out of range");
+    RUN("estimate --model lenet5 --hw vu9p --dataflow zz", 2, "--dataflow");
+    RUN("estimate --model lenet5 --hw vu9p --coding zip", 2, "--coding");
+    RUN("estimate --model lenet5 --hw vu9p --keep 0.5,0.5", 2, "lists 2 values but lenet5 has 5");
+    RUN("estimate --model lenet5 --hw vu9p --frobnicate", 2, "unknown or incomplete option");
+    RUN("estimate --model nosuchmodel --hw vu9p", 1, "model 'nosuchmodel'");
+    RUN("estimate --model lenet5 --hw emomc2021 --dataflow co:x", 1, "emomc2021");
+
+    /* A malformed target names the file, line and key, and --out is not created. */
+    const char *dir = tu_tmpdir();
+    char hw[512], out[512], args[2048];
+    snprintf(hw, sizeof hw, "%s/bad.yaml", dir);
+    snprintf(out, sizeof out, "%s/out.txt", dir);
+    FILE *f = fopen(hw, "w");
+    fputs("name: bad\ncost_model: emomc2021\nemomc2021: {mac: 0.102, read: 0.728, write: 0.447, "
+          "weight_ref_bits: 16}\nfrobs: 3\n", f);
+    fclose(f);
+    snprintf(args, sizeof args, "estimate --model lenet5 --hw %s --out %s", hw, out);
+    RUN(args, 1, "bad.yaml:4");
+    ck_assert(!tu_file_exists(out));
+    snprintf(args, sizeof args, "estimate --model lenet5 --hw vu9p --keep 0.5,0.5 --out %s", out);
+    RUN(args, 2, "lists 2 values");
+    ck_assert(!tu_file_exists(out));
+    snprintf(args, sizeof args, "estimate --model lenet5 --hw vu9p --out %s", out);
+    RUN(args, 0, "");
+    ck_assert(tu_file_exists(out));
+}
+END_TEST
+
+START_TEST(compare_plot)
+{
+    const char *dir = tu_tmpdir();
+    char png[512], args[1024];
+    snprintf(png, sizeof png, "%s/chart.png", dir);
+    snprintf(args, sizeof args, "compare --model lenet5 --hw zcu102 --plot %s", png);
+    RUN(args, 0, "FX:FY");
+    FILE *f = fopen(png, "rb");
+    ck_assert_ptr_nonnull(f);
+    unsigned char sig[8] = {0};
+    ck_assert_int_eq(fread(sig, 1, 8, f), 8);
+    fclose(f);
+    ck_assert(sig[1] == 'P' && sig[2] == 'N' && sig[3] == 'G');
+    snprintf(args, sizeof args, "compare --model lenet5 --hw zcu102 --plot %s/chart.gif", dir);
+    RUN(args, 1, "must end in .png, .svg or .pdf");
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("cli_estimate");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, estimate_outputs);
+    tcase_add_test(tc, estimate_bad_input);
+    tcase_add_test(tc, compare_plot);
+    suite_add_tcase(s, tc);
+    return tu_run_suite(s);
+}
