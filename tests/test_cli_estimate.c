@@ -81,6 +81,27 @@ START_TEST(compare_plot)
 }
 END_TEST
 
+START_TEST(simulate_layer)
+{
+    /* Dense: simulated and analytic counts agree exactly (diff 0). */
+    RUN("simulate --model lenet5 --layer conv2 --hw zcu102 --dataflow xfx", 0, "dense");
+    char *out = NULL;
+    ck_assert_int_eq(tu_run_emomc("simulate --model lenet5 --layer conv2 --hw zcu102 "
+                                  "--dataflow cico --format json", &out), 0);
+    ck_assert_ptr_nonnull(strstr(out, "\"cycles\""));
+    /* The two objects print the same numbers on a dense layer. */
+    char *sim = strstr(out, "\"simulated\""), *an = strstr(out, "\"analytic\"");
+    ck_assert(sim && an);
+    ck_assert_int_eq(strncmp(strchr(sim, '{'), strchr(an, '{'), (size_t)(an - sim) - 16), 0);
+    free(out);
+    RUN("simulate --model lenet5 --layer conv3 --hw vu9p --dataflow xy --keep 0.3 --seed 7", 0,
+        "random mask");
+    RUN("simulate --model lenet5 --layer relu1 --hw vu9p --dataflow xy", 2, "no conv or linear layer");
+    RUN("simulate --model lenet5 --layer conv1 --hw emomc2021 --dataflow xy", 2, "no PE array");
+    RUN("simulate --model lenet5 --layer conv1 --hw vu9p", 2, "required");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cli_estimate");
@@ -89,6 +110,7 @@ int main(void)
     tcase_add_test(tc, estimate_outputs);
     tcase_add_test(tc, estimate_bad_input);
     tcase_add_test(tc, compare_plot);
+    tcase_add_test(tc, simulate_layer);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
