@@ -21,6 +21,21 @@ static void copy_str(char *dst, size_t n, const char *src)
     dst[l] = 0;
 }
 
+/* Writes a "/" b suffix into out[n]; false (and an empty out) when it does not fit. */
+static bool path_join(char *out, size_t n, const char *a, const char *b, const char *suffix)
+{
+    size_t la = strlen(a), lb = strlen(b), ls = strlen(suffix);
+    if (la + 1 + lb + ls + 1 > n) {
+        if (n) out[0] = 0;
+        return false;
+    }
+    memcpy(out, a, la);
+    out[la] = '/';
+    memcpy(out + la + 1, b, lb);
+    memcpy(out + la + 1 + lb, suffix, ls + 1);
+    return true;
+}
+
 static const char *kind_names[NN_DS_KIND_COUNT] = {"mnist", "fashion-mnist", "cifar10"};
 
 const char *nn_dataset_kind_name(nn_dataset_kind k)
@@ -249,10 +264,8 @@ static bool is_file(const char *p)
 /* Finds dir/base or dir/base.gz; writes the existing one into out. */
 static bool find_file(const char *dir, const char *base, char *out, size_t n)
 {
-    snprintf(out, n, "%s/%s", dir, base);
-    if (is_file(out)) return true;
-    snprintf(out, n, "%s/%s.gz", dir, base);
-    return is_file(out);
+    if (path_join(out, n, dir, base, "") && is_file(out)) return true;
+    return path_join(out, n, dir, base, ".gz") && is_file(out);
 }
 
 static bool dir_has_idx(const char *dir)
@@ -308,7 +321,7 @@ int nn_data_resolve(const char *spec, const char *root_flag, char *buf, size_t n
     const char *env = getenv("EMOMC_DATA");
     if (env && *env) copy_str(roots[nr++], sizeof roots[0], env);
 #ifdef EMOMC_SOURCE_DIR
-    snprintf(roots[nr++], sizeof roots[0], "%s/../shared/data", EMOMC_SOURCE_DIR);
+    path_join(roots[nr++], sizeof roots[0], EMOMC_SOURCE_DIR, "../shared/data", "");
 #endif
     snprintf(roots[nr++], sizeof roots[0], "../shared/data");
     snprintf(roots[nr++], sizeof roots[0], "data");
@@ -322,8 +335,7 @@ int nn_data_resolve(const char *spec, const char *root_flag, char *buf, size_t n
         }
         for (int s = 0; s < 2; s++) {
             char cand[4200];
-            snprintf(cand, sizeof cand, "%s/%s", roots[i], subs[k][s]);
-            if (dir_has_kind(cand, k)) {
+            if (path_join(cand, sizeof cand, roots[i], subs[k][s], "") && dir_has_kind(cand, k)) {
                 copy_str(buf, n, cand);
                 *kind = k;
                 return EM_OK;
@@ -481,7 +493,7 @@ static int load_cifar(const char *dir, bool test, nn_dataset **out, em_error *er
             at += (size_t)cnt[f];
         }
         char src[4200];
-        snprintf(src, sizeof src, "%s/%s", dir, test ? "test_batch.bin" : "data_batch_1..5.bin");
+        path_join(src, sizeof src, dir, test ? "test_batch.bin" : "data_batch_1..5.bin", "");
         copy_str(ds->source, sizeof ds->source, src);
         *out = ds;
     }
