@@ -1,0 +1,258 @@
+/* opt/rundir.c: writers for run.yaml, evaluations.csv, pareto.csv and summary.json
+ * (see rundir.h), all atomic. Numbers are printed with %.17g so they read back to
+ * the same doubles. */
+#include "opt/rundir.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/atomicfile.h"
+#include "opt/indicators.h"
+
+int opt_rundir_prepare(const char *dir, em_error *err)
+{
+    char path[4096];
+    if (!dir || !*dir) return em_fail(err, EM_EINVAL, "run directory: empty path");
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
+        return em_fail(err, EM_EINVAL, "%s: path too long", dir);
+    for (char *s = path + 1;; s++) {
+        char c = *s;
+        if (c == '/' || c == 0) {
+            *s = 0;
+            if (mkdir(path, 0777) != 0 && errno != EEXIST)
+                return em_fail(err, EM_EIO, "%s: cannot create directory: %s", path, strerror(errno));
+            *s = c;
+        }
+        if (!c) break;
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return em_fail(err, EM_EIO, "%s: not a directory", dir);
+    return EM_OK;
+}
+
+int opt_rundir_path(const char *dir, const char *file, char *buf, size_t size, em_error *err)
+{
+    if (snprintf(buf, size, "%s/%s", dir, file) >= (int)size)
+        return em_fail(err, EM_EINVAL, "%s/%s: path too long", dir, file);
+    return EM_OK;
+}
+
+static const char *type_name(opt_var_type t)
+{
+    return t == OPT_VAR_REAL ? "real" : t == OPT_VAR_INT ? "integer" : "categorical";
+}
+
+/* A YAML double-quoted scalar. */
+static void yaml_str(FILE *fp, const char *s)
+{
+    fputc('"', fp);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\') fputc('\\', fp);
+        if ((unsigned char)*s < 0x20) fprintf(fp, "\\x%02x", (unsigned char)*s);
+        else fputc(*s, fp);
+    }
+    fputc('"', fp);
+}
+
+static int open_file(const char *dir, const char *file, em_atomic_file *af, em_error *err)
+{
+    char path[4096];
+    int rc = opt_rundir_path(dir, file, path, sizeof path, err);
+    if (rc) return rc;
+    return em_atomic_open(af, path, err);
+}
+
+int opt_rundir_write_run_yaml(const char *dir, const opt_problem *p, const opt_rundir_info *info,
+                              em_error *err)
+{
+    em_atomic_file af;
+    int rc = open_file(dir, "run.yaml", &af, err);
+    if (rc) return rc;
+    FILE *fp = af.fp;
+    const opt_options *o = info->options;
+    fprintf(fp, "# emomc optimize: the resolved configuration of this run\n");
+    fprintf(fp, "emomc_version: %s\n", EMOMC_VERSION);
+    fprintf(fp, "problem: ");
+    yaml_str(fp, p->name);
+    fprintf(fp, "\nalgorithm: ");
+    yaml_str(fp, info->algorithm ? info->algorithm : "unknown");
+    fprintf(fp, "\n");
+    if (o) {
+        fprintf(fp, "pop_size: %d\ngenerations: %d\nbudget: %ld\nseed: %llu\n", o->pop_size,
+                o->n_gen, o->max_evals, (unsigned long long)o->seed);
+        if (o->variant) {
+            fprintf(fp, "variant: ");
+            yaml_str(fp, o->variant);
+            fprintf(fp, "\n");
+        }
+    }
+    if (info->command_line) {
+        fprintf(fp, "command: ");
+        yaml_str(fp, info->command_line);
+        fprintf(fp, "\n");
+    }
+    fprintf(fp, "n_var: %d\nn_obj: %d\nn_con: %d\nvariables:\n", p->n_var, p->n_obj, p->n_con);
+    for (int i = 0; i < p->n_var; i++) {
+        const opt_var *v = &p->vars[i];
+        fprintf(fp, "  - {name: ");
+        yaml_str(fp, v->name);
+        fprintf(fp, ", type: %s", type_name(v->type));
+        if (v->type == OPT_VAR_CAT) fprintf(fp, ", categories: %d}\n", v->n_cat);
+        else fprintf(fp, ", lo: %.17g, hi: %.17g}\n", v->lo, v->hi);
+    }
+    fprintf(fp, "objectives:\n");
+    for (int j = 0; j < p->n_obj; j++) {
+        fprintf(fp, "  - {name: ");
+        yaml_str(fp, p->obj_names[j]);
+        fprintf(fp, ", sense: %s}\n", p->maximize[j] ? "maximize" : "minimize");
+    }
+    fprintf(fp, "constraints:%s\n", p->n_con ? "" : " []");
+    for (int j = 0; j < p->n_con; j++) {
+        fprintf(fp, "  - {name: ");
+        yaml_str(fp, p->con_names[j]);
+        fprintf(fp, ", feasible_when: \"<= 0\"}\n");
+    }
+    if (info->extra_yaml) fputs(info->extra_yaml, fp);
+    return em_atomic_commit(&af, err);
+}
+
+static void csv_header(FILE *fp, const opt_problem *p, int with_eval)
+{
+    if (with_eval) fprintf(fp, "eval,");
+    for (int i = 0; i < p->n_var; i++) fprintf(fp, "%s,", p->vars[i].name);
+    for (int j = 0; j < p->n_obj; j++) fprintf(fp, "%s,", p->obj_names[j]);
+    for (int j = 0; j < p->n_con; j++) fprintf(fp, "%s,", p->con_names[j]);
+    fprintf(fp, "cv%s\n", with_eval ? ",seconds" : "");
+}
+
+static void csv_row(FILE *fp, const opt_problem *p, const opt_pop *pop, int i, int with_eval)
+{
+    if (with_eval) fprintf(fp, "%d,", i + 1);
+    for (int k = 0; k < p->n_var; k++) fprintf(fp, "%.17g,", pop->X[(size_t)i * p->n_var + k]);
+    for (int j = 0; j < p->n_obj; j++) {
+        double f = pop->F[(size_t)i * p->n_obj + j];
+        fprintf(fp, "%.17g,", p->maximize[j] ? -f : f);
+    }
+    for (int j = 0; j < p->n_con; j++) fprintf(fp, "%.17g,", pop->G[(size_t)i * p->n_con + j]);
+    fprintf(fp, "%.17g", pop->CV[i]);
+    if (with_eval) fprintf(fp, ",%.6g", pop->sec[i]);
+    fputc('\n', fp);
+}
+
+static int write_csv(const char *dir, const char *file, const opt_problem *p, const opt_pop *pop,
+                     int with_eval, em_error *err)
+{
+    em_atomic_file af;
+    int rc = open_file(dir, file, &af, err);
+    if (rc) return rc;
+    csv_header(af.fp, p, with_eval);
+    for (int i = 0; i < pop->n; i++) csv_row(af.fp, p, pop, i, with_eval);
+    return em_atomic_commit(&af, err);
+}
+
+int opt_rundir_write_evaluations(const char *dir, const opt_problem *p, const opt_pop *evals,
+                                 em_error *err)
+{
+    return write_csv(dir, "evaluations.csv", p, evals, 1, err);
+}
+
+int opt_rundir_write_pareto(const char *dir, const opt_problem *p, const opt_pop *set, em_error *err)
+{
+    return write_csv(dir, "pareto.csv", p, set, 0, err);
+}
+
+static void json_num(FILE *fp, double v)
+{
+    if (isfinite(v)) fprintf(fp, "%.17g", v);
+    else fprintf(fp, "null");
+}
+
+static void json_str(FILE *fp, const char *s)
+{
+    fputc('"', fp);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\') fprintf(fp, "\\%c", *s);
+        else if ((unsigned char)*s < 0x20) fprintf(fp, "\\u%04x", (unsigned char)*s);
+        else fputc(*s, fp);
+    }
+    fputc('"', fp);
+}
+
+int opt_rundir_write_summary(const char *dir, const opt_problem *p, const opt_result *res,
+                             const opt_pop *pareto, const opt_rundir_info *info, em_error *err)
+{
+    int m = p->n_obj, feasible = 0;
+    for (int i = 0; i < pareto->n; i++) feasible |= pareto->CV[i] <= 0.0;
+    double hv = NAN, igd = NAN, igdp = NAN, gd = NAN, gdp = NAN;
+    /* indicators only make sense for a feasible set */
+    if (feasible && info->ref) {
+        int rc = opt_hypervolume(pareto->F, pareto->n, m, info->ref, &hv, err);
+        if (rc) return rc;
+    }
+    if (feasible && info->front && info->n_front > 0) {
+        igd = opt_igd(pareto->F, pareto->n, info->front, info->n_front, m);
+        igdp = opt_igd_plus(pareto->F, pareto->n, info->front, info->n_front, m);
+        gd = opt_gd(pareto->F, pareto->n, info->front, info->n_front, m);
+        gdp = opt_gd_plus(pareto->F, pareto->n, info->front, info->n_front, m);
+    }
+    em_atomic_file af;
+    int rc = open_file(dir, "summary.json", &af, err);
+    if (rc) return rc;
+    FILE *fp = af.fp;
+    fprintf(fp, "{\n  \"problem\": ");
+    json_str(fp, p->name);
+    fprintf(fp, ",\n  \"algorithm\": ");
+    json_str(fp, info->algorithm ? info->algorithm : "unknown");
+    fprintf(fp, ",\n  \"n_var\": %d,\n  \"n_obj\": %d,\n  \"n_con\": %d,\n", p->n_var, m, p->n_con);
+    fprintf(fp, "  \"seed\": %llu,\n", info->options ? (unsigned long long)info->options->seed : 0ULL);
+    fprintf(fp, "  \"generations\": %d,\n  \"evaluations\": %ld,\n  \"cache_hits\": %ld,\n",
+            res->n_gen, res->n_evals, res->cache_hits);
+    fprintf(fp, "  \"stopped_early\": %s,\n", res->stopped ? "true" : "false");
+    fprintf(fp, "  \"pareto_size\": %d,\n  \"feasible\": %s,\n", pareto->n, feasible ? "true" : "false");
+    fprintf(fp, "  \"hv\": ");
+    json_num(fp, hv);
+    fprintf(fp, ",\n  \"hv_ref\": ");
+    if (info->ref) {
+        fprintf(fp, "[");
+        for (int j = 0; j < m; j++) {
+            if (j) fprintf(fp, ", ");
+            json_num(fp, info->ref[j]);
+        }
+        fprintf(fp, "]");
+    } else {
+        fprintf(fp, "null");
+    }
+    fprintf(fp, ",\n  \"true_hv\": ");
+    json_num(fp, info->true_hv);
+    fprintf(fp, ",\n  \"igd\": ");
+    json_num(fp, igd);
+    fprintf(fp, ",\n  \"igd_plus\": ");
+    json_num(fp, igdp);
+    fprintf(fp, ",\n  \"gd\": ");
+    json_num(fp, gd);
+    fprintf(fp, ",\n  \"gd_plus\": ");
+    json_num(fp, gdp);
+    fprintf(fp, ",\n  \"true_front_points\": %d,\n  \"seconds\": ", info->front ? info->n_front : 0);
+    json_num(fp, info->seconds);
+    fprintf(fp, "\n}\n");
+    return em_atomic_commit(&af, err);
+}
+
+int opt_rundir_write(const char *dir, const opt_problem *p, const opt_result *res,
+                     const opt_rundir_info *info, em_error *err)
+{
+    if (!res->evals) return em_fail(err, EM_EINVAL, "%s: the result has no evaluations", dir);
+    opt_pop *ps = opt_pareto_set(res->evals);
+    if (!ps) return em_fail(err, EM_ENOMEM, "%s: out of memory", dir);
+    int rc = opt_rundir_write_run_yaml(dir, p, info, err);
+    if (!rc) rc = opt_rundir_write_evaluations(dir, p, res->evals, err);
+    if (!rc) rc = opt_rundir_write_pareto(dir, p, ps, err);
+    if (!rc) rc = opt_rundir_write_summary(dir, p, res, ps, info, err);
+    opt_pop_free(ps);
+    return rc;
+}
