@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "common/datapath.h"
 #include "common/yamldoc.h"
 
 /* The published constants of EMOMC's evaluation.py (DESIGN.md appendix), used for
@@ -221,25 +221,9 @@ int hw_parse(const char *yaml_text, const char *name, hw_target *out, em_error *
     return load(&y, rc, out, err);
 }
 
-static int file_exists(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 int hw_resolve(const char *name_or_path, char *buf, size_t n, em_error *err)
 {
-    if (file_exists(name_or_path)) {
-        snprintf(buf, n, "%s", name_or_path);
-        return EM_OK;
-    }
-    const char *roots[] = {getenv("EMOMC_HOME"), EMOMC_SOURCE_DIR, "/usr/local/share/emomc",
-                           "/usr/share/emomc"};
-    for (size_t i = 0; i < sizeof roots / sizeof *roots; i++) {
-        if (!roots[i]) continue;
-        snprintf(buf, n, "%s/hwconfigs/%s.yaml", roots[i], name_or_path);
-        if (file_exists(buf)) return EM_OK;
-    }
+    if (em_find_data_file("hwconfigs", name_or_path, ".yaml", buf, n)) return EM_OK;
     return em_fail(err, EM_EIO, "hardware target '%s': no such file, and no "
                    "hwconfigs/%s.yaml in $EMOMC_HOME or the emomc data folders",
                    name_or_path, name_or_path);

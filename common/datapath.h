@@ -1,0 +1,16 @@
+/* common/datapath.h: finding emomc's shipped data files (models/, hwconfigs/).
+ * A name or path is used as given when it names a file; otherwise
+ * <root>/<subdir>/<name><ext> is tried under $EMOMC_HOME, the source tree, the
+ * install prefix's data folder and /usr/share/emomc. */
+#ifndef EMOMC_COMMON_DATAPATH_H
+#define EMOMC_COMMON_DATAPATH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+bool em_file_exists(const char *path);
+/* Writes the found path into buf; returns false when nothing matched. */
+bool em_find_data_file(const char *subdir, const char *name_or_path, const char *ext,
+                       char *buf, size_t n);
+
+#endif
