@@ -1,0 +1,222 @@
+/* tests/test_opt_rundir.c: the run directory files (contents checked against the
+ * result they were written from), and `emomc optimize` end to end: a run stopped after
+ * generation g and resumed gives the same pareto.csv byte for byte; bad flags exit 2
+ * with a message and leave no output. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "opt/algorithm.h"
+#include "opt/benchmarks.h"
+#include "opt/indicators.h"
+#include "opt/rundir.h"
+#include "tests/testutil.h"
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return NULL;
+    fseek(fp, 0, SEEK_END);
+    long n = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    size_t got = fread(s, 1, (size_t)n, fp);
+    s[got] = 0;
+    fclose(fp);
+    if (len) *len = got;
+    return s;
+}
+
+static int count_lines(const char *s)
+{
+    int n = 0;
+    for (; *s; s++) n += *s == '\n';
+    return n;
+}
+
+/* maximize f1 = x1, minimize f2 = x1^2 + x2, with one constraint x2 >= 0.1 */
+static int mm_eval(void *user, int n, const double *X, double *F, double *G, em_error *err)
+{
+    (void)user, (void)err;
+    for (int r = 0; r < n; r++) {
+        F[2 * r] = X[2 * r];
+        F[2 * r + 1] = X[2 * r] * X[2 * r] + X[2 * r + 1];
+        G[r] = 0.1 - X[2 * r + 1];
+    }
+    return EM_OK;
+}
+
+START_TEST(files_match_result)
+{
+    opt_problem *p;
+    ck_assert_int_eq(opt_problem_new("mm", 2, 2, 1, mm_eval, NULL, &p, NULL), 0);
+    p->maximize[0] = true;
+    snprintf(p->obj_names[0], 32, "gain");
+    opt_options o;
+    opt_options_default(&o);
+    o.pop_size = 12;
+    o.n_gen = 10;
+    opt_result r;
+    em_error err = {0};
+    ck_assert_int_eq(opt_nsga2_run(p, &o, &r, &err), 0);
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/run1/nested", tu_tmpdir());
+    ck_assert_int_eq(opt_rundir_prepare(dir, &err), 0);
+    double ref[] = {0.0, 2.0};
+    opt_rundir_info info = {.algorithm = "nsga2", .options = &o, .ref = ref, .true_hv = NAN};
+    ck_assert_msg(opt_rundir_write(dir, p, &r, &info, &err) == 0, "%s", err.msg);
+
+    char path[4200];
+    snprintf(path, sizeof path, "%s/evaluations.csv", dir);
+    char *ev = slurp(path, NULL);
+    ck_assert_ptr_nonnull(ev);
+    ck_assert_int_eq(count_lines(ev), r.n_evals + 1);
+    ck_assert(!strncmp(ev, "eval,x1,x2,gain,f2,g1,cv,seconds\n", 33));
+    /* the first row's objective is written back in its maximized sense */
+    double x1, x2, f1, f2, g1, cv;
+    ck_assert_int_eq(sscanf(strchr(ev, '\n') + 1, "1,%lf,%lf,%lf,%lf,%lf,%lf", &x1, &x2, &f1, &f2, &g1, &cv), 6);
+    ck_assert(x1 == r.evals->X[0] && x2 == r.evals->X[1]); /* %.17g round-trips */
+    ck_assert(f1 == -r.evals->F[0] && f1 == x1);
+    ck_assert(cv == r.evals->CV[0]);
+    free(ev);
+
+    snprintf(path, sizeof path, "%s/pareto.csv", dir);
+    char *pa = slurp(path, NULL);
+    opt_pop *ps = opt_pareto_set(r.evals);
+    ck_assert_int_eq(count_lines(pa), ps->n + 1);
+    ck_assert(!strncmp(pa, "x1,x2,gain,f2,g1,cv\n", 20));
+    free(pa);
+
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    char *js = slurp(path, NULL);
+    char want[128];
+    snprintf(want, sizeof want, "\"evaluations\": %ld,", r.n_evals);
+    ck_assert_ptr_nonnull(strstr(js, want));
+    snprintf(want, sizeof want, "\"pareto_size\": %d,", ps->n);
+    ck_assert_ptr_nonnull(strstr(js, want));
+    ck_assert_ptr_nonnull(strstr(js, "\"igd\": null"));
+    ck_assert_ptr_nonnull(strstr(js, "\"true_hv\": null"));
+    double hv = opt_hv(ps->F, ps->n, 2, ref);
+    ck_assert(hv > 0);
+    char *h = strstr(js, "\"hv\": ");
+    ck_assert_ptr_nonnull(h);
+    ck_assert(strtod(h + 6, NULL) == hv);
+    free(js);
+
+    snprintf(path, sizeof path, "%s/run.yaml", dir);
+    char *y = slurp(path, NULL);
+    ck_assert_ptr_nonnull(strstr(y, "problem: \"mm\""));
+    ck_assert_ptr_nonnull(strstr(y, "sense: maximize"));
+    ck_assert_ptr_nonnull(strstr(y, "seed: 1\n"));
+    free(y);
+    /* no temporary file is left behind */
+    snprintf(path, sizeof path, "ls %s | grep -c tmp > /dev/null", dir);
+    ck_assert_int_ne(system(path), 0);
+
+    /* a run directory path that is a file is refused */
+    snprintf(path, sizeof path, "%s/evaluations.csv", dir);
+    ck_assert_int_eq(opt_rundir_prepare(path, &err), EM_EIO);
+    opt_pop_free(ps);
+    opt_result_free(&r);
+    opt_problem_free(p);
+}
+END_TEST
+
+/* ---- the command line ---------------------------------------------------------------- */
+static char exe[4200];
+
+static void find_exe(void)
+{
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    ck_assert(n > 0);
+    self[n] = 0;
+    char *slash = strrchr(self, '/');
+    *slash = 0; /* build/tests */
+    snprintf(exe, sizeof exe, "%s/../emomc", self);
+    ck_assert_msg(access(exe, X_OK) == 0, "%s not built", exe);
+}
+
+static int sh(const char *fmt, const char *a, const char *b)
+{
+    char cmd[16384];
+    snprintf(cmd, sizeof cmd, fmt, exe, a, b);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+START_TEST(cli_resume_byte_identical)
+{
+    find_exe();
+    char a[4096], b[4096];
+    snprintf(a, sizeof a, "%s/cli-a", tu_tmpdir());
+    snprintf(b, sizeof b, "%s/cli-b", tu_tmpdir());
+    /* uninterrupted: 25 generations; interrupted: 9 generations, then resumed to 25 */
+    ck_assert_int_eq(sh("%s optimize --problem c2dtlz2 --pop 32 --gens 25 --seed 4 --out %s --quiet%s", a, ""), 0);
+    ck_assert_int_eq(sh("%s optimize --problem c2dtlz2 --pop 32 --gens 9 --seed 4 --out %s --quiet%s", b, ""), 0);
+    ck_assert_int_eq(sh("%s optimize --problem c2dtlz2 --pop 32 --gens 25 --seed 4 --out %s --resume --quiet%s", b, ""), 0);
+    char pa[4200], pb[4200];
+    snprintf(pa, sizeof pa, "%s/pareto.csv", a);
+    snprintf(pb, sizeof pb, "%s/pareto.csv", b);
+    size_t la, lb;
+    char *A = slurp(pa, &la), *B = slurp(pb, &lb);
+    ck_assert_ptr_nonnull(A);
+    ck_assert_ptr_nonnull(B);
+    ck_assert_int_eq(la, lb);
+    ck_assert(la > 100);
+    ck_assert(!memcmp(A, B, la));
+    free(A), free(B);
+    /* summary reports an IGD against the true front */
+    snprintf(pa, sizeof pa, "%s/summary.json", a);
+    char *js = slurp(pa, NULL);
+    ck_assert_ptr_nonnull(strstr(js, "\"igd\": 0."));
+    free(js);
+}
+END_TEST
+
+START_TEST(cli_bad_flags)
+{
+    find_exe();
+    char d[4096];
+    snprintf(d, sizeof d, "%s/cli-bad", tu_tmpdir());
+    const char *bad[] = {
+        "%s optimize --problem nope --out %s 2>/dev/null%s",
+        "%s optimize --problem zdt1 --pop 0 --out %s 2>/dev/null%s",
+        "%s optimize --problem zdt1 --gens x --out %s 2>/dev/null%s",
+        "%s optimize --problem zdt1 --algorithm sa --out %s 2>/dev/null%s",
+        "%s optimize --problem zdt1 --n-obj 3 --out %s 2>/dev/null%s",
+        "%s optimize --problem zdt1 --out %s --resume 2>/dev/null%s",
+        "%s optimize --problem zdt1 --out %s --frobnicate 2>/dev/null%s",
+        "%s optimize --problem zdt1 --seed -1 --out %s 2>/dev/null%s",
+        "%s optimize --out %s 2>/dev/null%s",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(sh(bad[i], d, "") == 2, "case %zu did not exit 2", i);
+    ck_assert_int_ne(access(d, F_OK), 0); /* nothing was created */
+    /* the message names the flag */
+    char msg[4200];
+    snprintf(msg, sizeof msg, "%s/msg.txt", tu_tmpdir());
+    char fmt[] = "%s optimize --problem zdt1 --pop 1 --out %s 2> %s";
+    ck_assert_int_eq(sh(fmt, d, msg), 2);
+    char *m = slurp(msg, NULL);
+    ck_assert_ptr_nonnull(strstr(m, "--pop"));
+    free(m);
+    ck_assert_int_eq(sh("%s optimize --help > /dev/null%s%s", "", ""), 0);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("opt_rundir");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, files_match_result);
+    tcase_add_test(tc, cli_resume_byte_identical);
+    tcase_add_test(tc, cli_bad_flags);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) { return tu_run_suite(suite()); }
