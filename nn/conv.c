@@ -26,7 +26,7 @@ void nn_conv_geom_init(nn_conv_geom *g, int ci, int hi, int wi, int co, int kh, 
     g->K = g->cig * kh * kw;
     g->N = g->ho * g->wo;
     g->direct = kh == 1 && kw == 1 && stride == 1 && pad == 0;
-    g->depthwise = g->cig == 1 && !g->direct;
+    g->depthwise = g->cig == 1 && groups > 1 && !g->direct;
 }
 
 /* floor(a / b) for b > 0 */
@@ -49,32 +49,37 @@ static void valid_ox(const nn_conv_geom *g, int kx, int *lo, int *hi)
 void nn_im2col(const nn_conv_geom *g, const float *x, int grp, int p0, int p1, float *col)
 {
     const int kk = g->kh * g->kw, s = g->stride, wo = g->wo, ld = p1 - p0;
+    const int oy0 = p0 / wo, oy1 = (p1 - 1) / wo;
     for (int r = 0; r < g->K; r++) {
-        int c = r / kk, ky = (r / g->kw) % g->kh, kx = r % g->kw;
+        const int c = r / kk, ky = (r / g->kw) % g->kh, kx = r % g->kw;
         const float *xc = x + (size_t)(grp * g->cig + c) * g->hi * g->wi;
-        float *dst = col + (size_t)r * ld;
+        float *row = col + (size_t)r * ld;
         int lo, hi;
         valid_ox(g, kx, &lo, &hi);
-        for (int p = p0; p < p1;) {
-            int oy = p / wo, ox = p % wo;
-            int end = oy * wo + wo < p1 ? wo : ox + (p1 - p); /* exclusive, in this row */
-            int iy = oy * s - g->pad + ky;
-            float *d = dst + (p - p0);
-            if (iy < 0 || iy >= g->hi) {
-                memset(d, 0, (size_t)(end - ox) * sizeof(float));
-            } else {
-                ptrdiff_t off = (ptrdiff_t)iy * g->wi - g->pad + kx;
-                int a = lo < ox ? ox : lo > end ? end : lo;
-                int b = hi < a ? a : hi > end ? end : hi;
-                for (int q = ox; q < a; q++) d[q - ox] = 0.0f;
-                if (s == 1) {
-                    if (b > a) memcpy(d + (a - ox), xc + off + a, (size_t)(b - a) * sizeof(float));
-                } else {
-                    for (int q = a; q < b; q++) d[q - ox] = xc[off + (ptrdiff_t)q * s];
-                }
-                for (int q = b; q < end; q++) d[q - ox] = 0.0f;
+        for (int oy = oy0; oy <= oy1; oy++) {
+            /* Output columns [ox, end) of output row oy land at d[0 .. end-ox). */
+            const int ox = oy == oy0 ? p0 - oy * wo : 0;
+            const int end = oy == oy1 ? p1 - oy * wo : wo;
+            const int iy = oy * s - g->pad + ky;
+            float *restrict d = row + (oy * wo + ox - p0);
+            int a = end, b = end; /* in-bounds columns [a, b) */
+            if (iy >= 0 && iy < g->hi) {
+                a = lo < ox ? ox : lo > end ? end : lo;
+                b = hi < a ? a : hi > end ? end : hi;
             }
-            p += end - ox;
+            for (int q = ox; q < a; q++) d[q - ox] = 0.0f;
+            if (b > a) {
+                /* Column q reads xc[iy*wi - pad + kx + q*s], in bounds for q in [lo, hi). */
+                const float *restrict src = xc + ((ptrdiff_t)iy * g->wi - g->pad + kx +
+                                                  (ptrdiff_t)a * s);
+                float *restrict dst = d + (a - ox);
+                const int m = b - a;
+                if (s == 1)
+                    for (int q = 0; q < m; q++) dst[q] = src[q];
+                else
+                    for (int q = 0; q < m; q++) dst[q] = src[(ptrdiff_t)q * s];
+            }
+            for (int q = b; q < end; q++) d[q - ox] = 0.0f;
         }
     }
 }

@@ -28,6 +28,7 @@
 #define NN_SLOTS 8       /* fixed batch slices for conv weight-gradient reduction */
 #define LIN_RB 32        /* linear: image rows per GEMM block */
 #define LIN_CB 256       /* linear: output features per GEMM block */
+#define NN_PAR_MIN_WORK 100000.0 /* MACs + elements below which a layer runs serially */
 
 typedef struct layer_rt {
     const nn_layer_spec *s;
@@ -41,8 +42,6 @@ typedef struct layer_rt {
     nn_tensor out, dout;
     float *y;                 /* output of the last forward */
     float *bn_mean, *bn_invstd; /* per channel, from the last forward */
-    int *argmax;              /* maxpool: input index per output, last forward */
-    size_t argmax_cap;
     float *drop;              /* dropout: 0 or 1/(1-p) per element, last forward */
     float *shift;             /* conv after folding: per-channel shift */
 } layer_rt;
@@ -245,7 +244,6 @@ void nn_net_free(nn_net *net)
             nn_free_floats(L->bn_invstd);
             nn_free_floats(L->drop);
             nn_free_floats(L->shift);
-            free(L->argmax);
         }
     if (net->params)
         for (int i = 0; i < net->n_params; i++) free(net->params[i].mask);
@@ -423,6 +421,14 @@ static int ensure_workspace(nn_net *net, int T, bool backward)
     return 0;
 }
 
+/* Threads for one layer: small layers run on the calling thread, since waking a
+ * team costs more than they do (and far more when the cores are oversubscribed). */
+static int layer_team(const layer_rt *L, int n, int T)
+{
+    double work = (double)n * ((double)nn_layer_macs(L->s) + L->in_size + L->out_size);
+    return work >= NN_PAR_MIN_WORK ? T : 1;
+}
+
 static int grow_tensor(nn_tensor *t, int n, int size)
 {
     return nn_tensor_reshape(t, n, size, 1, 1);
@@ -439,7 +445,7 @@ static void fwd_conv(nn_net *net, layer_rt *L, const float *x, int n, int T)
     size_t isz = (size_t)L->in_size, osz = (size_t)L->out_size;
     if (g->depthwise) {
         long items = (long)n * g->co;
-#pragma omp parallel for num_threads(T) schedule(static)
+#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
         for (long it = 0; it < items; it++) {
             int i = (int)(it / g->co), c = (int)(it % g->co);
             nn_conv_forward_dw(g, x + i * isz, w, shift, L->relu, y + i * osz, c, c + 1);
@@ -453,7 +459,7 @@ static void fwd_conv(nn_net *net, layer_rt *L, const float *x, int n, int T)
     if (chunk > g->N) chunk = g->N;
     P = (g->N + chunk - 1) / chunk;
     long items = (long)n * P;
-#pragma omp parallel for num_threads(T) schedule(static)
+#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
     for (long it = 0; it < items; it++) {
         int i = (int)(it / P), c = (int)(it % P);
         int p0 = c * chunk, p1 = p0 + chunk < g->N ? p0 + chunk : g->N;
@@ -469,7 +475,7 @@ static void fwd_linear(layer_rt *L, const float *x, int n, int T)
     float *y = L->y;
     int rb = (n + LIN_RB - 1) / LIN_RB, cb = (NO + LIN_CB - 1) / LIN_CB;
     bool relu = L->relu;
-#pragma omp parallel for num_threads(T) schedule(static)
+#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
     for (int it = 0; it < rb * cb; it++) {
         int r0 = (it / cb) * LIN_RB, c0 = (it % cb) * LIN_CB;
         int nr = n - r0 < LIN_RB ? n - r0 : LIN_RB, nc = NO - c0 < LIN_CB ? NO - c0 : LIN_CB;
@@ -488,8 +494,23 @@ static void fwd_linear(layer_rt *L, const float *x, int n, int T)
 
 static void fwd_relu(const float *x, float *y, size_t count, int T)
 {
-#pragma omp parallel for num_threads(T) schedule(static)
+#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
     for (size_t j = 0; j < count; j++) y[j] = x[j] > 0.0f ? x[j] : 0.0f;
+}
+
+/* 2x2 stride-2 max pooling without padding, the common case: branch-free, no bounds
+ * tests. (NaN inputs are not propagated here, unlike the general path.) */
+static void maxpool2x2_plane(const float *restrict xp, float *restrict yp, int wi, int ho, int wo)
+{
+    for (int oy = 0; oy < ho; oy++) {
+        const float *r0 = xp + (size_t)(2 * oy) * wi, *r1 = r0 + wi;
+        float *yr = yp + (size_t)oy * wo;
+        for (int ox = 0; ox < wo; ox++) {
+            float a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
+            float m1 = b > a ? b : a, m2 = d > c ? d : c;
+            yr[ox] = m2 > m1 ? m2 : m1;
+        }
+    }
 }
 
 static void fwd_pool(layer_rt *L, const float *x, int n, int T)
@@ -497,37 +518,39 @@ static void fwd_pool(layer_rt *L, const float *x, int n, int T)
     const nn_layer_spec *s = L->s;
     const int hi = s->in.h, wi = s->in.w, ho = s->out.h, wo = s->out.w, C = s->in.c;
     const bool is_max = s->kind == NN_L_MAXPOOL;
+    const bool fast2 = is_max && s->kh == 2 && s->kw == 2 && s->stride == 2 && s->pad == 0;
     const float inv = 1.0f / (float)(s->kh * s->kw);
     float *y = L->y;
-    int *am = L->argmax;
     long planes = (long)n * C;
-#pragma omp parallel for num_threads(T) schedule(static)
+#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
     for (long pl = 0; pl < planes; pl++) {
         const float *xp = x + (size_t)pl * hi * wi;
         float *yp = y + (size_t)pl * ho * wo;
-        int *ap = is_max ? am + (size_t)pl * ho * wo : NULL;
-        for (int oy = 0; oy < ho; oy++)
+        if (fast2) {
+            maxpool2x2_plane(xp, yp, wi, ho, wo);
+            continue;
+        }
+        for (int oy = 0; oy < ho; oy++) {
+            const int y0 = oy * s->stride - s->pad;
+            const int ky0 = y0 < 0 ? -y0 : 0, ky1 = y0 + s->kh > hi ? hi - y0 : s->kh;
             for (int ox = 0; ox < wo; ox++) {
-                int y0 = oy * s->stride - s->pad, x0 = ox * s->stride - s->pad;
+                const int x0 = ox * s->stride - s->pad;
+                const int kx0 = x0 < 0 ? -x0 : 0, kx1 = x0 + s->kw > wi ? wi - x0 : s->kw;
                 float acc = is_max ? -INFINITY : 0.0f;
-                int best = -1;
-                for (int ky = 0; ky < s->kh; ky++) {
-                    int iy = y0 + ky;
-                    if (iy < 0 || iy >= hi) continue;
-                    for (int kx = 0; kx < s->kw; kx++) {
-                        int ix = x0 + kx;
-                        if (ix < 0 || ix >= wi) continue;
-                        float v = xp[iy * wi + ix];
+                bool first = true;
+                for (int ky = ky0; ky < ky1; ky++) {
+                    const float *xr = xp + (size_t)(y0 + ky) * wi;
+                    for (int kx = kx0; kx < kx1; kx++) {
+                        float v = xr[x0 + kx];
                         if (!is_max) acc += v;
-                        else if (v > acc || best < 0 || isnan(v)) {
-                            acc = v;
-                            best = iy * wi + ix;
-                        }
+                        else if (v > acc || first || isnan(v)) acc = v;
+                        first = false;
+                        if (acc != acc) break;
                     }
                 }
                 yp[oy * wo + ox] = is_max ? acc : acc * inv;
-                if (ap) ap[oy * wo + ox] = best;
             }
+        }
     }
 }
 
@@ -536,7 +559,7 @@ static void fwd_gap(layer_rt *L, const float *x, int n, int T)
     const int hw = L->s->in.h * L->s->in.w;
     long planes = (long)n * L->s->in.c;
     float *y = L->y;
-#pragma omp parallel for num_threads(T) schedule(static)
+#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
     for (long pl = 0; pl < planes; pl++) {
         const float *xp = x + (size_t)pl * hw;
         double acc = 0.0;
@@ -557,7 +580,7 @@ static int fwd_bn(layer_rt *L, const float *x, int n, bool train, int T, em_erro
     const float *gamma = L->w->data, *beta = L->b->data;
     float *rm = L->rm->data, *rv = L->rv->data;
     bool relu = L->relu;
-#pragma omp parallel for num_threads(T) schedule(static)
+#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
     for (int c = 0; c < C; c++) {
         double mean, var;
         if (train) {
@@ -604,7 +627,7 @@ static void fwd_add(layer_rt *L, const float *a, const float *b, size_t count, i
 {
     float *y = L->y;
     bool relu = L->relu;
-#pragma omp parallel for num_threads(T) schedule(static)
+#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
     for (size_t j = 0; j < count; j++) {
         float v = a[j] + b[j];
         y[j] = relu && v < 0.0f ? 0.0f : v;
@@ -661,28 +684,20 @@ int nn_net_forward(nn_net *net, const float *x, int n, float *logits, bool train
         if (grow_tensor(&L->out, n, L->out_size))
             return em_fail(err, EM_ENOMEM, "forward: out of memory at layer '%s'", s->name);
         L->y = L->out.data;
+        const int TL = layer_team(L, n, T);
         switch (s->kind) {
-        case NN_L_CONV: fwd_conv(net, L, in, n, T); break;
-        case NN_L_LINEAR: fwd_linear(L, in, n, T); break;
-        case NN_L_RELU: fwd_relu(in, L->y, count, T); break;
+        case NN_L_CONV: fwd_conv(net, L, in, n, TL); break;
+        case NN_L_LINEAR: fwd_linear(L, in, n, TL); break;
+        case NN_L_RELU: fwd_relu(in, L->y, count, TL); break;
         case NN_L_MAXPOOL:
-        case NN_L_AVGPOOL:
-            if (s->kind == NN_L_MAXPOOL && L->argmax_cap < count) {
-                free(L->argmax);
-                L->argmax = malloc(count * sizeof(int));
-                L->argmax_cap = L->argmax ? count : 0;
-                if (!L->argmax)
-                    return em_fail(err, EM_ENOMEM, "forward: out of memory at '%s'", s->name);
-            }
-            fwd_pool(L, in, n, T);
-            break;
-        case NN_L_GAP: fwd_gap(L, in, n, T); break;
+        case NN_L_AVGPOOL: fwd_pool(L, in, n, TL); break;
+        case NN_L_GAP: fwd_gap(L, in, n, TL); break;
         case NN_L_BN: {
-            int rc = fwd_bn(L, in, n, train_mode, T, err);
+            int rc = fwd_bn(L, in, n, train_mode, TL, err);
             if (rc) return rc;
             break;
         }
-        case NN_L_ADD: fwd_add(L, in, src_out(net, s->src[1]), count, T); break;
+        case NN_L_ADD: fwd_add(L, in, src_out(net, s->src[1]), count, TL); break;
         case NN_L_DROPOUT:
             if (fwd_dropout(net, L, in, count))
                 return em_fail(err, EM_ENOMEM, "forward: out of memory at '%s'", s->name);
@@ -708,7 +723,7 @@ static void bwd_conv(nn_net *net, layer_rt *L, const float *x, const float *dy, 
     const size_t wn = (size_t)L->w->numel;
     const int S = n < NN_SLOTS ? n : NN_SLOTS;
     float *db_all = L->b ? L->b->grad : NULL;
-#pragma omp parallel for num_threads(T) schedule(static)
+#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
     for (int sl = 0; sl < S; sl++) {
         int t = omp_get_thread_num();
         float *dw = net->slots + (size_t)sl * net->slot_stride, *db = dw + wn;
@@ -723,7 +738,7 @@ static void bwd_conv(nn_net *net, layer_rt *L, const float *x, const float *dy, 
     const float *slots = net->slots;
     const size_t stride = net->slot_stride;
     const long total = (long)wn + (db_all ? g->co : 0);
-#pragma omp parallel for num_threads(T) schedule(static)
+#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
     for (long j = 0; j < total; j++) {
         float acc = 0.0f;
         for (int sl = 0; sl < S; sl++) acc += slots[(size_t)sl * stride + (size_t)j];
@@ -739,7 +754,7 @@ static void bwd_linear(layer_rt *L, const float *x, const float *dy, float *dx, 
     float *gw = L->w->grad, *gb = L->b ? L->b->grad : NULL;
     /* dW[NO,NI] += dY^T[NO,n] X[n,NI], in fixed blocks of output rows and input columns. */
     const int ob = (NO + 63) / 64, ib = (NI + 1023) / 1024;
-#pragma omp parallel for num_threads(T) schedule(static)
+#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
     for (int it = 0; it < ob * ib; it++) {
         int o0 = (it / ib) * 64, i0 = (it % ib) * 1024;
         int no = NO - o0 < 64 ? NO - o0 : 64, ni = NI - i0 < 1024 ? NI - i0 : 1024;
@@ -755,7 +770,7 @@ static void bwd_linear(layer_rt *L, const float *x, const float *dy, float *dx, 
     if (!dx) return;
     /* dX[n,NI] += dY[n,NO] W[NO,NI] */
     const int rb = (n + LIN_RB - 1) / LIN_RB, cb = (NI + 1023) / 1024;
-#pragma omp parallel for num_threads(T) schedule(static)
+#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
     for (int it = 0; it < rb * cb; it++) {
         int r0 = (it / cb) * LIN_RB, c0 = (it % cb) * 1024;
         int nr = n - r0 < LIN_RB ? n - r0 : LIN_RB, nc = NI - c0 < 1024 ? NI - c0 : 1024;
@@ -772,7 +787,7 @@ static void bwd_bn(layer_rt *L, const float *x, const float *dy, float *dx, int 
     const double M = (double)n * hw;
     const float *gamma = L->w->data;
     float *gg = L->w->grad, *gb = L->b->grad;
-#pragma omp parallel for num_threads(T) schedule(static)
+#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
     for (int c = 0; c < C; c++) {
         const double mean = L->bn_mean[c], invstd = L->bn_invstd[c];
         double sdy = 0.0, sdyx = 0.0;
@@ -803,20 +818,40 @@ static void bwd_bn(layer_rt *L, const float *x, const float *dy, float *dx, int 
     }
 }
 
-static void bwd_pool(layer_rt *L, const float *dy, float *dx, int n, int T)
+static void bwd_pool(layer_rt *L, const float *x, const float *dy, float *dx, int n, int T)
 {
     const nn_layer_spec *s = L->s;
     const int hi = s->in.h, wi = s->in.w, ho = s->out.h, wo = s->out.w;
     const float inv = 1.0f / (float)(s->kh * s->kw);
     long planes = (long)n * s->in.c;
-#pragma omp parallel for num_threads(T) schedule(static)
+#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
     for (long pl = 0; pl < planes; pl++) {
         float *gp = dx + (size_t)pl * hi * wi;
         const float *dp = dy + (size_t)pl * ho * wo;
         if (s->kind == NN_L_MAXPOOL) {
-            const int *ap = L->argmax + (size_t)pl * ho * wo;
-            for (int j = 0; j < ho * wo; j++)
-                if (ap[j] >= 0) gp[ap[j]] += dp[j];
+            /* The gradient goes to the first element of the window equal to the
+             * forward's maximum (the one the forward picked), or to the first NaN. */
+            const float *xp = x + (size_t)pl * hi * wi, *yp = L->y + (size_t)pl * ho * wo;
+            for (int oy = 0; oy < ho; oy++)
+                for (int ox = 0; ox < wo; ox++) {
+                    const int y0 = oy * s->stride - s->pad, x0 = ox * s->stride - s->pad;
+                    const float m = yp[oy * wo + ox];
+                    int best = -1;
+                    for (int ky = 0; ky < s->kh && best < 0; ky++) {
+                        int iy = y0 + ky;
+                        if (iy < 0 || iy >= hi) continue;
+                        for (int kx = 0; kx < s->kw; kx++) {
+                            int ix = x0 + kx;
+                            if (ix < 0 || ix >= wi) continue;
+                            float v = xp[iy * wi + ix];
+                            if (v == m || (m != m && v != v)) {
+                                best = iy * wi + ix;
+                                break;
+                            }
+                        }
+                    }
+                    if (best >= 0) gp[best] += dp[oy * wo + ox];
+                }
             continue;
         }
         for (int oy = 0; oy < ho; oy++)
@@ -841,7 +876,7 @@ static void bwd_elementwise(layer_rt *L, const float *dy, float *dx, size_t coun
     const nn_layer_kind k = L->s->kind;
     const float *y = L->y, *m = L->drop;
     const bool drop = k == NN_L_DROPOUT && !L->alias_src;
-#pragma omp parallel for num_threads(T) schedule(static)
+#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
     for (size_t j = 0; j < count; j++) {
         if (k == NN_L_RELU) dx[j] += y[j] > 0.0f ? dy[j] : 0.0f;
         else if (drop) dx[j] += dy[j] * m[j];
@@ -854,7 +889,7 @@ static void bwd_gap(layer_rt *L, const float *dy, float *dx, int n, int T)
     const int hw = L->s->in.h * L->s->in.w;
     const float inv = 1.0f / (float)hw;
     long planes = (long)n * L->s->in.c;
-#pragma omp parallel for num_threads(T) schedule(static)
+#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
     for (long pl = 0; pl < planes; pl++) {
         float g = dy[pl] * inv;
         float *gp = dx + (size_t)pl * hw;
@@ -895,28 +930,29 @@ int nn_net_backward(nn_net *net, const float *dlogits, float *dx, em_error *err)
         const float *x = src_out(net, s->src[0]);
         float *dsrc = s->src[0] >= 0 ? net->L[s->src[0]].dout.data : (dx ? net->dinput.data : NULL);
         size_t count = (size_t)n * L->out_size;
+        const int TL = layer_team(L, n, T);
         switch (s->kind) {
-        case NN_L_CONV: bwd_conv(net, L, x, dy, dsrc, n, T); break;
-        case NN_L_LINEAR: bwd_linear(L, x, dy, dsrc, n, T); break;
-        case NN_L_BN: bwd_bn(L, x, dy, dsrc, n, net->last_train, T); break;
+        case NN_L_CONV: bwd_conv(net, L, x, dy, dsrc, n, TL); break;
+        case NN_L_LINEAR: bwd_linear(L, x, dy, dsrc, n, TL); break;
+        case NN_L_BN: bwd_bn(L, x, dy, dsrc, n, net->last_train, TL); break;
         case NN_L_MAXPOOL:
         case NN_L_AVGPOOL:
-            if (dsrc) bwd_pool(L, dy, dsrc, n, T);
+            if (dsrc) bwd_pool(L, x, dy, dsrc, n, TL);
             break;
         case NN_L_GAP:
-            if (dsrc) bwd_gap(L, dy, dsrc, n, T);
+            if (dsrc) bwd_gap(L, dy, dsrc, n, TL);
             break;
         case NN_L_ADD: {
             float *d2 = s->src[1] >= 0 ? net->L[s->src[1]].dout.data
                                        : (dx ? net->dinput.data : NULL);
-            if (dsrc) bwd_elementwise(L, dy, dsrc, count, T); /* as identity: kind is add */
-            if (d2) bwd_elementwise(L, dy, d2, count, T);
+            if (dsrc) bwd_elementwise(L, dy, dsrc, count, TL); /* as identity: kind is add */
+            if (d2) bwd_elementwise(L, dy, d2, count, TL);
             break;
         }
         case NN_L_RELU:
         case NN_L_FLATTEN:
         case NN_L_DROPOUT:
-            if (dsrc) bwd_elementwise(L, dy, dsrc, count, T);
+            if (dsrc) bwd_elementwise(L, dy, dsrc, count, TL);
             break;
         default:
             return em_fail(err, EM_EINTERNAL, "backward: layer '%s' of unknown kind", s->name);

@@ -17,7 +17,7 @@ typedef struct nn_conv_geom {
     int K;                   /* cig*kh*kw: rows of a group's im2col matrix */
     int N;                   /* ho*wo: output pixels per channel */
     bool direct;             /* 1x1, stride 1, pad 0: the input is already the im2col matrix */
-    bool depthwise;          /* cig == 1: a direct loop, no GEMM */
+    bool depthwise;          /* grouped with cig == 1: a direct loop, no GEMM */
 } nn_conv_geom;
 
 void nn_conv_geom_init(nn_conv_geom *g, int ci, int hi, int wi, int co, int kh, int kw,
