@@ -1,0 +1,131 @@
+/* bench/bench_opt.c: speed of opt/: NSGA-II generations per second on ZDT1 (30
+ * variables, pop 100 and 40), and exact hypervolume time for 10^3..10^5 mutually
+ * non-dominated points in 2-D and 3-D. For 3-D the O(n log n) sweep is timed side by
+ * side with the slicing reference (2-D sweeps over every f3 slice, O(n^2 log n)) on
+ * the sizes where that finishes, and their ratio is printed. Medians of repeats. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/progress.h"
+#include "common/rng.h"
+#include "opt/algorithm.h"
+#include "opt/benchmarks.h"
+#include "opt/indicators.h"
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_d);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static void bench_nsga2(int pop, int gens, int reps)
+{
+    opt_problem *p;
+    em_error err = {0};
+    if (opt_benchmark_new("zdt1", 30, 2, &p, &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        exit(1);
+    }
+    double t[16];
+    for (int r = 0; r < reps; r++) {
+        opt_options o;
+        opt_options_default(&o);
+        o.pop_size = pop;
+        o.n_gen = gens;
+        o.seed = (uint64_t)r + 1;
+        opt_result res;
+        double t0 = em_now_seconds();
+        if (opt_nsga2_run(p, &o, &res, &err)) {
+            fprintf(stderr, "%s\n", err.msg);
+            exit(1);
+        }
+        t[r] = em_now_seconds() - t0;
+        opt_result_free(&res);
+    }
+    double m = median(t, reps);
+    printf("nsga2 zdt1 n_var=30 pop=%-4d gens=%-4d  %8.3f s  %9.1f generations/s\n", pop, gens, m,
+           gens / m);
+    opt_problem_free(p);
+}
+
+/* n points, all mutually non-dominated: on the line f1 + f2 = 1 (2-D) or the unit
+ * sphere's positive octant (3-D), in random order. */
+static double *front_points(int n, int m, em_rng *rng)
+{
+    double *A = malloc(sizeof(double) * (size_t)n * m);
+    for (int i = 0; i < n; i++) {
+        double *a = A + (size_t)i * m;
+        if (m == 2) {
+            a[0] = em_rng_uniform(rng);
+            a[1] = 1.0 - a[0];
+        } else {
+            double s = 0;
+            for (int j = 0; j < m; j++) a[j] = fabs(em_rng_normal(rng)), s += a[j] * a[j];
+            for (int j = 0; j < m; j++) a[j] /= sqrt(s);
+        }
+    }
+    return A;
+}
+
+static double hv3_by_slices(const double *A, int n, const double *ref)
+{
+    double *z = malloc(sizeof(double) * (n + 1)), *S = malloc(sizeof(double) * 2 * n);
+    for (int i = 0; i < n; i++) z[i] = A[3 * i + 2];
+    qsort(z, (size_t)n, sizeof *z, cmp_d);
+    z[n] = ref[2];
+    double v = 0;
+    for (int s = 0; s < n; s++) {
+        int k = 0;
+        for (int i = 0; i < n; i++)
+            if (A[3 * i + 2] <= z[s]) S[2 * k] = A[3 * i], S[2 * k + 1] = A[3 * i + 1], k++;
+        v += opt_hv(S, k, 2, ref) * (z[s + 1] - z[s]);
+    }
+    free(z), free(S);
+    return v;
+}
+
+static void bench_hv(int m, int n, int reps)
+{
+    em_rng rng;
+    em_rng_seed(&rng, (uint64_t)n * 31 + (uint64_t)m);
+    double *A = front_points(n, m, &rng), ref[3] = {1.1, 1.1, 1.1};
+    double t[16], tr[16], v = 0, vr = 0;
+    for (int r = 0; r < reps; r++) {
+        double t0 = em_now_seconds();
+        v = opt_hv(A, n, m, ref);
+        t[r] = em_now_seconds() - t0;
+    }
+    double mt = median(t, reps);
+    if (m == 3 && n <= 10000) {
+        int rr = n <= 1000 ? reps : 1;
+        for (int r = 0; r < rr; r++) {
+            double t0 = em_now_seconds();
+            vr = hv3_by_slices(A, n, ref);
+            tr[r] = em_now_seconds() - t0;
+        }
+        double mr = median(tr, rr);
+        printf("hypervolume m=%d n=%-7d %10.3f ms   slicing reference %10.3f ms   ratio %7.1fx"
+               "   |diff| %.1e\n", m, n, mt * 1e3, mr * 1e3, mr / mt, fabs(v - vr));
+    } else {
+        printf("hypervolume m=%d n=%-7d %10.3f ms   (hv %.6f)\n", m, n, mt * 1e3, v);
+    }
+    free(A);
+}
+
+int main(void)
+{
+    printf("# bench_opt: medians of repeats; one thread\n");
+    bench_nsga2(100, 300, 5);
+    bench_nsga2(40, 250, 5);
+    for (int m = 2; m <= 3; m++)
+        for (int n = 1000; n <= 100000; n *= 10) bench_hv(m, n, 5);
+    return 0;
+}
