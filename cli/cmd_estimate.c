@@ -259,10 +259,12 @@ static void json_result(FILE *f, const sim_report *r, const char *df, const char
             json_str(f, l->name);
             fprintf(f, ", \"macs\": %.0f, \"keep\": %.6g, \"bits\": %d, \"energy_pj\": %.9g, "
                        "\"cycles\": %.6f, \"utilization\": %.6f, \"size_bits\": %.6f, "
-                       "\"dram_bits\": %.6f, \"buffer_reads\": {\"W\": %.6f, \"I\": %.6f, \"O\": %.6f}, "
+                       "\"dram_bits\": {\"W\": %.6f, \"I\": %.6f, \"O\": %.6f}, "
+                       "\"buffer_reads\": {\"W\": %.6f, \"I\": %.6f, \"O\": %.6f}, "
                        "\"buffer_writes_O\": %.6f, \"stalls\": %.6f, \"skipped\": %.6f}",
                     l->macs, l->keep, l->bits, l->energy_pj, l->cycles, l->utilization,
-                    l->size_bits, l->dram_bits, l->counts.buffer_reads[DF_W],
+                    l->size_bits, l->dram_bits_op[DF_W], l->dram_bits_op[DF_I],
+                    l->dram_bits_op[DF_O], l->counts.buffer_reads[DF_W],
                     l->counts.buffer_reads[DF_I], l->counts.buffer_reads[DF_O],
                     l->counts.buffer_writes[DF_O], l->counts.stalls, l->counts.skipped);
         }

@@ -109,11 +109,13 @@ int sim_estimate(const nn_arch *a, const hw_target *hw, const sim_options *opt,
             c->macs_executed = c->counts.macs_executed;
             c->cycles = c->counts.cycles;
             c->utilization = c->counts.utilization;
-            if (!out->weights_onchip) c->dram_bits += c->size_bits;
-            if (!out->fmaps_onchip) c->dram_bits += c->fmap_bits;
             const nn_layer_spec *l = &a->layers[nn_arch_find(a, c->name)];
-            if (out->fmaps_onchip && l == first) c->dram_bits += shape_elems(l->in) * hw->act_bits;
-            if (out->fmaps_onchip && l == last) c->dram_bits += shape_elems(l->out) * hw->act_bits;
+            if (!out->weights_onchip) c->dram_bits_op[DF_W] = c->size_bits;
+            if (!out->fmaps_onchip || l == first)
+                c->dram_bits_op[DF_I] = shape_elems(l->in) * hw->act_bits;
+            if (!out->fmaps_onchip || l == last)
+                c->dram_bits_op[DF_O] = shape_elems(l->out) * hw->act_bits;
+            c->dram_bits = c->dram_bits_op[DF_W] + c->dram_bits_op[DF_I] + c->dram_bits_op[DF_O];
             double t_compute = c->cycles / (hw->clock_mhz * 1e6);
             double t_dram = c->dram_bits / 8.0 / (hw->dram_gbytes_per_s * 1e9);
             c->dram_bound = t_dram > t_compute;

@@ -35,7 +35,8 @@ typedef struct sim_layer_cost {
     double cycles, seconds, utilization;
     double size_bits;            /* the layer's weights in the chosen coding */
     double fmap_bits;            /* input + output feature maps */
-    double dram_bits;
+    double dram_bits;            /* sum of dram_bits_op */
+    double dram_bits_op[DF_NOPERAND]; /* W streamed, I read, O written */
     bool dram_bound;
 } sim_layer_cost;
 
