@@ -148,6 +148,7 @@ START_TEST(random_is_worse_than_nsga2)
         opt_result_free(&r);
     }
     ck_assert_msg(hv[1] > hv[0] + 0.2, "nsga2 %.3f vs random %.3f", hv[1], hv[0]);
+    opt_problem_free(p);
 }
 END_TEST
 
