@@ -1,0 +1,68 @@
+/* search/select.c: AScore, knee point and budgeted choice. */
+#include "search/select.h"
+
+#include <math.h>
+
+double sr_ascore(double acc, double cost, double r_over_tau)
+{
+    return (acc * r_over_tau + (1.0 - acc)) / cost;
+}
+
+int sr_best_ascore(const double *acc, const double *cost, int n, double r_over_tau)
+{
+    int best = -1;
+    double bv = -INFINITY;
+    for (int i = 0; i < n; i++) {
+        if (!(cost[i] > 0)) continue;
+        double v = sr_ascore(acc[i], cost[i], r_over_tau);
+        if (v > bv) {
+            bv = v;
+            best = i;
+        }
+    }
+    return best;
+}
+
+int sr_knee(const double *acc, const double *cost, int n)
+{
+    if (n <= 0) return -1;
+    int hi = 0, lo = 0; /* most accurate, cheapest */
+    double amin = acc[0], amax = acc[0], cmin = cost[0], cmax = cost[0];
+    for (int i = 1; i < n; i++) {
+        if (acc[i] > acc[hi] || (acc[i] == acc[hi] && cost[i] < cost[hi])) hi = i;
+        if (cost[i] < cost[lo] || (cost[i] == cost[lo] && acc[i] > acc[lo])) lo = i;
+        amin = fmin(amin, acc[i]);
+        amax = fmax(amax, acc[i]);
+        cmin = fmin(cmin, cost[i]);
+        cmax = fmax(cmax, cost[i]);
+    }
+    double da = amax - amin, dc = cmax - cmin;
+    if (da <= 0 || dc <= 0 || hi == lo) return hi;
+    /* Scaled coordinates: u = normalized cost (minimize), v = 1 - normalized accuracy. */
+    double u1 = (cost[hi] - cmin) / dc, v1 = (amax - acc[hi]) / da;
+    double u2 = (cost[lo] - cmin) / dc, v2 = (amax - acc[lo]) / da;
+    double len = hypot(u2 - u1, v2 - v1);
+    int best = hi;
+    double bd = 0;
+    for (int i = 0; i < n; i++) {
+        double u = (cost[i] - cmin) / dc, v = (amax - acc[i]) / da;
+        /* Distance below the chord (towards the ideal point (0, 0)) counts. */
+        double d = ((u1 - u) * (v2 - v1) - (u2 - u1) * (v1 - v)) / len;
+        if (d > bd) {
+            bd = d;
+            best = i;
+        }
+    }
+    return best;
+}
+
+int sr_best_under_budget(const double *acc, const double *cost, int n, double budget)
+{
+    int best = -1;
+    for (int i = 0; i < n; i++) {
+        if (cost[i] > budget) continue;
+        if (best < 0 || acc[i] > acc[best] || (acc[i] == acc[best] && cost[i] < cost[best]))
+            best = i;
+    }
+    return best;
+}
