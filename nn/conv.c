@@ -75,8 +75,10 @@ void nn_im2col(const nn_conv_geom *g, const float *x, int grp, int p0, int p1, f
                 float *restrict dst = d + (a - ox);
                 const int m = b - a;
                 if (s == 1)
+                    #pragma omp simd
                     for (int q = 0; q < m; q++) dst[q] = src[q];
                 else
+                    #pragma omp simd
                     for (int q = 0; q < m; q++) dst[q] = src[(ptrdiff_t)q * s];
             }
             for (int q = b; q < end; q++) d[q - ox] = 0.0f;
@@ -100,8 +102,10 @@ void nn_col2im_add(const nn_conv_geom *g, const float *col, int grp, float *dx)
             float *xr = xc + (ptrdiff_t)iy * g->wi - g->pad + kx + (ptrdiff_t)lo * s;
             const float *sr = src + (size_t)oy * wo;
             if (s == 1)
+                #pragma omp simd
                 for (int q = lo; q < hi; q++) xr[q - lo] += sr[q];
             else
+                #pragma omp simd
                 for (int q = lo; q < hi; q++) xr[(ptrdiff_t)(q - lo) * s] += sr[q];
         }
     }
@@ -114,11 +118,13 @@ static void epilogue(float *y, int ld, int rows, int p0, int p1, const float *sh
         float *yr = y + (size_t)r * ld;
         float b = shift ? shift[r] : 0.0f;
         if (relu)
+            #pragma omp simd
             for (int p = p0; p < p1; p++) {
                 float v = yr[p] + b;
                 yr[p] = v > 0.0f ? v : 0.0f;
             }
         else
+            #pragma omp simd
             for (int p = p0; p < p1; p++) yr[p] += b;
     }
 }
@@ -155,6 +161,7 @@ void nn_conv_forward_dw(const nn_conv_geom *g, const float *x, const float *w,
         const float *wc = w + (size_t)co * g->kh * g->kw;
         float *yc = y + (size_t)co * g->N;
         float b = shift ? shift[co] : 0.0f;
+        #pragma omp simd
         for (int p = 0; p < g->N; p++) yc[p] = 0.0f;
         for (int ky = 0; ky < g->kh; ky++)
             for (int kx = 0; kx < g->kw; kx++) {
@@ -169,12 +176,15 @@ void nn_conv_forward_dw(const nn_conv_geom *g, const float *x, const float *w,
                     float *yr = yc + (size_t)oy * wo + lo;
                     const int m = hi - lo;
                     if (s == 1)
+                        #pragma omp simd
                         for (int q = 0; q < m; q++) yr[q] += wv * xr[q];
                     else
+                        #pragma omp simd
                         for (int q = 0; q < m; q++) yr[q] += wv * xr[(ptrdiff_t)q * s];
                 }
             }
         if (shift || relu)
+            #pragma omp simd
             for (int p = 0; p < g->N; p++) {
                 float v = yc[p] + b;
                 yc[p] = relu && v < 0.0f ? 0.0f : v;
@@ -203,8 +213,10 @@ static void backward_dw(const nn_conv_geom *g, const float *x, const float *w,
                     if (iy < 0 || iy >= g->hi) continue;
                     ptrdiff_t off = (ptrdiff_t)iy * g->wi - g->pad + kx;
                     const float *dyr = dyc + (size_t)oy * wo;
+                    #pragma omp simd reduction(+:acc)
                     for (int q = lo; q < hi; q++) acc += dyr[q] * xc[off + (ptrdiff_t)q * s];
                     if (dxc)
+                        #pragma omp simd
                         for (int q = lo; q < hi; q++) dxc[off + (ptrdiff_t)q * s] += wv * dyr[q];
                 }
                 dwc[ky * g->kw + kx] += acc;
@@ -220,6 +232,7 @@ void nn_conv_backward_image(const nn_conv_geom *g, const float *x, const float *
         for (int co = 0; co < g->co; co++) {
             const float *r = dy + (size_t)co * g->N;
             float acc = 0.0f;
+            #pragma omp simd reduction(+:acc)
             for (int p = 0; p < g->N; p++) acc += r[p];
             db[co] += acc;
         }

@@ -28,6 +28,8 @@
 #define NN_SLOTS 8       /* fixed batch slices for conv weight-gradient reduction */
 #define LIN_RB 32        /* linear: image rows per GEMM block */
 #define LIN_CB 256       /* linear: output features per GEMM block */
+#define NN_COL_CHUNK_FLOATS 65536 /* im2col chunk: 256 KiB, to stay in L2 */
+#define NN_PER_IMAGE_MAX_WEIGHT_BYTES (8.0 * 1024 * 1024) /* per-image eval up to this */
 #define NN_PAR_MIN_WORK 100000.0 /* MACs + elements below which a layer runs serially */
 
 typedef struct layer_rt {
@@ -42,6 +44,8 @@ typedef struct layer_rt {
     nn_tensor out, dout;
     float *y;                 /* output of the last forward */
     float *bn_mean, *bn_invstd; /* per channel, from the last forward */
+    float *bn_a, *bn_b;       /* per channel: the forward's y = a*x + b */
+    size_t img_off;           /* offset of the output in a per-image activation buffer */
     float *drop;              /* dropout: 0 or 1/(1-p) per element, last forward */
     float *shift;             /* conv after folding: per-channel shift */
 } layer_rt;
@@ -64,6 +68,13 @@ struct nn_net {
     size_t col_floats;
     float *slots;
     size_t slot_stride; /* floats per slot */
+    /* Per-image eval: per-thread activation buffers and output pointers. */
+    int img_threads;
+    size_t img_floats;
+    float **img_acts;
+    float **img_y;
+    bool acts_stale; /* the last forward was per-image: layer outputs not kept */
+    double weight_bytes; /* conv and linear weights */
 };
 
 /* ---- construction ------------------------------------------------------------ */
@@ -194,8 +205,12 @@ int nn_net_new(const nn_arch *arch, nn_net **out, em_error *err)
         if (s->kind == NN_L_BN) {
             L->bn_mean = nn_alloc_floats((size_t)s->in.c);
             L->bn_invstd = nn_alloc_floats((size_t)s->in.c);
-            if (!L->bn_mean || !L->bn_invstd) goto oom;
+            L->bn_a = nn_alloc_floats((size_t)s->in.c);
+            L->bn_b = nn_alloc_floats((size_t)s->in.c);
+            if (!L->bn_mean || !L->bn_invstd || !L->bn_a || !L->bn_b) goto oom;
         }
+        L->img_off = net->img_floats;
+        net->img_floats += ((size_t)L->out_size + 15) & ~(size_t)15;
     }
     net->L[nl - 1].consumers++; /* the logits */
     /* ReLU fusion: a ReLU that is the only consumer of a conv, linear, BN or add. */
@@ -209,6 +224,7 @@ int nn_net_new(const nn_arch *arch, nn_net **out, em_error *err)
             src->relu = true;
     }
     net->col_floats = max_kn;
+    net->weight_bytes = 4.0 * (double)nn_arch_weight_count(a);
     net->slot_stride = (max_slot + 15) & ~(size_t)15;
     net->threads = 0;
     em_rng_seed(&net->drop_rng, 0);
@@ -242,12 +258,17 @@ void nn_net_free(nn_net *net)
             nn_free_floats(L->dout.data);
             nn_free_floats(L->bn_mean);
             nn_free_floats(L->bn_invstd);
+            nn_free_floats(L->bn_a);
+            nn_free_floats(L->bn_b);
             nn_free_floats(L->drop);
             nn_free_floats(L->shift);
         }
     if (net->params)
         for (int i = 0; i < net->n_params; i++) free(net->params[i].mask);
     free_workspace(net);
+    for (int t = 0; t < net->img_threads; t++) nn_free_floats(net->img_acts[t]);
+    free(net->img_acts);
+    free(net->img_y);
     nn_free_floats(net->slots);
     nn_free_floats(net->input.data);
     nn_free_floats(net->dinput.data);
@@ -316,9 +337,22 @@ int nn_net_threads(const nn_net *net)
     return n > 0 ? n : 1;
 }
 
+static void bn_eval_prepare(nn_net *net);
+static int forward_layerwise(nn_net *net, int n, bool train, int T, em_error *err);
+
+static int recompute_activations(nn_net *net, em_error *err)
+{
+    if (!net->acts_stale) return EM_OK;
+    bn_eval_prepare(net);
+    return forward_layerwise(net, net->batch, false, nn_net_threads(net), err);
+}
+
 const float *nn_net_layer_output(const nn_net *net, int layer)
 {
     if (layer < 0 || layer >= net->arch.n_layers || net->batch == 0) return NULL;
+    /* The handle is the caller's; recomputing cached activations changes no result. */
+    nn_net *mut = (nn_net *)net;
+    if (recompute_activations(mut, NULL)) return NULL;
     return net->L[layer].y;
 }
 
@@ -423,10 +457,14 @@ static int ensure_workspace(nn_net *net, int T, bool backward)
 
 /* Threads for one layer: small layers run on the calling thread, since waking a
  * team costs more than they do (and far more when the cores are oversubscribed). */
+static double layer_work(const layer_rt *L)
+{
+    return (double)nn_layer_macs(L->s) + L->in_size + L->out_size;
+}
+
 static int layer_team(const layer_rt *L, int n, int T)
 {
-    double work = (double)n * ((double)nn_layer_macs(L->s) + L->in_size + L->out_size);
-    return work >= NN_PAR_MIN_WORK ? T : 1;
+    return (double)n * layer_work(L) >= NN_PAR_MIN_WORK ? T : 1;
 }
 
 static int grow_tensor(nn_tensor *t, int n, int size)
@@ -436,12 +474,12 @@ static int grow_tensor(nn_tensor *t, int n, int size)
 
 /* ---- forward kernels ------------------------------------------------------------ */
 
-static void fwd_conv(nn_net *net, layer_rt *L, const float *x, int n, int T)
+static void fwd_conv(nn_net *net, layer_rt *L, const float *x, float *y, int n, int T,
+                     float *col1)
 {
     const nn_conv_geom *g = &L->g;
     const float *w = L->w->data;
     const float *shift = L->shift ? L->shift : (L->b ? L->b->data : NULL);
-    float *y = L->y;
     size_t isz = (size_t)L->in_size, osz = (size_t)L->out_size;
     if (g->depthwise) {
         long items = (long)n * g->co;
@@ -452,9 +490,15 @@ static void fwd_conv(nn_net *net, layer_rt *L, const float *x, int n, int T)
         }
         return;
     }
-    /* Fewer images than threads: split each image's output pixels into chunks. */
+    /* Output pixels go in chunks: enough chunks to give every thread work when there
+     * are fewer images than threads, and small enough that a chunk's im2col matrix
+     * (K x chunk) stays in the L2 cache while the GEMM reads it. */
     int P = n >= T ? 1 : (T + n - 1) / n;
     int chunk = (g->N + P - 1) / P;
+    if (!g->direct && (size_t)g->K * chunk > NN_COL_CHUNK_FLOATS) {
+        chunk = (int)(NN_COL_CHUNK_FLOATS / (size_t)g->K);
+        if (chunk < 64) chunk = 64;
+    }
     chunk = (chunk + 15) & ~15;
     if (chunk > g->N) chunk = g->N;
     P = (g->N + chunk - 1) / chunk;
@@ -463,16 +507,15 @@ static void fwd_conv(nn_net *net, layer_rt *L, const float *x, int n, int T)
     for (long it = 0; it < items; it++) {
         int i = (int)(it / P), c = (int)(it % P);
         int p0 = c * chunk, p1 = p0 + chunk < g->N ? p0 + chunk : g->N;
-        float *col = net->col[omp_get_thread_num()];
+        float *col = T > 1 ? net->col[omp_get_thread_num()] : col1;
         nn_conv_forward_cols(g, x + i * isz, w, shift, L->relu, y + i * osz, p0, p1, col);
     }
 }
 
-static void fwd_linear(layer_rt *L, const float *x, int n, int T)
+static void fwd_linear(layer_rt *L, const float *x, float *y, int n, int T)
 {
     const int NI = L->in_size, NO = L->out_size;
     const float *w = L->w->data, *b = L->b ? L->b->data : NULL;
-    float *y = L->y;
     int rb = (n + LIN_RB - 1) / LIN_RB, cb = (NO + LIN_CB - 1) / LIN_CB;
     bool relu = L->relu;
 #pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
@@ -494,7 +537,7 @@ static void fwd_linear(layer_rt *L, const float *x, int n, int T)
 
 static void fwd_relu(const float *x, float *y, size_t count, int T)
 {
-#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
+#pragma omp parallel for simd num_threads(T) if (T > 1) schedule(static)
     for (size_t j = 0; j < count; j++) y[j] = x[j] > 0.0f ? x[j] : 0.0f;
 }
 
@@ -513,14 +556,13 @@ static void maxpool2x2_plane(const float *restrict xp, float *restrict yp, int w
     }
 }
 
-static void fwd_pool(layer_rt *L, const float *x, int n, int T)
+static void fwd_pool(layer_rt *L, const float *x, float *y, int n, int T)
 {
     const nn_layer_spec *s = L->s;
     const int hi = s->in.h, wi = s->in.w, ho = s->out.h, wo = s->out.w, C = s->in.c;
     const bool is_max = s->kind == NN_L_MAXPOOL;
     const bool fast2 = is_max && s->kh == 2 && s->kw == 2 && s->stride == 2 && s->pad == 0;
     const float inv = 1.0f / (float)(s->kh * s->kw);
-    float *y = L->y;
     long planes = (long)n * C;
 #pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
     for (long pl = 0; pl < planes; pl++) {
@@ -554,21 +596,41 @@ static void fwd_pool(layer_rt *L, const float *x, int n, int T)
     }
 }
 
-static void fwd_gap(layer_rt *L, const float *x, int n, int T)
+static void fwd_gap(layer_rt *L, const float *x, float *y, int n, int T)
 {
     const int hw = L->s->in.h * L->s->in.w;
     long planes = (long)n * L->s->in.c;
-    float *y = L->y;
 #pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
     for (long pl = 0; pl < planes; pl++) {
         const float *xp = x + (size_t)pl * hw;
         double acc = 0.0;
+        #pragma omp simd reduction(+:acc)
         for (int j = 0; j < hw; j++) acc += xp[j];
         y[pl] = (float)(acc / hw);
     }
 }
 
-static int fwd_bn(layer_rt *L, const float *x, int n, bool train, int T, em_error *err)
+/* Eval-mode BN: per-channel y = a*x + b from the running statistics, once per forward. */
+static void bn_eval_prepare(nn_net *net)
+{
+    for (int l = 0; l < net->arch.n_layers; l++) {
+        layer_rt *L = &net->L[l];
+        if (L->s->kind != NN_L_BN) continue;
+        for (int c = 0; c < L->s->in.c; c++) {
+            double mean = L->rm->data[c], invstd = 1.0 / sqrt(L->rv->data[c] + L->s->bn_eps);
+            double gamma = L->w->data[c];
+            L->bn_mean[c] = (float)mean;
+            L->bn_invstd[c] = (float)invstd;
+            L->bn_a[c] = (float)(gamma * invstd);
+            L->bn_b[c] = (float)(L->b->data[c] - gamma * invstd * mean);
+        }
+    }
+}
+
+/* BN forward. Train mode: batch statistics (saved for backward), running statistics
+ * updated like PyTorch (unbiased variance). Eval mode: bn_eval_prepare's a and b. */
+static int fwd_bn(layer_rt *L, const float *x, float *y, int n, bool train, int T,
+                  em_error *err)
 {
     const nn_layer_spec *s = L->s;
     const int C = s->in.c, hw = s->in.h * s->in.w;
@@ -576,65 +638,65 @@ static int fwd_bn(layer_rt *L, const float *x, int n, bool train, int T, em_erro
     if (train && M <= 1.0)
         return em_fail(err, EM_EINVAL, "layer '%s': batch norm in training needs more than one "
                        "value per channel (batch %d, %dx%d)", s->name, n, s->in.h, s->in.w);
-    float *y = L->y;
     const float *gamma = L->w->data, *beta = L->b->data;
     float *rm = L->rm->data, *rv = L->rv->data;
-    bool relu = L->relu;
+    const bool relu = L->relu;
 #pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
     for (int c = 0; c < C; c++) {
-        double mean, var;
         if (train) {
             double sum = 0.0, sq = 0.0;
             for (int i = 0; i < n; i++) {
                 const float *xp = x + ((size_t)i * C + c) * hw;
+#pragma omp simd reduction(+:sum)
                 for (int j = 0; j < hw; j++) sum += xp[j];
             }
-            mean = sum / M;
+            const double mean = sum / M;
             for (int i = 0; i < n; i++) {
                 const float *xp = x + ((size_t)i * C + c) * hw;
+#pragma omp simd reduction(+:sq)
                 for (int j = 0; j < hw; j++) {
                     double d = xp[j] - mean;
                     sq += d * d;
                 }
             }
-            var = sq / M;
+            const double var = sq / M, invstd = 1.0 / sqrt(var + eps);
             rm[c] = (float)((1.0 - mom) * rm[c] + mom * mean);
             rv[c] = (float)((1.0 - mom) * rv[c] + mom * var * M / (M - 1.0));
-        } else {
-            mean = rm[c];
-            var = rv[c];
+            L->bn_mean[c] = (float)mean;
+            L->bn_invstd[c] = (float)invstd;
+            L->bn_a[c] = (float)(gamma[c] * invstd);
+            L->bn_b[c] = (float)(beta[c] - gamma[c] * invstd * mean);
         }
-        double invstd = 1.0 / sqrt(var + eps);
-        L->bn_mean[c] = (float)mean;
-        L->bn_invstd[c] = (float)invstd;
-        float a = (float)(gamma[c] * invstd), b = (float)(beta[c] - gamma[c] * invstd * mean);
+        const float a = L->bn_a[c], b = L->bn_b[c];
         for (int i = 0; i < n; i++) {
             const float *xp = x + ((size_t)i * C + c) * hw;
             float *yp = y + ((size_t)i * C + c) * hw;
-            if (relu)
+            if (relu) {
+#pragma omp simd
                 for (int j = 0; j < hw; j++) {
                     float v = a * xp[j] + b;
                     yp[j] = v > 0.0f ? v : 0.0f;
                 }
-            else
+            } else {
+#pragma omp simd
                 for (int j = 0; j < hw; j++) yp[j] = a * xp[j] + b;
+            }
         }
     }
     return EM_OK;
 }
 
-static void fwd_add(layer_rt *L, const float *a, const float *b, size_t count, int T)
+static void fwd_add(layer_rt *L, const float *a, const float *b, float *y, size_t count, int T)
 {
-    float *y = L->y;
     bool relu = L->relu;
-#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
+#pragma omp parallel for simd num_threads(T) if (T > 1) schedule(static)
     for (size_t j = 0; j < count; j++) {
         float v = a[j] + b[j];
         y[j] = relu && v < 0.0f ? 0.0f : v;
     }
 }
 
-static int fwd_dropout(nn_net *net, layer_rt *L, const float *x, size_t count)
+static int fwd_dropout(nn_net *net, layer_rt *L, const float *x, float *y, size_t count)
 {
     if (!L->drop || L->out.cap < count) {
         nn_free_floats(L->drop);
@@ -645,12 +707,130 @@ static int fwd_dropout(nn_net *net, layer_rt *L, const float *x, size_t count)
     const float keep = p > 0.0 ? (float)(1.0 / (1.0 - p)) : 1.0f;
     for (size_t j = 0; j < count; j++) {
         L->drop[j] = em_rng_uniform(&net->drop_rng) < p ? 0.0f : keep;
-        L->y[j] = x[j] * L->drop[j];
+        y[j] = x[j] * L->drop[j];
     }
     return 0;
 }
 
 /* ---- forward ------------------------------------------------------------------ */
+
+/* Layers whose output is their source's in this mode. */
+static bool is_alias(const nn_net *net, const layer_rt *L, bool train)
+{
+    const nn_layer_spec *s = L->s;
+    return s->kind == NN_L_FLATTEN || (s->kind == NN_L_DROPOUT && !train) ||
+           (s->kind == NN_L_BN && L->folded) ||
+           (s->kind == NN_L_RELU && s->src[0] >= 0 && net->L[s->src[0]].relu);
+}
+
+/* One layer on n images: in (and in2 for add) to y, with T threads; col1 is the
+ * im2col workspace when T == 1. */
+static int run_layer(nn_net *net, layer_rt *L, const float *in, const float *in2, float *y,
+                     int n, bool train, int T, float *col1, em_error *err)
+{
+    const nn_layer_spec *s = L->s;
+    const size_t count = (size_t)n * L->out_size;
+    switch (s->kind) {
+    case NN_L_CONV: fwd_conv(net, L, in, y, n, T, col1); break;
+    case NN_L_LINEAR: fwd_linear(L, in, y, n, T); break;
+    case NN_L_RELU: fwd_relu(in, y, count, T); break;
+    case NN_L_MAXPOOL:
+    case NN_L_AVGPOOL: fwd_pool(L, in, y, n, T); break;
+    case NN_L_GAP: fwd_gap(L, in, y, n, T); break;
+    case NN_L_BN: return fwd_bn(L, in, y, n, train, T, err);
+    case NN_L_ADD: fwd_add(L, in, in2, y, count, T); break;
+    case NN_L_DROPOUT:
+        if (fwd_dropout(net, L, in, y, count))
+            return em_fail(err, EM_ENOMEM, "forward: out of memory at '%s'", s->name);
+        break;
+    default:
+        return em_fail(err, EM_EINTERNAL, "forward: layer '%s' of unknown kind", s->name);
+    }
+    return EM_OK;
+}
+
+/* Layer by layer over the whole batch in net->input, keeping every activation (what
+ * backward needs). Each layer spreads its own work over the threads. */
+static int forward_layerwise(nn_net *net, int n, bool train, int T, em_error *err)
+{
+    for (int i = 0; i < net->arch.n_layers; i++) {
+        layer_rt *L = &net->L[i];
+        const nn_layer_spec *s = L->s;
+        const float *in = src_out(net, s->src[0]);
+        L->alias_src = is_alias(net, L, train);
+        if (L->alias_src) {
+            L->y = (float *)in;
+            continue;
+        }
+        if (grow_tensor(&L->out, n, L->out_size))
+            return em_fail(err, EM_ENOMEM, "forward: out of memory at layer '%s'", s->name);
+        L->y = L->out.data;
+        const float *in2 = s->kind == NN_L_ADD ? src_out(net, s->src[1]) : NULL;
+        int rc = run_layer(net, L, in, in2, L->y, n, train, layer_team(L, n, T), net->col[0],
+                           err);
+        if (rc) return rc;
+    }
+    net->acts_stale = false;
+    return EM_OK;
+}
+
+static int ensure_image_workspace(nn_net *net, int T)
+{
+    if (net->img_threads >= T) return 0;
+    float **acts = calloc((size_t)T, sizeof *acts);
+    float **y = calloc((size_t)T * net->arch.n_layers, sizeof *y);
+    if (!acts || !y) {
+        free(acts);
+        free(y);
+        return -1;
+    }
+    for (int t = 0; t < T; t++)
+        if (t < net->img_threads) acts[t] = net->img_acts[t];
+        else if (!(acts[t] = nn_alloc_floats(net->img_floats))) {
+            for (int k = net->img_threads; k < t; k++) nn_free_floats(acts[k]);
+            free(acts);
+            free(y);
+            return -1;
+        }
+    free(net->img_acts);
+    free(net->img_y);
+    net->img_acts = acts;
+    net->img_y = y;
+    net->img_threads = T;
+    return 0;
+}
+
+/* Eval mode, image by image: each thread runs whole images through the network with
+ * its own small activation buffers, which stay in cache. The layer outputs are not
+ * kept (acts_stale); backward and nn_net_layer_output recompute them if asked. */
+static void forward_per_image(nn_net *net, int n, int T, float *logits)
+{
+    const nn_arch *a = &net->arch;
+    const int nl = a->n_layers;
+    const size_t isz = (size_t)shape_numel(a->input);
+    for (int l = 0; l < nl; l++) net->L[l].alias_src = is_alias(net, &net->L[l], false);
+#pragma omp parallel for num_threads(T) if (T > 1) schedule(dynamic, 1)
+    for (int i = 0; i < n; i++) {
+        const int t = T > 1 ? omp_get_thread_num() : 0;
+        float **yp = net->img_y + (size_t)t * nl;
+        const float *xin = net->input.data + i * isz;
+        for (int l = 0; l < nl; l++) {
+            layer_rt *L = &net->L[l];
+            const nn_layer_spec *s = L->s;
+            const float *in = s->src[0] < 0 ? xin : yp[s->src[0]];
+            if (L->alias_src) {
+                yp[l] = (float *)in;
+                continue;
+            }
+            yp[l] = net->img_acts[t] + L->img_off;
+            const float *in2 = NULL;
+            if (s->kind == NN_L_ADD) in2 = s->src[1] < 0 ? xin : yp[s->src[1]];
+            run_layer(net, L, in, in2, yp[l], 1, false, 1, net->col[t], NULL); /* cannot fail */
+        }
+        memcpy(logits + (size_t)i * a->classes, yp[nl - 1], (size_t)a->classes * sizeof(float));
+    }
+    net->acts_stale = true;
+}
 
 int nn_net_forward(nn_net *net, const float *x, int n, float *logits, bool train_mode,
                    em_error *err)
@@ -666,48 +846,24 @@ int nn_net_forward(nn_net *net, const float *x, int n, float *logits, bool train
     if (grow_tensor(&net->input, n, shape_numel(a->input)) || ensure_workspace(net, T, false))
         return em_fail(err, EM_ENOMEM, "forward: out of memory (batch %d)", n);
     memcpy(net->input.data, x, (size_t)n * shape_numel(a->input) * sizeof(float));
+    if (!train_mode) bn_eval_prepare(net);
 
-    for (int i = 0; i < a->n_layers; i++) {
-        layer_rt *L = &net->L[i];
-        const nn_layer_spec *s = L->s;
-        const float *in = src_out(net, s->src[0]);
-        size_t count = (size_t)n * L->out_size;
-        /* Aliases: the output is the source's. */
-        bool alias = s->kind == NN_L_FLATTEN || (s->kind == NN_L_DROPOUT && !train_mode) ||
-                     (s->kind == NN_L_BN && L->folded) ||
-                     (s->kind == NN_L_RELU && s->src[0] >= 0 && net->L[s->src[0]].relu);
-        L->alias_src = alias;
-        if (alias) {
-            L->y = (float *)in;
-            continue;
-        }
-        if (grow_tensor(&L->out, n, L->out_size))
-            return em_fail(err, EM_ENOMEM, "forward: out of memory at layer '%s'", s->name);
-        L->y = L->out.data;
-        const int TL = layer_team(L, n, T);
-        switch (s->kind) {
-        case NN_L_CONV: fwd_conv(net, L, in, n, TL); break;
-        case NN_L_LINEAR: fwd_linear(L, in, n, TL); break;
-        case NN_L_RELU: fwd_relu(in, L->y, count, TL); break;
-        case NN_L_MAXPOOL:
-        case NN_L_AVGPOOL: fwd_pool(L, in, n, TL); break;
-        case NN_L_GAP: fwd_gap(L, in, n, TL); break;
-        case NN_L_BN: {
-            int rc = fwd_bn(L, in, n, train_mode, TL, err);
-            if (rc) return rc;
-            break;
-        }
-        case NN_L_ADD: fwd_add(L, in, src_out(net, s->src[1]), count, TL); break;
-        case NN_L_DROPOUT:
-            if (fwd_dropout(net, L, in, count))
-                return em_fail(err, EM_ENOMEM, "forward: out of memory at '%s'", s->name);
-            break;
-        default:
-            return em_fail(err, EM_EINTERNAL, "forward: layer '%s' of unknown kind", s->name);
-        }
+    /* Eval with at least one image per thread, of a network whose weights stay in
+     * cache: image by image. Otherwise layer by layer, with the threads sharing each
+     * layer (and each image, if n < T), so each layer's weights are read once for
+     * the whole batch. */
+    if (!train_mode && n >= T && net->weight_bytes <= NN_PER_IMAGE_MAX_WEIGHT_BYTES) {
+        double work = 0.0;
+        for (int i = 0; i < a->n_layers; i++) work += (double)n * layer_work(&net->L[i]);
+        const int TI = work >= NN_PAR_MIN_WORK ? T : 1;
+        if (ensure_image_workspace(net, TI))
+            return em_fail(err, EM_ENOMEM, "forward: out of memory (batch %d)", n);
+        forward_per_image(net, n, TI, logits);
+    } else {
+        int rc = forward_layerwise(net, n, train_mode, T, err);
+        if (rc) return rc;
+        memcpy(logits, net->L[a->n_layers - 1].y, (size_t)n * a->classes * sizeof(float));
     }
-    const layer_rt *last = &net->L[a->n_layers - 1];
-    memcpy(logits, last->y, (size_t)n * a->classes * sizeof(float));
     net->batch = n;
     net->last_train = train_mode;
     return EM_OK;
@@ -793,6 +949,7 @@ static void bwd_bn(layer_rt *L, const float *x, const float *dy, float *dx, int 
         double sdy = 0.0, sdyx = 0.0;
         for (int i = 0; i < n; i++) {
             const float *xp = x + ((size_t)i * C + c) * hw, *dp = dy + ((size_t)i * C + c) * hw;
+            #pragma omp simd reduction(+:sdy, sdyx)
             for (int j = 0; j < hw; j++) {
                 sdy += dp[j];
                 sdyx += dp[j] * ((xp[j] - mean) * invstd);
@@ -807,11 +964,13 @@ static void bwd_bn(layer_rt *L, const float *x, const float *dy, float *dx, int 
             float *gp = dx + ((size_t)i * C + c) * hw;
             if (train) {
                 const double mdy = sdy / M, mdyx = sdyx / M;
+                #pragma omp simd
                 for (int j = 0; j < hw; j++) {
                     double xh = (xp[j] - mean) * invstd;
                     gp[j] += (float)(k * (dp[j] - mdy - xh * mdyx));
                 }
             } else {
+                #pragma omp simd
                 for (int j = 0; j < hw; j++) gp[j] += (float)(k * dp[j]);
             }
         }
@@ -876,7 +1035,7 @@ static void bwd_elementwise(layer_rt *L, const float *dy, float *dx, size_t coun
     const nn_layer_kind k = L->s->kind;
     const float *y = L->y, *m = L->drop;
     const bool drop = k == NN_L_DROPOUT && !L->alias_src;
-#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
+#pragma omp parallel for simd num_threads(T) if (T > 1) schedule(static)
     for (size_t j = 0; j < count; j++) {
         if (k == NN_L_RELU) dx[j] += y[j] > 0.0f ? dy[j] : 0.0f;
         else if (drop) dx[j] += dy[j] * m[j];
@@ -893,6 +1052,7 @@ static void bwd_gap(layer_rt *L, const float *dy, float *dx, int n, int T)
     for (long pl = 0; pl < planes; pl++) {
         float g = dy[pl] * inv;
         float *gp = dx + (size_t)pl * hw;
+        #pragma omp simd
         for (int j = 0; j < hw; j++) gp[j] += g;
     }
 }
@@ -910,6 +1070,8 @@ int nn_net_backward(nn_net *net, const float *dlogits, float *dx, em_error *err)
     const int T = nn_net_threads(net);
     openblas_set_num_threads(1);
     if (ensure_workspace(net, T, true)) return em_fail(err, EM_ENOMEM, "backward: out of memory");
+    int rc = recompute_activations(net, err);
+    if (rc) return rc;
     for (int i = 0; i < nl; i++) {
         layer_rt *L = &net->L[i];
         if (grow_tensor(&L->dout, n, L->out_size))
