@@ -331,6 +331,7 @@ START_TEST(split_is_fixed_and_disjoint)
     nn_dataset_free(tr2);
     nn_dataset_free(va2);
     nn_dataset_free(tr);
+    nn_dataset_free(va);
     nn_dataset_free(full);
 }
 END_TEST
