@@ -46,9 +46,10 @@ static void valid_ox(const nn_conv_geom *g, int kx, int *lo, int *hi)
     *hi = h;
 }
 
-void nn_im2col(const nn_conv_geom *g, const float *x, int grp, int p0, int p1, float *col)
+void nn_im2col(const nn_conv_geom *g, const float *x, int grp, int p0, int p1, float *col,
+               int ld)
 {
-    const int kk = g->kh * g->kw, s = g->stride, wo = g->wo, ld = p1 - p0;
+    const int kk = g->kh * g->kw, s = g->stride, wo = g->wo;
     const int oy0 = p0 / wo, oy1 = (p1 - 1) / wo;
     for (int r = 0; r < g->K; r++) {
         const int c = r / kk, ky = (r / g->kw) % g->kh, kx = r % g->kw;
@@ -86,13 +87,13 @@ void nn_im2col(const nn_conv_geom *g, const float *x, int grp, int p0, int p1, f
     }
 }
 
-void nn_col2im_add(const nn_conv_geom *g, const float *col, int grp, float *dx)
+void nn_col2im_add(const nn_conv_geom *g, const float *col, int ld, int grp, float *dx)
 {
     const int kk = g->kh * g->kw, s = g->stride, wo = g->wo;
     for (int r = 0; r < g->K; r++) {
         int c = r / kk, ky = (r / g->kw) % g->kh, kx = r % g->kw;
         float *xc = dx + (size_t)(grp * g->cig + c) * g->hi * g->wi;
-        const float *src = col + (size_t)r * g->N;
+        const float *src = col + (size_t)r * ld;
         int lo, hi;
         valid_ox(g, kx, &lo, &hi);
         if (lo >= hi) continue;
@@ -142,7 +143,7 @@ void nn_conv_forward_cols(const nn_conv_geom *g, const float *x, const float *w,
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g->cog, np, g->K, 1.0f, wg,
                         g->K, xg + p0, g->N, 0.0f, yg + p0, g->N);
         } else {
-            nn_im2col(g, x, grp, p0, p1, col);
+            nn_im2col(g, x, grp, p0, p1, col, np);
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g->cog, np, g->K, 1.0f, wg,
                         g->K, col, np, 0.0f, yg + p0, g->N);
         }
@@ -248,7 +249,7 @@ void nn_conv_backward_image(const nn_conv_geom *g, const float *x, const float *
         if (g->direct) {
             colg = x + (size_t)grp * g->cig * g->N;
         } else {
-            nn_im2col(g, x, grp, 0, g->N, col);
+            nn_im2col(g, x, grp, 0, g->N, col, g->N);
             colg = col;
         }
         /* dW_g += dY_g * col_g^T */
@@ -262,7 +263,76 @@ void nn_conv_backward_image(const nn_conv_geom *g, const float *x, const float *
         } else {
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g->K, g->N, g->cog, 1.0f, wg,
                         g->K, dyg, g->N, 0.0f, dcol, g->N);
-            nn_col2im_add(g, dcol, grp, dx);
+            nn_col2im_add(g, dcol, g->N, grp, dx);
         }
+    }
+}
+
+/* ---- several images per GEMM ------------------------------------------------------
+ * For layers with few output pixels (deep layers), one GEMM per image is short and
+ * wide and dominated by packing; putting nb images side by side in the im2col
+ * matrix (K x nb*N) makes one GEMM with nb*N columns instead. */
+
+void nn_conv_forward_batch(const nn_conv_geom *g, const float *x, int nb, const float *w,
+                           const float *shift, bool relu, float *y, float *col, float *tmp)
+{
+    const int ld = nb * g->N;
+    const size_t isz = (size_t)g->ci * g->hi * g->wi, osz = (size_t)g->co * g->N;
+    for (int grp = 0; grp < g->groups; grp++) {
+        for (int b = 0; b < nb; b++)
+            nn_im2col(g, x + b * isz, grp, 0, g->N, col + (size_t)b * g->N, ld);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g->cog, ld, g->K, 1.0f,
+                    w + (size_t)grp * g->cog * g->K, g->K, col, ld, 0.0f, tmp, ld);
+        for (int b = 0; b < nb; b++)
+            for (int o = 0; o < g->cog; o++) {
+                const int co = grp * g->cog + o;
+                const float *t = tmp + (size_t)o * ld + (size_t)b * g->N;
+                float *yr = y + b * osz + (size_t)co * g->N;
+                const float sh = shift ? shift[co] : 0.0f;
+                if (relu) {
+#pragma omp simd
+                    for (int p = 0; p < g->N; p++) {
+                        float v = t[p] + sh;
+                        yr[p] = v > 0.0f ? v : 0.0f;
+                    }
+                } else {
+#pragma omp simd
+                    for (int p = 0; p < g->N; p++) yr[p] = t[p] + sh;
+                }
+            }
+    }
+}
+
+void nn_conv_backward_batch(const nn_conv_geom *g, const float *x, int nb, const float *w,
+                            const float *dy, float *dw, float *db, float *dx, float *col,
+                            float *dcol, float *tmp)
+{
+    const int ld = nb * g->N;
+    const size_t isz = (size_t)g->ci * g->hi * g->wi, osz = (size_t)g->co * g->N;
+    for (int grp = 0; grp < g->groups; grp++) {
+        /* dY of the group, images side by side: cog x nb*N. */
+        for (int o = 0; o < g->cog; o++) {
+            const int co = grp * g->cog + o;
+            float *t = tmp + (size_t)o * ld;
+            for (int b = 0; b < nb; b++)
+                memcpy(t + (size_t)b * g->N, dy + b * osz + (size_t)co * g->N,
+                       (size_t)g->N * sizeof(float));
+            if (db) {
+                float acc = 0.0f;
+#pragma omp simd reduction(+:acc)
+                for (int p = 0; p < ld; p++) acc += t[p];
+                db[co] += acc;
+            }
+        }
+        for (int b = 0; b < nb; b++)
+            nn_im2col(g, x + b * isz, grp, 0, g->N, col + (size_t)b * g->N, ld);
+        const float *wg = w + (size_t)grp * g->cog * g->K;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g->cog, g->K, ld, 1.0f, tmp, ld,
+                    col, ld, 1.0f, dw + (size_t)grp * g->cog * g->K, g->K);
+        if (!dx) continue;
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g->K, ld, g->cog, 1.0f, wg, g->K,
+                    tmp, ld, 0.0f, dcol, ld);
+        for (int b = 0; b < nb; b++)
+            nn_col2im_add(g, dcol + (size_t)b * g->N, ld, grp, dx + b * isz);
     }
 }

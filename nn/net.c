@@ -30,6 +30,7 @@
 #define LIN_CB 256       /* linear: output features per GEMM block */
 #define NN_COL_CHUNK_FLOATS 65536 /* im2col chunk: 256 KiB, to stay in L2 */
 #define NN_PER_IMAGE_MAX_WEIGHT_BYTES (8.0 * 1024 * 1024) /* per-image eval up to this */
+#define NN_BATCH_COLS 256 /* layers with fewer output pixels put images side by side */
 #define NN_PAR_MIN_WORK 100000.0 /* MACs + elements below which a layer runs serially */
 
 typedef struct layer_rt {
@@ -64,8 +65,8 @@ struct nn_net {
     nn_tensor input, dinput;
     /* Workspaces: per-thread im2col buffers, and conv weight-gradient slots. */
     int ws_threads;
-    float **col, **dcol;
-    size_t col_floats;
+    float **col, **dcol, **tmp;
+    size_t col_floats, tmp_floats;
     float *slots;
     size_t slot_stride; /* floats per slot */
     /* Per-image eval: per-thread activation buffers and output pointers. */
@@ -197,8 +198,10 @@ int nn_net_new(const nn_arch *arch, nn_net **out, em_error *err)
         if (s->kind == NN_L_CONV) {
             nn_conv_geom_init(&L->g, s->in.c, s->in.h, s->in.w, s->out_channels, s->kh, s->kw,
                               s->stride, s->pad, s->groups);
-            size_t kn = (size_t)L->g.K * L->g.N;
+            size_t cols = (size_t)(L->g.N > NN_BATCH_COLS ? L->g.N : NN_BATCH_COLS);
+            size_t kn = (size_t)L->g.K * cols, tn = (size_t)L->g.cog * NN_BATCH_COLS;
             if (kn > max_kn) max_kn = kn;
+            if (tn > net->tmp_floats) net->tmp_floats = tn;
             size_t slot = (size_t)L->w->numel + (size_t)s->out_channels;
             if (slot > max_slot) max_slot = slot;
         }
@@ -239,12 +242,14 @@ oom:
 static void free_workspace(nn_net *net)
 {
     for (int t = 0; t < net->ws_threads; t++) {
-        if (net->col) nn_free_floats(net->col[t]);
-        if (net->dcol) nn_free_floats(net->dcol[t]);
+        nn_free_floats(net->col[t]);
+        nn_free_floats(net->dcol[t]);
+        nn_free_floats(net->tmp[t]);
     }
     free(net->col);
     free(net->dcol);
-    net->col = net->dcol = NULL;
+    free(net->tmp);
+    net->col = net->dcol = net->tmp = NULL;
     net->ws_threads = 0;
 }
 
@@ -428,23 +433,29 @@ static int ensure_workspace(nn_net *net, int T, bool backward)
 {
     if (net->ws_threads < T) {
         float **col = calloc((size_t)T, sizeof *col), **dcol = calloc((size_t)T, sizeof *dcol);
-        if (!col || !dcol) {
+        float **tmp = calloc((size_t)T, sizeof *tmp);
+        if (!col || !dcol || !tmp) {
             free(col);
             free(dcol);
+            free(tmp);
             return -1;
         }
         for (int t = 0; t < net->ws_threads; t++) {
             col[t] = net->col[t];
-            dcol[t] = net->dcol ? net->dcol[t] : NULL;
+            dcol[t] = net->dcol[t];
+            tmp[t] = net->tmp[t];
         }
         free(net->col);
         free(net->dcol);
+        free(net->tmp);
         net->col = col;
         net->dcol = dcol;
+        net->tmp = tmp;
         net->ws_threads = T;
     }
     for (int t = 0; t < T; t++) {
         if (!net->col[t] && !(net->col[t] = nn_alloc_floats(net->col_floats))) return -1;
+        if (!net->tmp[t] && !(net->tmp[t] = nn_alloc_floats(net->tmp_floats))) return -1;
         if (backward && !net->dcol[t] && !(net->dcol[t] = nn_alloc_floats(net->col_floats)))
             return -1;
     }
@@ -474,8 +485,8 @@ static int grow_tensor(nn_tensor *t, int n, int size)
 
 /* ---- forward kernels ------------------------------------------------------------ */
 
-static void fwd_conv(nn_net *net, layer_rt *L, const float *x, float *y, int n, int T,
-                     float *col1)
+/* T threads; with T == 1 the caller's thread uses workspace t1. */
+static void fwd_conv(nn_net *net, layer_rt *L, const float *x, float *y, int n, int T, int t1)
 {
     const nn_conv_geom *g = &L->g;
     const float *w = L->w->data;
@@ -487,6 +498,20 @@ static void fwd_conv(nn_net *net, layer_rt *L, const float *x, float *y, int n, 
         for (long it = 0; it < items; it++) {
             int i = (int)(it / g->co), c = (int)(it % g->co);
             nn_conv_forward_dw(g, x + i * isz, w, shift, L->relu, y + i * osz, c, c + 1);
+        }
+        return;
+    }
+    if (g->N < NN_BATCH_COLS && n > 1) {
+        /* Few pixels: blocks of images per GEMM, at least one block per thread. */
+        int nb = NN_BATCH_COLS / g->N, per_thread = (n + T - 1) / T;
+        if (nb > per_thread) nb = per_thread;
+        const int blocks = (n + nb - 1) / nb;
+#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
+        for (int bl = 0; bl < blocks; bl++) {
+            const int t = T > 1 ? omp_get_thread_num() : t1;
+            const int i0 = bl * nb, m = n - i0 < nb ? n - i0 : nb;
+            nn_conv_forward_batch(g, x + i0 * isz, m, w, shift, L->relu, y + i0 * osz,
+                                  net->col[t], net->tmp[t]);
         }
         return;
     }
@@ -507,7 +532,7 @@ static void fwd_conv(nn_net *net, layer_rt *L, const float *x, float *y, int n, 
     for (long it = 0; it < items; it++) {
         int i = (int)(it / P), c = (int)(it % P);
         int p0 = c * chunk, p1 = p0 + chunk < g->N ? p0 + chunk : g->N;
-        float *col = T > 1 ? net->col[omp_get_thread_num()] : col1;
+        float *col = net->col[T > 1 ? omp_get_thread_num() : t1];
         nn_conv_forward_cols(g, x + i * isz, w, shift, L->relu, y + i * osz, p0, p1, col);
     }
 }
@@ -723,15 +748,15 @@ static bool is_alias(const nn_net *net, const layer_rt *L, bool train)
            (s->kind == NN_L_RELU && s->src[0] >= 0 && net->L[s->src[0]].relu);
 }
 
-/* One layer on n images: in (and in2 for add) to y, with T threads; col1 is the
- * im2col workspace when T == 1. */
+/* One layer on n images: in (and in2 for add) to y, with T threads; when T == 1 the
+ * calling thread uses workspace t1. */
 static int run_layer(nn_net *net, layer_rt *L, const float *in, const float *in2, float *y,
-                     int n, bool train, int T, float *col1, em_error *err)
+                     int n, bool train, int T, int t1, em_error *err)
 {
     const nn_layer_spec *s = L->s;
     const size_t count = (size_t)n * L->out_size;
     switch (s->kind) {
-    case NN_L_CONV: fwd_conv(net, L, in, y, n, T, col1); break;
+    case NN_L_CONV: fwd_conv(net, L, in, y, n, T, t1); break;
     case NN_L_LINEAR: fwd_linear(L, in, y, n, T); break;
     case NN_L_RELU: fwd_relu(in, y, count, T); break;
     case NN_L_MAXPOOL:
@@ -766,8 +791,7 @@ static int forward_layerwise(nn_net *net, int n, bool train, int T, em_error *er
             return em_fail(err, EM_ENOMEM, "forward: out of memory at layer '%s'", s->name);
         L->y = L->out.data;
         const float *in2 = s->kind == NN_L_ADD ? src_out(net, s->src[1]) : NULL;
-        int rc = run_layer(net, L, in, in2, L->y, n, train, layer_team(L, n, T), net->col[0],
-                           err);
+        int rc = run_layer(net, L, in, in2, L->y, n, train, layer_team(L, n, T), 0, err);
         if (rc) return rc;
     }
     net->acts_stale = false;
@@ -825,7 +849,7 @@ static void forward_per_image(nn_net *net, int n, int T, float *logits)
             yp[l] = net->img_acts[t] + L->img_off;
             const float *in2 = NULL;
             if (s->kind == NN_L_ADD) in2 = s->src[1] < 0 ? xin : yp[s->src[1]];
-            run_layer(net, L, in, in2, yp[l], 1, false, 1, net->col[t], NULL); /* cannot fail */
+            run_layer(net, L, in, in2, yp[l], 1, false, 1, t, NULL); /* eval: cannot fail */
         }
         memcpy(logits + (size_t)i * a->classes, yp[nl - 1], (size_t)a->classes * sizeof(float));
     }
@@ -885,10 +909,20 @@ static void bwd_conv(nn_net *net, layer_rt *L, const float *x, const float *dy, 
         float *dw = net->slots + (size_t)sl * net->slot_stride, *db = dw + wn;
         memset(dw, 0, (wn + (size_t)g->co) * sizeof(float));
         int i0 = (int)((long)sl * n / S), i1 = (int)((long)(sl + 1) * n / S);
-        for (int i = i0; i < i1; i++)
-            nn_conv_backward_image(g, x + i * isz, L->w->data, dy + i * osz, dw,
-                                   db_all ? db : NULL, dx ? dx + i * isz : NULL, net->col[t],
-                                   net->dcol[t]);
+        if (!g->depthwise && g->N < NN_BATCH_COLS) {
+            const int nb = NN_BATCH_COLS / g->N;
+            for (int i = i0; i < i1; i += nb) {
+                const int m = i1 - i < nb ? i1 - i : nb;
+                nn_conv_backward_batch(g, x + i * isz, m, L->w->data, dy + i * osz, dw,
+                                       db_all ? db : NULL, dx ? dx + i * isz : NULL,
+                                       net->col[t], net->dcol[t], net->tmp[t]);
+            }
+        } else {
+            for (int i = i0; i < i1; i++)
+                nn_conv_backward_image(g, x + i * isz, L->w->data, dy + i * osz, dw,
+                                       db_all ? db : NULL, dx ? dx + i * isz : NULL,
+                                       net->col[t], net->dcol[t]);
+        }
     }
     float *gw = L->w->grad;
     const float *slots = net->slots;

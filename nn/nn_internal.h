@@ -24,10 +24,11 @@ void nn_conv_geom_init(nn_conv_geom *g, int ci, int hi, int wi, int co, int kh, 
                        int stride, int pad, int groups);
 
 /* Columns [p0, p1) of group grp's im2col matrix of image x (ci*hi*wi floats) into
- * col, a K x (p1-p0) row-major matrix. */
-void nn_im2col(const nn_conv_geom *g, const float *x, int grp, int p0, int p1, float *col);
-/* The adjoint: adds col (K x N, all columns) into dx (ci*hi*wi) for group grp. */
-void nn_col2im_add(const nn_conv_geom *g, const float *col, int grp, float *dx);
+ * col, a K x (p1-p0) matrix stored with row stride ld. */
+void nn_im2col(const nn_conv_geom *g, const float *x, int grp, int p0, int p1, float *col,
+               int ld);
+/* The adjoint: adds col (K x N, row stride ld) into dx (ci*hi*wi) for group grp. */
+void nn_col2im_add(const nn_conv_geom *g, const float *col, int ld, int grp, float *dx);
 
 /* y[co][p] for output pixels [p0, p1) of one image, all output channels:
  * convolution, plus shift[co] when shift is not NULL, then max(0, .) when relu.
@@ -45,5 +46,14 @@ void nn_conv_forward_dw(const nn_conv_geom *g, const float *x, const float *w,
 void nn_conv_backward_image(const nn_conv_geom *g, const float *x, const float *w,
                             const float *dy, float *dw, float *db, float *dx, float *col,
                             float *dcol);
+
+/* nb consecutive images as one GEMM per group (for layers with few output pixels).
+ * col and dcol hold K*nb*N floats, tmp cog*nb*N. Same results as the per-image
+ * functions up to float rounding. Not for depthwise layers. */
+void nn_conv_forward_batch(const nn_conv_geom *g, const float *x, int nb, const float *w,
+                           const float *shift, bool relu, float *y, float *col, float *tmp);
+void nn_conv_backward_batch(const nn_conv_geom *g, const float *x, int nb, const float *w,
+                            const float *dy, float *dw, float *db, float *dx, float *col,
+                            float *dcol, float *tmp);
 
 #endif

@@ -139,6 +139,7 @@ START_TEST(conv_vs_naive)
     run_case(k, 1, 2);
     run_case(k, 3, 1);
     run_case(k, 3, 2);
+    run_case(k, 7, 3);
 }
 END_TEST
 
