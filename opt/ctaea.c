@@ -5,6 +5,7 @@
 
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -132,14 +133,22 @@ static int ca_thin(ctaea *c, const opt_pop *S, char *alive, em_error *err)
     double *fv = malloc(sizeof(double) * (size_t)n);
     int *count = calloc((size_t)N, sizeof(int));
     int *members = malloc(sizeof(int) * (size_t)n);
-    if (!niche || !fv || !count || !members) {
+    double *D = malloc(sizeof(double) * (size_t)n * (size_t)n);   /* pairwise distances */
+    if (!niche || !fv || !count || !members || !D) {
         free(niche);
         free(fv);
         free(count);
         free(members);
+        free(D);
         return em_fail(err, EM_ENOMEM, "out of memory");
     }
     associate(c, S, niche, fv);
+    for (int i = 0; i < n; i++) {
+        D[(size_t)i * n + i] = INFINITY;
+        for (int j = i + 1; j < n; j++)
+            D[(size_t)i * n + j] = D[(size_t)j * n + i] =
+                dist(S->F + (size_t)i * m, S->F + (size_t)j * m, m);
+    }
     for (int i = 0; i < n; i++) {
         alive[i] = 1;
         count[niche[i]]++;
@@ -162,17 +171,13 @@ static int ca_thin(ctaea *c, const opt_pop *S, char *alive, em_error *err)
             /* its distance to the nearest other survivor */
             double dmin = INFINITY;
             for (int i = 0; i < n; i++)
-                if (alive[i] && i != nw) {
-                    double d = dist(S->F + (size_t)nw * m, S->F + (size_t)i * m, m);
-                    if (d < dmin) dmin = d;
-                }
+                if (alive[i] && i != nw && D[(size_t)nw * n + i] < dmin) dmin = D[(size_t)nw * n + i];
             /* the closest pair inside the niche */
             int pa = -1, pb = -1;
             double dpair = INFINITY;
             for (int s = 0; s < k; s++)
                 for (int t = s + 1; t < k; t++) {
-                    double d = dist(S->F + (size_t)members[s] * m,
-                                    S->F + (size_t)members[t] * m, m);
+                    double d = D[(size_t)members[s] * n + members[t]];
                     if (d < dpair) {
                         dpair = d;
                         pa = members[s];
@@ -202,6 +207,7 @@ static int ca_thin(ctaea *c, const opt_pop *S, char *alive, em_error *err)
     free(fv);
     free(count);
     free(members);
+    free(D);
     return EM_OK;
 }
 
@@ -453,7 +459,12 @@ static void sbx(ctaea *c, const double *a, const double *b, double *child)
     for (int j = 0; j < c->nv; j++) {
         double lo = c->p->vars[j].lo, hi = c->p->vars[j].hi;
         double c1 = a[j], c2 = b[j];
-        if (em_rng_uniform(&c->rng) < 0.5 && fabs(a[j] - b[j]) > 1e-14 && hi > lo) {
+        if (c->p->vars[j].type == OPT_VAR_CAT) {   /* categories: uniform swap */
+            if (em_rng_uniform(&c->rng) < 0.5) {
+                c1 = b[j];
+                c2 = a[j];
+            }
+        } else if (em_rng_uniform(&c->rng) < 0.5 && fabs(a[j] - b[j]) > 1e-14 && hi > lo) {
             double y1 = fmin(a[j], b[j]), y2 = fmax(a[j], b[j]);
             double u = em_rng_uniform(&c->rng);
             double beta = 1.0 + 2.0 * (y1 - lo) / (y2 - y1);
@@ -486,6 +497,12 @@ static void mutate(ctaea *c, double *x)
         if (em_rng_uniform(&c->rng) >= c->p_m) continue;
         double lo = c->p->vars[j].lo, hi = c->p->vars[j].hi;
         if (!(hi > lo)) continue;
+        if (c->p->vars[j].type == OPT_VAR_CAT) {   /* another category, uniformly */
+            int k = (int)em_rng_below(&c->rng, (uint64_t)(c->p->vars[j].n_cat - 1));
+            if (k >= (int)x[j]) k++;
+            x[j] = k;
+            continue;
+        }
         double y = x[j], d1 = (y - lo) / (hi - lo), d2 = (hi - y) / (hi - lo);
         double u = em_rng_uniform(&c->rng), dq;
         if (u <= 0.5) {
@@ -608,8 +625,8 @@ static int save_checkpoint(const ctaea *c, const opt_options *o, int gen, em_err
 {
     opt_checkpoint ck;
     memset(&ck, 0, sizeof ck);
-    strncpy(ck.algorithm, "ctaea", sizeof ck.algorithm - 1);
-    strncpy(ck.problem, c->p->name, sizeof ck.problem - 1);
+    snprintf(ck.algorithm, sizeof ck.algorithm, "%s", "ctaea");
+    snprintf(ck.problem, sizeof ck.problem, "%s", c->p->name);
     ck.n_var = c->p->n_var;
     ck.n_obj = c->p->n_obj;
     ck.n_con = c->p->n_con;

@@ -14,7 +14,10 @@
  * decides from which archive each of the two parents comes; each parent wins a binary
  * tournament (feasible beats infeasible, then Pareto dominance, else random). One
  * offspring per mating: SBX (eta 30, probability 1, per variable 0.5) picking one of
- * the two children at random, then polynomial mutation (eta 20, per variable 1/n).
+ * the two children at random, then polynomial mutation (eta 20, per variable 1/n);
+ * integers go through the same float operators and rint; categorical variables are
+ * swapped uniformly in crossover and redrawn as another category in mutation (as
+ * opt/nsga2.c does).
  * Duplicates of CA, DA or earlier offspring are discarded and mated again.
  *
  * Options (opt/algorithm.h): pop_size is a bound on N: N is the largest Das-Dennis

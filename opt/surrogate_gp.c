@@ -105,6 +105,16 @@ static int gp_fit(opt_surrogate *s, const double *X, int n, const double *y, em_
         goto done;
     }
     memcpy(m->X, X, sizeof(double) * (size_t)n * (size_t)d);
+    int constant = 1;
+    for (int i = 0; i < n; i++) constant &= y[i] == y[0];
+    if (constant) {   /* no variance to model (the likelihood is degenerate): the mean */
+        m->mu = y[0];
+        m->len = 1.0;
+        m->nugget = gp_nuggets[0];
+        for (int i = 0; i < n; i++) m->alpha[i] = 0;
+        m->n = n;
+        goto done;
+    }
     for (int j = 0; j < n; j++)
         for (int i = j; i < n; i++) {
             double s2 = 0;
