@@ -1063,17 +1063,36 @@ static void bwd_pool(layer_rt *L, const float *x, const float *dy, float *dx, in
     }
 }
 
-/* dx += dy * f, for f a per-element factor (relu: y > 0; dropout: the mask). */
+/* dx += dy * f, for f a per-element factor (relu: y > 0; dropout: the mask; 1 for
+ * add and flatten and eval-mode dropout). In chunks, each a vectorised loop. */
+#define EW_CHUNK 4096
+static void ew_chunk(int mode, const float *restrict y, const float *restrict m,
+                     const float *restrict g, float *restrict d, size_t len)
+{
+    if (mode == 0) {
+#pragma omp simd
+        for (size_t j = 0; j < len; j++) {
+            const float gv = g[j];
+            d[j] += y[j] > 0.0f ? gv : 0.0f;
+        }
+    } else if (mode == 1) {
+#pragma omp simd
+        for (size_t j = 0; j < len; j++) d[j] += g[j] * m[j];
+    } else {
+#pragma omp simd
+        for (size_t j = 0; j < len; j++) d[j] += g[j];
+    }
+}
+
 static void bwd_elementwise(layer_rt *L, const float *dy, float *dx, size_t count, int T)
 {
-    const nn_layer_kind k = L->s->kind;
-    const float *y = L->y, *m = L->drop;
-    const bool drop = k == NN_L_DROPOUT && !L->alias_src;
-#pragma omp parallel for simd num_threads(T) if (T > 1) schedule(static)
-    for (size_t j = 0; j < count; j++) {
-        if (k == NN_L_RELU) dx[j] += y[j] > 0.0f ? dy[j] : 0.0f;
-        else if (drop) dx[j] += dy[j] * m[j];
-        else dx[j] += dy[j];
+    const int mode = L->s->kind == NN_L_RELU ? 0
+                     : (L->s->kind == NN_L_DROPOUT && !L->alias_src) ? 1 : 2;
+    const long chunks = (long)((count + EW_CHUNK - 1) / EW_CHUNK);
+#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
+    for (long c = 0; c < chunks; c++) {
+        size_t o = (size_t)c * EW_CHUNK, len = count - o < EW_CHUNK ? count - o : EW_CHUNK;
+        ew_chunk(mode, L->y + o, mode == 1 ? L->drop + o : NULL, dy + o, dx + o, len);
     }
 }
 
