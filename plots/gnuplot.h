@@ -1,9 +1,16 @@
 /* plots/gnuplot.h: running gnuplot (as a program) to draw a figure into a file.
  * The terminal follows the file extension (.png -> pngcairo, .svg -> svg, .pdf ->
  * pdfcairo); gnuplot writes a temporary file that is renamed into place only when it
- * succeeded, so a failed plot never leaves a partial image. */
+ * succeeded, so a failed plot never leaves a partial image. A path ending in .gp
+ * gets the gnuplot script itself instead (a standalone script that draws a PNG of the
+ * same base name when run with `gnuplot FILE.gp`), for editing a figure by hand.
+ *
+ * The script goes through a temporary file and gnuplot's own messages are captured:
+ * nothing is printed, and a gnuplot error comes back in the em_error. */
 #ifndef EMOMC_PLOTS_GNUPLOT_H
 #define EMOMC_PLOTS_GNUPLOT_H
+
+#include <stddef.h>
 
 #include "common/error.h"
 
@@ -11,7 +18,8 @@
 int plot_gnuplot(const char *out_path, int width_px, int height_px, const char *body,
                  em_error *err);
 
-/* Writes s into buf as a gnuplot string literal body (escapes quotes, backslashes). */
+/* Writes s into buf as the body of a gnuplot double-quoted string: escapes quotes and
+ * backslashes, turns control characters (newlines, tabs) into spaces. Truncates to n. */
 void plot_escape(char *buf, size_t n, const char *s);
 
 /* A grouped bar chart of energy per dataflow (one bar per coding within a group) next
