@@ -31,5 +31,6 @@ int cmd_simulate(int argc, char **argv);
 int cmd_optimize(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_library(int argc, char **argv);
 
 #endif

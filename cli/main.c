@@ -10,6 +10,7 @@ static const cli_command commands[] = {
     {"simulate", cmd_simulate, "cycle-level simulation of one layer, against the analytic model"},
     {"train", cmd_train, "train a model with the built-in engine"},
     {"eval", cmd_eval, "top-1 accuracy of a model's weights on a data set"},
+    {"library", cmd_library, "stage-I library: fine-tuned pruned models on a keep grid"},
     {"optimize", cmd_optimize, "multi-objective search (benchmark and compression problems)"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
