@@ -40,7 +40,7 @@ static int overlap(const pbox *a, const pbox *b)
     return a->x0 < b->x1 && b->x0 < a->x1 && a->y0 < b->y1 && b->y0 < a->y1;
 }
 
-static double box_score(const placer *p, const pbox *b)
+static double box_score(const placer *p, const pbox *b, int self)
 {
     const pl_frame *f = p->f;
     double s = 0;
@@ -49,7 +49,7 @@ static double box_score(const placer *p, const pbox *b)
     for (int i = 0; i < p->n_placed; i++)
         if (overlap(b, &p->placed[i])) s += 5000;
     for (int i = 0; i < p->n_marks; i++)
-        if (p->mx[i] > b->x0 - 9 && p->mx[i] < b->x1 + 9 && p->my[i] > b->y0 - 9 &&
+        if (i != self && p->mx[i] > b->x0 - 9 && p->mx[i] < b->x1 + 9 && p->my[i] > b->y0 - 9 &&
             p->my[i] < b->y1 + 9)
             s += 3000;
     for (int i = 0; i < p->n; i++)
@@ -59,21 +59,38 @@ static double box_score(const placer *p, const pbox *b)
     return s;
 }
 
-/* Emits a label for a mark at data (x, y); hx, vy: the preferred side (+1 right / up,
+/* A place for a label: side (+1 right or up, -1 left or down, 0 centred) and distance. */
+typedef struct {
+    int h, v;
+    double d;
+} lab_cand;
+
+/* Emits a label for mark number self; hx, vy: the preferred side (+1 right / up,
  * -1 left / down), toward the empty corner of the objective space. */
-static void place_label(pl_buf *b, placer *p, double x, double y, const char *text, int hx,
-                        int vy)
+static void place_label(pl_buf *b, placer *p, int self, const char *text, int hx, int vy)
 {
-    double px, py;
-    to_px(p, x, y, &px, &py);
+    double px = p->mx[self], py = p->my[self];
     const double tw = pl_text_px(text) + 4, th = 15;
-    struct {
-        int h, v;
-        double d;
-    } cand[] = {{hx, vy, 1},  {-hx, vy, 1},  {hx, 0, 1},     {-hx, 0, 1},
-                {hx, -vy, 1}, {-hx, -vy, 1}, {hx, vy, 2.6},  {-hx, vy, 2.6},
-                {0, vy, 1.6}, {0, -vy, 1.6}, {hx, -vy, 2.6}, {-hx, -vy, 2.6}};
-    int nc = (int)(sizeof cand / sizeof cand[0]), best = 0;
+    /* Candidates in order of preference: toward the empty corner first, close before
+     * far; the first with the lowest score wins. */
+    lab_cand cand[40];
+    int nc = 0;
+    static const double near[] = {1, 1.9, 2.8, 3.7};
+    for (int k = 0; k < 4; k++) {
+        cand[nc++] = (lab_cand){hx, vy, near[k]};
+        cand[nc++] = (lab_cand){0, vy, near[k] + 0.6};
+        cand[nc++] = (lab_cand){-hx, vy, near[k]};
+        if (k == 0) {
+            cand[nc++] = (lab_cand){hx, 0, 1};
+            cand[nc++] = (lab_cand){-hx, 0, 1};
+        }
+    }
+    for (int k = 0; k < 3; k++) {
+        cand[nc++] = (lab_cand){hx, -vy, near[k]};
+        cand[nc++] = (lab_cand){0, -vy, near[k] + 0.6};
+        cand[nc++] = (lab_cand){-hx, -vy, near[k]};
+    }
+    int best = 0;
     double best_s = INFINITY;
     pbox best_box = {0, 0, 0, 0};
     for (int c = 0; c < nc; c++) {
@@ -99,7 +116,7 @@ static void place_label(pl_buf *b, placer *p, double x, double y, const char *te
             bx.y0 = py - th / 2;
             bx.y1 = py + th / 2;
         }
-        double s = box_score(p, &bx);
+        double s = box_score(p, &bx, self);
         if (s < best_s) {
             best_s = s;
             best = c;
@@ -403,11 +420,13 @@ int plot_objective_space(const char *out_path, const plot_objspace_spec *s, em_e
         placer_add_points(&p, fx, fy, xs, ys);
         if (s->reference) placer_add_mark(&p, s->reference->x * xs, s->reference->y * ys);
         for (int i = 0; i < s->n_picks; i++) placer_add_mark(&p, s->picks[i].x * xs, s->picks[i].y * ys);
+        int m = 0;
         if (s->reference && s->reference->label && *s->reference->label)
-            place_label(&b, &p, s->reference->x * xs, s->reference->y * ys, s->reference->label, hx, vy);
-        for (int i = 0; i < s->n_picks; i++)
+            place_label(&b, &p, m, s->reference->label, hx, vy);
+        m += s->reference != NULL;
+        for (int i = 0; i < s->n_picks; i++, m++)
             if (s->picks[i].label && *s->picks[i].label)
-                place_label(&b, &p, s->picks[i].x * xs, s->picks[i].y * ys, s->picks[i].label, hx, vy);
+                place_label(&b, &p, m, s->picks[i].label, hx, vy);
     } else {
         b.oom = 1;
     }

@@ -63,7 +63,8 @@ typedef struct pl_frame {
 void pl_frame_emit(pl_buf *b, const pl_frame *f);
 /* Width in pixels of the key column needed for labels of at most max_chars. */
 int pl_key_width(int max_chars);
-/* Approximate width in pixels of text at the 10-point font. */
+/* Width in pixels of text at the 10-point font, a little generous: DejaVu Sans
+ * averages about 7 px a character over digits, letters and punctuation. */
 int pl_text_px(const char *text);
 
 /* Common settings: no enhanced text (names are literal), grid, borders. */

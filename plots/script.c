@@ -135,7 +135,7 @@ void pl_range_finish(pl_range *r, double pad_lo, double pad_hi)
     } else {
         double a = r->lo, b = r->hi;
         if (b - a <= 1e-12 * fmax(1, fabs(a))) {
-            double d = a == 0 ? 1 : 0.05 * fabs(a);
+            double d = a == 0 ? 1 : 0.01 * fabs(a);
             a -= d;
             b += d;
         }
@@ -191,12 +191,12 @@ int pl_text_px(const char *text)
     int chars = 0;
     for (const unsigned char *p = (const unsigned char *)(text ? text : ""); *p; p++)
         if ((*p & 0xc0) != 0x80) chars++;
-    return (int)ceil(chars * 6.6);
+    return (int)ceil(chars * 7.2);
 }
 
 int pl_key_width(int max_chars)
 {
-    int w = 70 + (int)ceil(max_chars * 6.6);
+    int w = 70 + (int)ceil(max_chars * 7.2);
     return w < 150 ? 150 : w > 420 ? 420 : w;
 }
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <unistd.h>
 
 #include "common/rng.h"
 #include "plots/gnuplot.h"
@@ -55,6 +56,18 @@ static int dir_entries(const char *dir)
         if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
     closedir(d);
     return n;
+}
+
+/* Removes the files of a test's temporary directory and the directory (one level). */
+static void rm_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) remove(in_dir(dir, e->d_name));
+    closedir(d);
+    rmdir(dir);
 }
 
 static unsigned be32(const unsigned char *p)
@@ -275,6 +288,7 @@ START_TEST(objspace_png_svg)
         t.title = "Ten evaluations";
         ck_assert_int_eq(plot_objective_space(in_dir(examples_dir(), "objective-space-10.png"), &t, &err), 0);
     }
+    rm_dir(dir);
 }
 END_TEST
 
@@ -319,6 +333,7 @@ START_TEST(objspace_front_oracle)
         ck_assert(strstr(script, sx ? "with fsteps" : "with steps") != NULL);
         free(script);
     }
+    rm_dir(dir);
 }
 END_TEST
 
@@ -362,6 +377,7 @@ START_TEST(objspace_given_front_scale_log)
     ck_assert_int_ne(plot_objective_space(in_dir(dir, "bad.png"), &s, &err), 0);
     ck_assert_msg(strstr(err.msg, "eval_x[2]") && strstr(err.msg, "log"), "%s", err.msg);
     ck_assert(!tu_file_exists(in_dir(dir, "bad.png")));
+    rm_dir(dir);
 }
 END_TEST
 
@@ -406,7 +422,7 @@ START_TEST(objspace_labels_clear_of_data)
             double ay = (1 - parse_after(strstr(p, "at screen ") + 10, "screen ")) * H;
             int right = strstr(p, " right ") && strstr(p, " right ") < strchr(p, '\n');
             int centre = strstr(p, " center ") && strstr(p, " center ") < strchr(p, '\n');
-            double tw = chars * 6.2;  /* DejaVu Sans 10 pt averages about 6 px */
+            double tw = chars * 7.0;  /* DejaVu Sans 10 pt: about 7 px a character */
             double bx0 = centre ? ax - tw / 2 : right ? ax - tw : ax, bx1 = bx0 + tw;
             double by0 = ay - 6, by1 = ay + 6;
             ck_assert_msg(bx0 >= L && bx1 <= R && by0 >= T && by1 <= B, "label outside the plot");
@@ -415,13 +431,18 @@ START_TEST(objspace_labels_clear_of_data)
                 double px = L + fx * (R - L);
                 double py = B - (100 * acc[i] - y0) / (y1 - y0) * (B - T);
                 ck_assert_msg(!(px > bx0 && px < bx1 && py > by0 && py < by1),
-                              "label %d covers evaluation %d at (%g, %g)", labels, i, e[i], acc[i]);
+                              "label %d [%g..%g]x[%g..%g] covers evaluation %d at (%g, %g), "
+                              "pixel (%g, %g)", labels, bx0, bx1, by0, by1, i, e[i], acc[i], px, py);
             }
             labels++;
         }
         ck_assert_int_eq(labels, 3);
+        /* The key starts right of the plot area; the title is above it. */
+        ck_assert(parse_after(sc, "set key at screen ") * W >= R);
+        ck_assert(T >= 30);
         free(sc);
     }
+    rm_dir(dir);
 }
 END_TEST
 
@@ -491,6 +512,7 @@ START_TEST(fronts_png_svg)
         s.x.log_scale = 1;
         ck_assert_int_eq(plot_fronts(in_dir(examples_dir(), "fronts-per-dataflow.png"), &s, &err), 0);
     }
+    rm_dir(dir);
 }
 END_TEST
 
@@ -536,6 +558,7 @@ START_TEST(ascore_hand_case)
     const char *labels[] = {"r/τ = 5: max at 0.42 mJ, acc 99.00 %", "r/τ = 2: max at 0.4 mJ, acc 90.00 %",
                             "r/τ = 1: max at 0.3 mJ, acc 40.00 %", "AScore / its maximum"};
     check_svg(in_dir(dir, "as.svg"), labels, 4);
+    rm_dir(dir);
 }
 END_TEST
 
@@ -588,6 +611,7 @@ START_TEST(ascore_lenet_png)
     free(sc);
     if (examples_dir())
         ck_assert_int_eq(plot_ascore(in_dir(examples_dir(), "ascore-vs-accuracy.png"), &s, &err), 0);
+    rm_dir(dir);
 }
 END_TEST
 
@@ -653,6 +677,7 @@ START_TEST(layers_png_svg)
     check_svg(in_dir(dir, "many.svg"), ml, 3);
     if (examples_dir())
         ck_assert_int_eq(plot_layers(in_dir(examples_dir(), "layers-54.png"), &s, &err), 0);
+    rm_dir(dir);
 }
 END_TEST
 
@@ -730,6 +755,7 @@ START_TEST(convergence_png_svg)
     ck_assert_msg(plot_convergence(in_dir(dir, "hv2.svg"), &s2, &err) == 0, "%s", err.msg);
     const char *l2[] = {"SBO run 1", "SBO run 2"};
     check_svg(in_dir(dir, "hv2.svg"), l2, 2);
+    rm_dir(dir);
 }
 END_TEST
 
@@ -834,6 +860,7 @@ START_TEST(bad_inputs)
     hv[2] = 0.3;
     hs.lo = PLOT_VEC(hv, 3);
     EXPECT_FAIL(plot_convergence(png, &hvs, err), "give both lo and hi");
+    rm_dir(dir);
 }
 END_TEST
 
@@ -850,6 +877,7 @@ START_TEST(gnuplot_missing)
     setenv("EMOMC_GNUPLOT", "/nonexistent/gnuplot", 1);
     EXPECT_FAIL(plot_objective_space(in_dir(dir, "x.png"), &os, err), "cannot run gnuplot");
     unsetenv("EMOMC_GNUPLOT");
+    rm_dir(dir);
 }
 END_TEST
 
@@ -866,6 +894,7 @@ START_TEST(compare_chart_still_works)
     char buf[64];
     plot_escape(buf, sizeof buf, "a\"b\\c\nd");
     ck_assert_str_eq(buf, "a\\\"b\\\\c d");
+    rm_dir(dir);
 }
 END_TEST
 
