@@ -31,7 +31,7 @@
 #define NN_COL_CHUNK_FLOATS 65536 /* im2col chunk: 256 KiB, to stay in L2 */
 #define NN_PER_IMAGE_MAX_WEIGHT_BYTES (8.0 * 1024 * 1024) /* per-image eval up to this */
 #define NN_BATCH_COLS 256 /* layers with fewer output pixels put images side by side */
-#define NN_PAR_MIN_WORK 100000.0 /* MACs + elements below which a layer runs serially */
+#define NN_PAR_MIN_WORK 1e6 /* MACs + elements below which a layer runs serially */
 
 typedef struct layer_rt {
     const nn_layer_spec *s;

@@ -244,30 +244,30 @@ START_TEST(fold_bn_equals_unfolded)
 }
 END_TEST
 
-/* Logits and every gradient are bit-identical for 1, 2 and 3 threads. */
-START_TEST(deterministic_across_threads)
+/* Logits and every gradient are bit-identical for 1, 2 and 3 threads (train mode,
+ * then an eval forward). The batches are big enough for the layers to use threads
+ * (small layers run serially), including the column-split path (n < threads). */
+static void determinism_case(nn_arch *a, int n)
 {
-    nn_arch *a = NULL;
     em_error err = {0};
-    ck_assert_int_eq(nn_arch_load(tu_path("fixtures/nn_a_train.yaml"), &a, &err), 0);
-    const int n = 11;
     float *x = random_floats(input_numel(a, n), 12);
-    int labels[11];
+    int *labels = malloc((size_t)n * sizeof *labels);
     for (int i = 0; i < n; i++) labels[i] = i % a->classes;
     size_t nl = (size_t)n * a->classes, nx = input_numel(a, n);
-    float *ref_logits = NULL, *ref_dx = NULL, *ref_grad = NULL;
-    int64_t tn = 0;
+    float *ref_logits = NULL, *ref_eval = NULL, *ref_dx = NULL, *ref_grad = NULL;
     for (int t = 1; t <= 3; t++) {
         nn_net *net = make_net(a, 13);
+        randomize_bn(net, 14);
         nn_net_set_threads(net, t);
         ck_assert_int_eq(nn_net_threads(net), t);
         float *logits = malloc(nl * sizeof(float)), *dl = malloc(nl * sizeof(float));
-        float *dx = malloc(nx * sizeof(float));
+        float *ev = malloc(nl * sizeof(float)), *dx = malloc(nx * sizeof(float));
         nn_net_zero_grad(net);
         ck_assert_int_eq(nn_net_forward(net, x, n, logits, true, &err), 0);
         nn_softmax_xent(logits, labels, n, a->classes, dl);
         ck_assert_int_eq(nn_net_backward(net, dl, dx, &err), 0);
-        tn = nn_net_trainable_numel(net);
+        ck_assert_int_eq(nn_net_forward(net, x, n, ev, false, &err), 0);
+        int64_t tn = nn_net_trainable_numel(net);
         float *grad = malloc((size_t)tn * sizeof(float)), *g = grad;
         for (int i = 0; i < nn_net_param_count(net); i++) {
             nn_param *p = nn_net_param(net, i);
@@ -277,13 +277,19 @@ START_TEST(deterministic_across_threads)
         }
         if (t == 1) {
             ref_logits = logits;
+            ref_eval = ev;
             ref_dx = dx;
             ref_grad = grad;
         } else {
-            ck_assert(memcmp(logits, ref_logits, nl * sizeof(float)) == 0);
+            ck_assert_msg(memcmp(logits, ref_logits, nl * sizeof(float)) == 0,
+                          "%s n=%d: train logits differ with %d threads", a->name, n, t);
+            ck_assert_msg(memcmp(ev, ref_eval, nl * sizeof(float)) == 0,
+                          "%s n=%d: eval logits differ with %d threads", a->name, n, t);
             ck_assert(memcmp(dx, ref_dx, nx * sizeof(float)) == 0);
-            ck_assert(memcmp(grad, ref_grad, (size_t)tn * sizeof(float)) == 0);
+            ck_assert_msg(memcmp(grad, ref_grad, (size_t)tn * sizeof(float)) == 0,
+                          "%s n=%d: gradients differ with %d threads", a->name, n, t);
             free(logits);
+            free(ev);
             free(dx);
             free(grad);
         }
@@ -291,9 +297,23 @@ START_TEST(deterministic_across_threads)
         nn_net_free(net);
     }
     free(ref_logits);
+    free(ref_eval);
     free(ref_dx);
     free(ref_grad);
+    free(labels);
     free(x);
+}
+
+START_TEST(deterministic_across_threads)
+{
+    nn_arch *a = NULL;
+    em_error err = {0};
+    ck_assert_int_eq(nn_arch_load(tu_path("fixtures/nn_a_train.yaml"), &a, &err), 0);
+    determinism_case(a, 48);
+    nn_arch_free(a);
+    a = load("resnet20");
+    determinism_case(a, 2);
+    determinism_case(a, 5);
     nn_arch_free(a);
 }
 END_TEST
