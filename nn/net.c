@@ -76,6 +76,7 @@ struct nn_net {
     float **img_y;
     bool acts_stale; /* the last forward was per-image: layer outputs not kept */
     double weight_bytes; /* conv and linear weights */
+    bool keep_acts;      /* eval forwards keep layer outputs (no per-image path) */
 };
 
 /* ---- construction ------------------------------------------------------------ */
@@ -362,6 +363,8 @@ const float *nn_net_layer_output(const nn_net *net, int layer)
 }
 
 bool nn_net_is_folded(const nn_net *net) { return net->folded; }
+
+void nn_net_set_keep_activations(nn_net *net, bool keep) { net->keep_acts = keep; }
 
 /* ---- masks ------------------------------------------------------------------- */
 
@@ -876,7 +879,8 @@ int nn_net_forward(nn_net *net, const float *x, int n, float *logits, bool train
      * cache: image by image. Otherwise layer by layer, with the threads sharing each
      * layer (and each image, if n < T), so each layer's weights are read once for
      * the whole batch. */
-    if (!train_mode && n >= T && net->weight_bytes <= NN_PER_IMAGE_MAX_WEIGHT_BYTES) {
+    if (!train_mode && !net->keep_acts && n >= T &&
+        net->weight_bytes <= NN_PER_IMAGE_MAX_WEIGHT_BYTES) {
         double work = 0.0;
         for (int i = 0; i < a->n_layers; i++) work += (double)n * layer_work(&net->L[i]);
         const int TI = work >= NN_PAR_MIN_WORK ? T : 1;

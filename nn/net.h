@@ -98,10 +98,17 @@ int nn_net_backward(nn_net *net, const float *dlogits, float *dx, em_error *err)
 void nn_net_zero_grad(nn_net *net);
 
 /* Output of layer i (0 <= i < n_layers) from the last forward: n * c*h*w floats in
- * NCHW order, valid until the next forward; NULL before any forward. For inspection
- * and tests. Note: a conv, linear, BN or add whose only consumer is a ReLU applies
- * the ReLU itself (fused), so its output here is already rectified. */
+ * NCHW order, valid until the next forward; NULL before any forward (or when out of
+ * memory). Note: a conv, linear, BN or add whose only consumer is a ReLU applies
+ * the ReLU itself (fused), so its output here is already rectified.
+ * An eval-mode forward of a small network runs image by image and keeps no layer
+ * outputs; the first call after it recomputes them (one more forward). Callers that
+ * read layer outputs after every eval forward should set keep_activations. */
 const float *nn_net_layer_output(const nn_net *net, int layer);
+
+/* true: eval-mode forwards keep every layer's output (layer by layer over the
+ * batch, as in training) instead of running image by image. Default false. */
+void nn_net_set_keep_activations(nn_net *net, bool keep);
 
 /* Pruning masks. nn_net_set_mask copies numel 0/1 floats (other values are
  * refused) for the named trainable tensor and zeroes the masked entries of its data

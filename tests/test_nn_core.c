@@ -318,6 +318,38 @@ START_TEST(deterministic_across_threads)
 }
 END_TEST
 
+/* Eval image by image (default for small nets) and layer by layer (keep_activations)
+ * give the same logits and layer outputs (to float rounding). */
+START_TEST(eval_paths_agree)
+{
+    nn_arch *a = load("resnet20");
+    nn_net *net = make_net(a, 21);
+    randomize_bn(net, 22);
+    nn_net_set_threads(net, 2);
+    em_error err = {0};
+    const int n = 3, k = nn_arch_find(a, "s2b1_add");
+    ck_assert_int_ge(k, 0);
+    const size_t ksz = (size_t)n * a->layers[k].out.c * a->layers[k].out.h * a->layers[k].out.w;
+    float *x = random_floats(input_numel(a, n), 23);
+    float l1[30], l2[30];
+    float *o1 = malloc(ksz * sizeof(float));
+    ck_assert_int_eq(nn_net_forward(net, x, n, l1, false, &err), 0);
+    const float *o = nn_net_layer_output(net, k); /* recomputed */
+    ck_assert_ptr_nonnull(o);
+    memcpy(o1, o, ksz * sizeof(float));
+    nn_net_set_keep_activations(net, true);
+    ck_assert_int_eq(nn_net_forward(net, x, n, l2, false, &err), 0);
+    ck_assert(max_rel(l1, l2, 30) < 1e-6);
+    ck_assert(max_rel(o1, nn_net_layer_output(net, k), ksz) < 1e-6);
+    /* The add's output is rectified (its ReLU is fused): no negative entries. */
+    for (size_t i = 0; i < ksz; i++) ck_assert(o1[i] >= 0.0f);
+    free(o1);
+    free(x);
+    nn_net_free(net);
+    nn_arch_free(a);
+}
+END_TEST
+
 START_TEST(dropout_train_and_eval)
 {
     const char *yaml = "name: d\ninput: [1, 100, 100]\nclasses: 10000\nlayers:\n"
@@ -449,6 +481,7 @@ int main(void)
     tcase_add_test(tc, masks_keep_pruned_weights_zero);
     tcase_add_test(tc, fold_bn_equals_unfolded);
     tcase_add_test(tc, deterministic_across_threads);
+    tcase_add_test(tc, eval_paths_agree);
     tcase_add_test(tc, dropout_train_and_eval);
     tcase_add_test(tc, softmax_xent_hand_cases);
     tcase_add_test(tc, bad_calls_are_refused);
