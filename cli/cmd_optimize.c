@@ -31,6 +31,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: emomc optimize --problem NAME --out RUNDIR [options]\n"
+            "       emomc optimize --config RUN.yaml ...   (compression search: see --config --help)\n"
             "\n"
             "Multi-objective optimization of a benchmark problem with a known Pareto front.\n"
             "Writes RUNDIR/{run.yaml, evaluations.csv, pareto.csv, summary.json, checkpoint}.\n"
@@ -78,6 +79,14 @@ static const char *flag_value(int argc, char **argv, int *i)
 
 int cmd_optimize(int argc, char **argv)
 {
+    /* The compression problems (a --config file, or --problem emomc-*|sbo) belong to
+     * the search; the benchmark problems stay here. */
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--config")) return cli_optimize_search(argc, argv);
+        if (!strcmp(argv[i], "--problem") && i + 1 < argc &&
+            (!strncmp(argv[i + 1], "emomc-", 6) || !strcmp(argv[i + 1], "sbo")))
+            return cli_optimize_search(argc, argv);
+    }
     const char *problem = NULL, *algorithm = "nsga2", *out = NULL, *variant = NULL;
     long pop = 100, gens = -1, budget = 0, seed = 1, n_var = 0, n_obj = 0;
     int resume = 0, quiet = 0;

@@ -1,0 +1,190 @@
+/* search/config.c: defaults, YAML loading and validation of search configurations. */
+#include "search/config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/yamldoc.h"
+
+static const char *const kind_names[SP_KIND_COUNT] = {"emomc-energy", "emomc-size",
+                                                      "emomc-joint", "sbo"};
+static const char *const proto_names[] = {"val", "test", "test-halves"};
+
+const char *sp_kind_name(sp_kind k) { return k < SP_KIND_COUNT ? kind_names[k] : "?"; }
+
+int sp_kind_parse(const char *s, sp_kind *out)
+{
+    for (int i = 0; i < SP_KIND_COUNT; i++)
+        if (!strcmp(s, kind_names[i])) { *out = (sp_kind)i; return 0; }
+    return -1;
+}
+
+const char *sp_protocol_name(sp_protocol p) { return p <= SP_PROTO_TEST_HALVES ? proto_names[p] : "?"; }
+
+int sp_protocol_parse(const char *s, sp_protocol *out)
+{
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(s, proto_names[i])) { *out = (sp_protocol)i; return 0; }
+    return -1;
+}
+
+void sp_config_default(sp_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->kind = SP_EMOMC_ENERGY;
+    snprintf(c->data, sizeof c->data, "mnist");
+    c->protocol = SP_PROTO_VAL;
+    c->eval_images = 0;
+    c->mapping = df_mapping_builtin(DF_XY);
+    c->coding = CODING_NORMAL;
+    c->keep_lo = 0.20;
+    c->keep_hi = 0.80;
+    c->bits_lo = 2;
+    c->bits_hi = 12;
+    c->tau = 0.9;
+    snprintf(c->algorithm, sizeof c->algorithm, "nsga2");
+    c->pop = 40;
+    c->gens = 250;
+    c->seed = 1;
+}
+
+/* range: [lo, hi] as a two-element list */
+static int read_range(em_yaml *y, em_ynode *root, const char *key, double lo, double hi,
+                      double *a, double *b, em_error *err)
+{
+    em_ynode *n = em_yaml_get(y, root, key);
+    if (!n) return EM_OK;
+    if (!em_yaml_is_seq(n) || em_yaml_seq_len(n) != 2)
+        return em_fail(err, EM_EFORMAT, "%s:%d: key '%s': expected [low, high]", y->path,
+                       em_yaml_line(n), key);
+    int rc = em_yaml_node_num(y, em_yaml_seq_at(y, n, 0), key, lo, hi, a, err);
+    if (!rc) rc = em_yaml_node_num(y, em_yaml_seq_at(y, n, 1), key, lo, hi, b, err);
+    if (!rc && *a > *b)
+        rc = em_fail(err, EM_EINVAL, "%s:%d: key '%s': low %g above high %g", y->path,
+                     em_yaml_line(n), key, *a, *b);
+    return rc;
+}
+
+static int read_choice(em_yaml *y, em_ynode *root, const char *key, char *buf, size_t n,
+                       int *line, em_error *err)
+{
+    em_ynode *v = em_yaml_get(y, root, key);
+    *line = em_yaml_line(v ? v : root);
+    buf[0] = '\0';
+    return em_yaml_str_opt(y, root, key, buf, n, err);
+}
+
+int sp_config_load(const char *path, sp_config *c, em_error *err)
+{
+    static const char *const keys[] = {
+        "problem", "model", "weights", "library", "hw", "data", "data_root", "protocol",
+        "eval_images", "dataflow", "coding", "keep", "bits", "energy_budget_mj",
+        "size_budget_kb", "tau", "algorithm", "pop", "gens", "budget", "seed", "threads",
+        "description", NULL};
+    em_yaml y;
+    int rc = em_yaml_load_file(&y, path, err);
+    if (rc) {
+        em_yaml_free(&y);
+        return rc;
+    }
+    em_ynode *root = em_yaml_root(&y);
+    char s[64];
+    int line;
+    long long v;
+    double a, b;
+    if ((rc = em_yaml_check_keys(&y, root, keys, "search configuration", err))) goto done;
+    if ((rc = read_choice(&y, root, "problem", s, sizeof s, &line, err))) goto done;
+    if (s[0] && sp_kind_parse(s, &c->kind)) {
+        rc = em_fail(err, EM_EINVAL, "%s:%d: key 'problem': '%s' (expected emomc-energy, "
+                     "emomc-size, emomc-joint or sbo)", path, line, s);
+        goto done;
+    }
+    if ((rc = em_yaml_str_opt(&y, root, "model", c->model, sizeof c->model, err)) ||
+        (rc = em_yaml_str_opt(&y, root, "weights", c->weights, sizeof c->weights, err)) ||
+        (rc = em_yaml_str_opt(&y, root, "library", c->library, sizeof c->library, err)) ||
+        (rc = em_yaml_str_opt(&y, root, "hw", c->hw, sizeof c->hw, err)) ||
+        (rc = em_yaml_str_opt(&y, root, "data", c->data, sizeof c->data, err)) ||
+        (rc = em_yaml_str_opt(&y, root, "data_root", c->data_root, sizeof c->data_root, err)))
+        goto done;
+    if ((rc = read_choice(&y, root, "protocol", s, sizeof s, &line, err))) goto done;
+    if (s[0] && sp_protocol_parse(s, &c->protocol)) {
+        rc = em_fail(err, EM_EINVAL, "%s:%d: key 'protocol': '%s' (expected val, test or "
+                     "test-halves)", path, line, s);
+        goto done;
+    }
+    v = c->eval_images;
+    if ((rc = em_yaml_int_opt(&y, root, "eval_images", 0, 100000000, &v, err))) goto done;
+    c->eval_images = (int)v;
+    if ((rc = read_choice(&y, root, "dataflow", s, sizeof s, &line, err))) goto done;
+    if (s[0] && df_mapping_parse(s, &c->mapping, err)) {
+        rc = err ? err->code : EM_EINVAL;
+        em_error_prefix(err, "%s:%d: key 'dataflow'", path, line);
+        goto done;
+    }
+    if ((rc = read_choice(&y, root, "coding", s, sizeof s, &line, err))) goto done;
+    if (s[0] && coding_kind_parse(s, &c->coding, err)) {
+        rc = err ? err->code : EM_EINVAL;
+        em_error_prefix(err, "%s:%d: key 'coding'", path, line);
+        goto done;
+    }
+    a = c->keep_lo, b = c->keep_hi;
+    if ((rc = read_range(&y, root, "keep", 0.0, 1.0, &a, &b, err))) goto done;
+    c->keep_lo = a, c->keep_hi = b;
+    a = c->bits_lo, b = c->bits_hi;
+    if ((rc = read_range(&y, root, "bits", 1, 23, &a, &b, err))) goto done;
+    if (a != rint(a) || b != rint(b)) {
+        rc = em_fail(err, EM_EINVAL, "%s: key 'bits': bit depths must be whole numbers", path);
+        goto done;
+    }
+    c->bits_lo = (int)a, c->bits_hi = (int)b;
+    if ((rc = em_yaml_num_opt(&y, root, "energy_budget_mj", 0, 1e12, &c->energy_budget_mj, err)) ||
+        (rc = em_yaml_num_opt(&y, root, "size_budget_kb", 0, 1e12, &c->size_budget_kb, err)) ||
+        (rc = em_yaml_num_opt(&y, root, "tau", 0, 1, &c->tau, err)))
+        goto done;
+    if ((rc = em_yaml_str_opt(&y, root, "algorithm", c->algorithm, sizeof c->algorithm, err))) goto done;
+    v = c->pop;
+    if ((rc = em_yaml_int_opt(&y, root, "pop", 2, 100000, &v, err))) goto done;
+    c->pop = (int)v;
+    v = c->gens;
+    if ((rc = em_yaml_int_opt(&y, root, "gens", 0, 10000000, &v, err))) goto done;
+    c->gens = (int)v;
+    v = c->budget;
+    if ((rc = em_yaml_int_opt(&y, root, "budget", 0, 1000000000, &v, err))) goto done;
+    c->budget = (long)v;
+    v = (long long)c->seed;
+    if ((rc = em_yaml_int_opt(&y, root, "seed", 0, INT64_MAX, &v, err))) goto done;
+    c->seed = (uint64_t)v;
+    v = c->threads;
+    if ((rc = em_yaml_int_opt(&y, root, "threads", 0, 1024, &v, err))) goto done;
+    c->threads = (int)v;
+    rc = sp_config_validate(c, err);
+    if (rc) em_error_prefix(err, "%s", path);
+done:
+    em_yaml_free(&y);
+    return rc;
+}
+
+int sp_config_validate(const sp_config *c, em_error *err)
+{
+    if (!c->model[0]) return em_fail(err, EM_EINVAL, "'model' is required");
+    if (!c->hw[0] && c->kind != SP_SBO) return em_fail(err, EM_EINVAL, "'hw' is required");
+    if (c->kind == SP_SBO && !c->weights[0])
+        return em_fail(err, EM_EINVAL, "'weights' (the trained model) is required for sbo");
+    if (c->kind != SP_SBO && !c->library[0])
+        return em_fail(err, EM_EINVAL, "'library' (a stage-I library folder) is required "
+                       "for %s", sp_kind_name(c->kind));
+    if (c->keep_lo < 0 || c->keep_hi > 1 || c->keep_lo > c->keep_hi)
+        return em_fail(err, EM_EINVAL, "'keep' range [%g, %g] must lie in [0, 1]", c->keep_lo,
+                       c->keep_hi);
+    if (c->bits_lo < 1 || c->bits_hi > 23 || c->bits_lo > c->bits_hi)
+        return em_fail(err, EM_EINVAL, "'bits' range [%d, %d] must lie in [1, 23]", c->bits_lo,
+                       c->bits_hi);
+    if (strcmp(c->algorithm, "nsga2") && strcmp(c->algorithm, "ctaea") &&
+        strcmp(c->algorithm, "random") && strcmp(c->algorithm, "sbo"))
+        return em_fail(err, EM_EINVAL, "'algorithm' '%s' (expected nsga2, ctaea, random or sbo)",
+                       c->algorithm);
+    if (c->gens == 0 && c->budget == 0)
+        return em_fail(err, EM_EINVAL, "give 'gens' or 'budget'");
+    return EM_OK;
+}

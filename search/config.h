@@ -1,0 +1,60 @@
+/* search/config.h: the configuration of a compression search (`emomc optimize
+ * --config RUN.yaml`, or flags): which problem, model, library, target, data and
+ * protocol, the variable ranges, budgets and the algorithm. Loading validates every
+ * key (FILE:LINE: key messages). */
+#ifndef EMOMC_SEARCH_CONFIG_H
+#define EMOMC_SEARCH_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "coding/coding.h"
+#include "common/error.h"
+#include "dataflow/mapping.h"
+
+typedef enum { SP_EMOMC_ENERGY, SP_EMOMC_SIZE, SP_EMOMC_JOINT, SP_SBO, SP_KIND_COUNT } sp_kind;
+
+/* Where accuracy is measured during the search, and where the final set is re-measured:
+ *  val          search: validation split held out from the training file (seeded);
+ *               final: the test set. The default: nothing is selected on test data.
+ *  test         search and final on the test set: the papers' protocol, labelled as such.
+ *  test-halves  search on the first half of the test file, final on the second half
+ *               (for machines that have only the test file, like the demo). */
+typedef enum { SP_PROTO_VAL, SP_PROTO_TEST, SP_PROTO_TEST_HALVES } sp_protocol;
+
+#define SP_PATH_MAX 1024
+
+typedef struct sp_config {
+    sp_kind kind;
+    char model[SP_PATH_MAX];
+    char weights[SP_PATH_MAX];  /* trained model: the uncompressed reference, sbo's start */
+    char library[SP_PATH_MAX];  /* stage-I library folder (emomc-* problems) */
+    char hw[SP_PATH_MAX];
+    char data[SP_PATH_MAX];     /* data set spec: mnist, fashion-mnist, cifar10 or a folder */
+    char data_root[SP_PATH_MAX];
+    sp_protocol protocol;
+    int eval_images;            /* accuracy on this many images of the search split (0 = all) */
+    df_mapping mapping;         /* emomc-energy */
+    coding_kind coding;         /* emomc-size */
+    double keep_lo, keep_hi;    /* library members used (emomc-*) */
+    int bits_lo, bits_hi;       /* per-layer weight bits (emomc-*) */
+    double energy_budget_mj;    /* constraint energy <= budget (0: none) */
+    double size_budget_kb;      /* constraint size <= budget (0: none) */
+    double tau;                 /* sbo: constraint accuracy >= tau */
+    char algorithm[16];         /* nsga2 | ctaea | random | sbo */
+    int pop, gens;
+    long budget;                /* true evaluations (0: bounded by gens) */
+    uint64_t seed;
+    int threads;                /* 0: all cores */
+} sp_config;
+
+void sp_config_default(sp_config *c);
+int sp_config_load(const char *path, sp_config *c, em_error *err);
+/* Checks ranges and the fields the problem kind needs. */
+int sp_config_validate(const sp_config *c, em_error *err);
+
+const char *sp_kind_name(sp_kind k);        /* "emomc-energy" ... */
+int sp_kind_parse(const char *s, sp_kind *out);
+const char *sp_protocol_name(sp_protocol p); /* "val", "test", "test-halves" */
+int sp_protocol_parse(const char *s, sp_protocol *out);
+
+#endif

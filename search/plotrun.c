@@ -1,0 +1,178 @@
+/* search/plotrun.c: figures of a run directory. */
+#include "search/plotrun.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "hwconfigs/hw.h"
+#include "opt/rundir.h"
+#include "plots/search.h"
+#include "search/report.h"
+#include "search/select.h"
+
+typedef struct {
+    const char *dir, *ext;
+    char *list;
+    size_t cap, len;
+} figs;
+
+static void fig_path(figs *f, const char *name, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s/plots/%s.%s", f->dir, name, f->ext);
+    if (f->list && f->len < f->cap)
+        f->len += (size_t)snprintf(f->list + f->len, f->cap - f->len, "%s\n", buf);
+}
+
+/* Objective columns of evaluations.csv: accuracy and the cost objective. */
+static int read_evaluations(const char *dir, const char *cost_col, double **acc, double **cost,
+                            int *n, em_error *err)
+{
+    char path[4096];
+    int rc = opt_rundir_path(dir, "evaluations.csv", path, sizeof path, err);
+    if (rc) return rc;
+    sp_csv c;
+    if ((rc = sp_csv_read(path, &c, err))) return rc;
+    int ca = sp_csv_col(&c, "accuracy"), cc = sp_csv_col(&c, cost_col);
+    if (ca < 0 || cc < 0) {
+        rc = em_fail(err, EM_EFORMAT, "%s: needs columns 'accuracy' and '%s'", path, cost_col);
+        sp_csv_free(&c);
+        return rc;
+    }
+    *acc = malloc(sizeof **acc * (size_t)(c.n_rows + 1));
+    *cost = malloc(sizeof **cost * (size_t)(c.n_rows + 1));
+    *n = c.n_rows;
+    for (int r = 0; r < c.n_rows && !rc; r++) {
+        rc = sp_csv_num(&c, r, ca, &(*acc)[r], err);
+        if (!rc) rc = sp_csv_num(&c, r, cc, &(*cost)[r], err);
+    }
+    sp_csv_free(&c);
+    return rc;
+}
+
+int sp_plot_run(const char *rundir, const char *ext, char *list, size_t list_size, em_error *err)
+{
+    char path[4096], title[512];
+    sp_config cfg;
+    sp_config_default(&cfg);
+    int rc = opt_rundir_path(rundir, "config.yaml", path, sizeof path, err);
+    if (!rc) rc = sp_config_load(path, &cfg, err);
+    if (rc) return rc;
+    if (cfg.kind == SP_SBO)
+        return em_fail(err, EM_EUNSUPPORTED, "plots of sbo runs are not implemented yet "
+                       "(the run directory's CSV files hold the data)");
+    snprintf(path, sizeof path, "%s/plots", rundir);
+    mkdir(path, 0777);
+    nn_arch *arch = NULL;
+    hw_target hw;
+    sp_final f;
+    memset(&f, 0, sizeof f);
+    double *eacc = NULL, *ecost = NULL, *cost = NULL, *facc = NULL, *fx = NULL;
+    int ne = 0;
+    figs fg = {rundir, ext, list, list_size, 0};
+    if (list && list_size) list[0] = '\0';
+    if ((rc = nn_arch_resolve(cfg.model, path, sizeof path, err)) ||
+        (rc = nn_arch_load(path, &arch, err)) || (rc = hw_resolve(cfg.hw, path, sizeof path, err)) ||
+        (rc = hw_load(path, &hw, err)))
+        goto done;
+    int L = nn_arch_compute_layer_count(arch);
+    if ((rc = sp_final_read(rundir, &cfg, L, &f, err))) goto done;
+    bool size_obj = cfg.kind == SP_EMOMC_SIZE;
+    const char *cost_col = size_obj ? "size_kb" : "energy_mj";
+    if ((rc = read_evaluations(rundir, cost_col, &eacc, &ecost, &ne, err))) goto done;
+    int first = f.has_reference ? 1 : 0, n = f.n - first;
+    if (n < 1) {
+        rc = em_fail(err, EM_EFORMAT, "%s: final.csv has no solution", rundir);
+        goto done;
+    }
+    const double *scost = size_obj ? f.size_kb + first : f.energy_mj + first;
+    int knee = sr_knee(f.acc_final + first, scost, n);
+    plot_axis xa = {size_obj ? "model size" : "energy per inference", size_obj ? "KB" : "mJ",
+                    PLOT_MINIMIZE, 1, 1};
+    plot_axis ya = {"accuracy", "%", PLOT_MAXIMIZE, 0, 100};
+
+    /* 1. Objective space (search accuracies, as the optimizer saw them). */
+    plot_mark ref = {f.has_reference ? scost[-1] : 0, f.acc_search[0], "uncompressed (32-bit)"};
+    plot_mark pick = {scost[knee], f.acc_search[first + knee], "knee"};
+    snprintf(title, sizeof title, "%s on %s: %s search (%s), %d evaluations", arch->name, hw.name,
+             sp_kind_name(cfg.kind), size_obj ? coding_kind_name(cfg.coding) : cfg.mapping.name, ne);
+    plot_objspace_spec os = {.title = title, .x = xa, .y = ya, .eval_x = PLOT_VEC(ecost, ne),
+                             .eval_y = PLOT_VEC(eacc, ne),
+                             .front_x = PLOT_VEC(scost, n), .front_y = PLOT_VEC(f.acc_search + first, n),
+                             .reference = f.has_reference ? &ref : NULL, .picks = &pick, .n_picks = 1};
+    if (size_obj ? cfg.size_budget_kb > 0 : cfg.energy_budget_mj > 0)
+        os.x_limit = (plot_limit){1, size_obj ? cfg.size_budget_kb : cfg.energy_budget_mj, "budget"};
+    fig_path(&fg, "objective-space", path, sizeof path);
+    if ((rc = plot_objective_space(path, &os, err))) goto done;
+
+    /* 2. The non-dominated set under every dataflow (or coding), final accuracies. */
+    int nf = size_obj ? CODING_KIND_COUNT : DF_NBUILTIN;
+    cost = malloc(sizeof *cost * (size_t)nf * (size_t)n);
+    double refc[DF_NBUILTIN];
+    plot_front fronts[DF_NBUILTIN];
+    df_mapping maps[DF_NBUILTIN]; /* the fronts' names point into these */
+    for (int k = 0; k < nf && !rc; k++) {
+        sim_options so = {size_obj ? cfg.mapping : df_mapping_builtin((df_dataflow)k),
+                          size_obj ? (coding_kind)k : cfg.coding, CODING_CSR_IDX_BITS_DEFAULT};
+        if (so.mapping.kind == DF_CUSTOM && hw.cost_model == HW_COST_EMOMC2021)
+            so.mapping = df_mapping_builtin(DF_XY);
+        maps[k] = so.mapping;
+        for (int i = -first; i < n && !rc; i++) {
+            sim_report r;
+            rc = sim_estimate(arch, &hw, &so, f.plans + (size_t)(i + first) * (size_t)L, 32, &r, err);
+            if (rc) break;
+            double v = size_obj ? r.size_bits / 8192.0 : r.energy_pj * 1e-9;
+            if (i < 0) refc[k] = v;
+            else cost[(size_t)k * (size_t)n + (size_t)i] = v;
+            sim_report_free(&r);
+        }
+        fronts[k] = (plot_front){size_obj ? coding_kind_name((coding_kind)k) : maps[k].name,
+                                 PLOT_VEC(cost + (size_t)k * (size_t)n, n),
+                                 PLOT_VEC(f.acc_final + first, n), f.has_reference,
+                                 f.has_reference ? refc[k] : 0, f.acc_final[0]};
+    }
+    if (rc) goto done;
+    snprintf(title, sizeof title, "%s on %s: the non-dominated set under each %s (final accuracy)",
+             arch->name, hw.name, size_obj ? "coding" : "dataflow");
+    plot_fronts_spec fs = {.title = title, .x = xa, .y = ya, .fronts = fronts, .n_fronts = nf};
+    fig_path(&fg, size_obj ? "fronts-per-coding" : "fronts-per-dataflow", path, sizeof path);
+    if ((rc = plot_fronts(path, &fs, err))) goto done;
+
+    /* 3. AScore along the set (energy problems). */
+    if (!size_obj) {
+        snprintf(title, sizeof title, "%s on %s: AScore along the non-dominated set", arch->name, hw.name);
+        plot_ascore_spec as = {.title = title, .accuracy = PLOT_VEC(f.acc_final + first, n),
+                               .energy = PLOT_VEC(scost, n), .energy_axis = xa};
+        fig_path(&fg, "ascore", path, sizeof path);
+        if ((rc = plot_ascore(path, &as, err))) goto done;
+    }
+
+    /* 4. The knee's per-layer bits and keep ratios. */
+    const char **names = malloc(sizeof *names * (size_t)L);
+    facc = malloc(sizeof *facc * (size_t)L);
+    fx = malloc(sizeof *fx * (size_t)L);
+    for (int i = 0, k = 0; i < arch->n_layers; i++)
+        if (nn_layer_is_compute(&arch->layers[i])) names[k++] = arch->layers[i].name;
+    const sim_layer_plan *kp = f.plans + (size_t)(knee + first) * (size_t)L;
+    for (int i = 0; i < L; i++) {
+        facc[i] = kp[i].bits;
+        fx[i] = kp[i].keep;
+    }
+    snprintf(title, sizeof title, "%s: the knee solution (accuracy %.2f%%, %.4g %s)", arch->name,
+             100 * f.acc_final[first + knee], scost[knee], size_obj ? "KB" : "mJ");
+    plot_layers_spec ls = {.title = title, .names = names, .n_names = L, .bits = PLOT_VEC(facc, L),
+                           .keep = PLOT_VEC(fx, L)};
+    fig_path(&fg, "knee-layers", path, sizeof path);
+    rc = plot_layers(path, &ls, err);
+    free(names);
+done:
+    free(eacc);
+    free(ecost);
+    free(cost);
+    free(facc);
+    free(fx);
+    sp_final_free(&f);
+    nn_arch_free(arch);
+    return rc;
+}

@@ -1,0 +1,499 @@
+/* search/problem.c: evaluation of compression candidates (accuracy + hardware cost). */
+#include "search/problem.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/progress.h"
+#include "compress/library.h"
+#include "compress/prune.h"
+#include "compress/quant.h"
+#include "hwconfigs/hw.h"
+#include "nn/net.h"
+#include "nn/train.h"
+#include "nn/weights.h"
+
+#define EVAL_BATCH 256
+
+struct sp_context {
+    sp_config cfg;
+    nn_arch *arch;
+    hw_target hw;
+    bool have_hw;
+    nn_net *net;              /* work network: reloaded for every candidate */
+    nn_dataset *search_ds, *final_ds;
+    int n_compute;
+    int *compute;             /* arch indices of the conv/linear layers */
+    int n_members;            /* library members inside [keep_lo, keep_hi] */
+    double *member_keep;
+    nn_weights **members;     /* loaded on first use */
+    char **member_path;
+    nn_weights *trained;      /* cfg.weights, when given */
+    sim_emomc_net *emomc;     /* compiled network for the emomc2021 model */
+    char protocol_text[512];
+    sp_timing timing;
+};
+
+sp_timing sp_context_timing(const sp_context *ctx) { return ctx->timing; }
+
+const sp_config *sp_context_config(const sp_context *ctx) { return &ctx->cfg; }
+const nn_arch *sp_context_arch(const sp_context *ctx) { return ctx->arch; }
+const char *sp_context_protocol_text(const sp_context *ctx) { return ctx->protocol_text; }
+
+int sp_context_members(const sp_context *ctx, const double **keeps)
+{
+    *keeps = ctx->member_keep;
+    return ctx->n_members;
+}
+
+void sp_context_free(sp_context *c)
+{
+    if (!c) return;
+    nn_arch_free(c->arch);
+    nn_net_free(c->net);
+    nn_dataset_free(c->search_ds);
+    nn_dataset_free(c->final_ds);
+    free(c->compute);
+    for (int i = 0; i < c->n_members; i++) {
+        nn_weights_free(c->members[i]);
+        free(c->member_path[i]);
+    }
+    free(c->members);
+    free(c->member_path);
+    free(c->member_keep);
+    nn_weights_free(c->trained);
+    sim_emomc2021_net_free(c->emomc);
+    free(c);
+}
+
+/* The search and final data sets of the protocol. */
+static int open_data(sp_context *c, em_error *err)
+{
+    const sp_config *g = &c->cfg;
+    const char *root = g->data_root[0] ? g->data_root : NULL;
+    nn_split_opts so;
+    nn_split_opts_default(&so);
+    int rc;
+    if (g->protocol == SP_PROTO_VAL) {
+        if ((rc = nn_dataset_open(g->data, root, NN_SPLIT_VAL, &so, &c->search_ds, err))) return rc;
+        if ((rc = nn_dataset_open(g->data, root, NN_SPLIT_TEST, &so, &c->final_ds, err))) return rc;
+        snprintf(c->protocol_text, sizeof c->protocol_text,
+                 "search accuracy on %d validation images held out from the training data "
+                 "(seeded); final accuracy on the %.200s test set",
+                 g->eval_images > 0 && g->eval_images < c->search_ds->n ? g->eval_images
+                                                                         : c->search_ds->n,
+                 g->data);
+        return EM_OK;
+    }
+    nn_dataset *test = NULL;
+    if ((rc = nn_dataset_open(g->data, root, NN_SPLIT_TEST, &so, &test, err))) return rc;
+    if (g->protocol == SP_PROTO_TEST) {
+        c->search_ds = test;
+        rc = nn_dataset_subset(test, NULL, test->n, &c->final_ds, err);
+        snprintf(c->protocol_text, sizeof c->protocol_text,
+                 "PAPER PROTOCOL: search and final accuracy both on the %.200s test set", g->data);
+        return rc;
+    }
+    int half = test->n / 2;
+    uint32_t *idx = malloc(sizeof *idx * (size_t)test->n);
+    if (!idx) {
+        nn_dataset_free(test);
+        return em_fail(err, EM_ENOMEM, "out of memory");
+    }
+    for (int i = 0; i < test->n; i++) idx[i] = (uint32_t)i;
+    rc = nn_dataset_subset(test, idx, half, &c->search_ds, err);
+    if (!rc) rc = nn_dataset_subset(test, idx + half, test->n - half, &c->final_ds, err);
+    free(idx);
+    nn_dataset_free(test);
+    snprintf(c->protocol_text, sizeof c->protocol_text,
+             "TEST-HALVES PROTOCOL: search accuracy on the first %d images of the %.200s test "
+             "file, final accuracy on the other %d (no image is used for both)",
+             half, g->data, c->final_ds ? c->final_ds->n : 0);
+    return rc;
+}
+
+static int open_library(sp_context *c, em_error *err)
+{
+    cp_library *lib = NULL;
+    int rc = cp_library_open(c->cfg.library, &lib, err);
+    if (rc) return rc;
+    int n = cp_library_count(lib);
+    c->members = calloc((size_t)n, sizeof *c->members);
+    c->member_path = calloc((size_t)n, sizeof *c->member_path);
+    c->member_keep = calloc((size_t)n, sizeof *c->member_keep);
+    if (!c->members || !c->member_path || !c->member_keep) {
+        cp_library_free(lib);
+        return em_fail(err, EM_ENOMEM, "out of memory");
+    }
+    /* Members in the configured keep range, in increasing keep order. */
+    for (int i = 0; i < n; i++) {
+        const cp_library_member *m = cp_library_member_at(lib, i);
+        if (m->keep < c->cfg.keep_lo - 1e-9 || m->keep > c->cfg.keep_hi + 1e-9) continue;
+        int k = c->n_members++;
+        c->member_keep[k] = m->keep;
+        c->member_path[k] = strdup(m->path);
+    }
+    for (int i = 1; i < c->n_members; i++) /* insertion sort by keep */
+        for (int j = i; j > 0 && c->member_keep[j] < c->member_keep[j - 1]; j--) {
+            double t = c->member_keep[j];
+            c->member_keep[j] = c->member_keep[j - 1];
+            c->member_keep[j - 1] = t;
+            char *p = c->member_path[j];
+            c->member_path[j] = c->member_path[j - 1];
+            c->member_path[j - 1] = p;
+        }
+    cp_library_free(lib);
+    if (c->n_members == 0)
+        return em_fail(err, EM_EINVAL, "library %s has no member with keep in [%g, %g]",
+                       c->cfg.library, c->cfg.keep_lo, c->cfg.keep_hi);
+    return EM_OK;
+}
+
+int sp_context_new(const sp_config *cfg, bool with_data, sp_context **out, em_error *err)
+{
+    *out = NULL;
+    int rc = sp_config_validate(cfg, err);
+    if (rc) return rc;
+    sp_context *c = calloc(1, sizeof *c);
+    if (!c) return em_fail(err, EM_ENOMEM, "out of memory");
+    c->cfg = *cfg;
+    char path[4096];
+    if ((rc = nn_arch_resolve(cfg->model, path, sizeof path, err)) ||
+        (rc = nn_arch_load(path, &c->arch, err)))
+        goto fail;
+    if (cfg->hw[0]) {
+        if ((rc = hw_resolve(cfg->hw, path, sizeof path, err)) || (rc = hw_load(path, &c->hw, err)))
+            goto fail;
+        c->have_hw = true;
+        if (c->hw.cost_model == HW_COST_EMOMC2021) {
+            if ((rc = sim_emomc2021_compile(c->arch, &c->hw.emomc, &c->emomc, err))) goto fail;
+            if (cfg->kind != SP_SBO && cfg->kind != SP_EMOMC_SIZE &&
+                cfg->mapping.kind == DF_CUSTOM) {
+                rc = em_fail(err, EM_EINVAL, "%s: the emomc2021 model has only the four "
+                             "built-in dataflows, not %s", c->hw.name, cfg->mapping.name);
+                goto fail;
+            }
+        }
+    }
+    if ((rc = nn_net_new(c->arch, &c->net, err))) goto fail;
+    if (cfg->threads > 0) nn_net_set_threads(c->net, cfg->threads);
+    c->n_compute = nn_arch_compute_layer_count(c->arch);
+    c->compute = malloc(sizeof *c->compute * (size_t)(c->n_compute ? c->n_compute : 1));
+    if (!c->compute) { rc = em_fail(err, EM_ENOMEM, "out of memory"); goto fail; }
+    for (int i = 0, k = 0; i < c->arch->n_layers; i++)
+        if (nn_layer_is_compute(&c->arch->layers[i])) c->compute[k++] = i;
+    if (cfg->weights[0] && (rc = nn_weights_load(cfg->weights, &c->trained, err))) goto fail;
+    if (cfg->kind != SP_SBO && (rc = open_library(c, err))) goto fail;
+    if (with_data && (rc = open_data(c, err))) goto fail;
+    *out = c;
+    return EM_OK;
+fail:
+    sp_context_free(c);
+    return rc;
+}
+
+/* ---- evaluation ---------------------------------------------------------------- */
+
+static int load_member(sp_context *c, int m, em_error *err)
+{
+    if (!c->members[m]) {
+        int rc = nn_weights_load(c->member_path[m], &c->members[m], err);
+        if (rc) return rc;
+    }
+    nn_net_clear_masks(c->net);
+    return nn_weights_apply(c->members[m], c->net, c->member_path[m], err);
+}
+
+static int nvars_emomc(const sp_context *c) { return 1 + c->n_compute; }
+
+static int problem_nvar(const sp_context *c)
+{
+    if (c->cfg.kind == SP_SBO) return 7;
+    return nvars_emomc(c) + (c->cfg.kind == SP_EMOMC_JOINT ? 2 : 0);
+}
+
+static int problem_nobj(const sp_context *c) { return c->cfg.kind == SP_EMOMC_JOINT ? 3 : 2; }
+
+static int problem_ncon(const sp_context *c)
+{
+    return (c->cfg.kind == SP_SBO) + (c->cfg.energy_budget_mj > 0) + (c->cfg.size_budget_kb > 0);
+}
+
+/* Fills plan[] (keep from real non-zeros, bits) from the current work network. */
+static void plan_from_net(sp_context *c, const int *bits, sim_layer_plan *plan)
+{
+    for (int i = 0; i < c->n_compute; i++) {
+        nn_param *w = cp_layer_param(c->net, c->compute[i], false);
+        int64_t nnz = cp_count_nonzero(w->data, w->numel);
+        plan[i].nnz = nnz;
+        plan[i].keep = (double)nnz / (double)w->numel;
+        plan[i].bits = bits ? bits[i] : 32;
+    }
+}
+
+int sp_cost(sp_context *c, const sim_layer_plan *plan, const df_mapping *map, coding_kind coding,
+            double *energy_mj, double *size_kb, em_error *err)
+{
+    if (!c->have_hw) return em_fail(err, EM_EINVAL, "no hardware target configured");
+    if (c->emomc && map->kind != DF_CUSTOM) {
+        /* Fast path: the compiled emomc2021 network. */
+        double keep[512], bits[512];
+        if (c->n_compute <= 512) {
+            double size = 0;
+            for (int i = 0; i < c->n_compute; i++) {
+                keep[i] = plan[i].keep;
+                bits[i] = plan[i].bits;
+                size += coding_size_bits_emomc2021(coding, nn_layer_weight_count(&c->arch->layers[c->compute[i]]),
+                                                   plan[i].keep, plan[i].bits);
+            }
+            *energy_mj = 10.0 * sim_emomc2021_net_energy(c->emomc, map->kind, keep, bits) * 1e-9;
+            *size_kb = size / 8192.0;
+            return EM_OK;
+        }
+    }
+    sim_options opt = {*map, coding, CODING_CSR_IDX_BITS_DEFAULT};
+    sim_report r;
+    int rc = sim_estimate(c->arch, &c->hw, &opt, plan, 32, &r, err);
+    if (rc) return rc;
+    *energy_mj = r.energy_pj * 1e-9;
+    *size_kb = r.size_bits / 8192.0;
+    sim_report_free(&r);
+    return EM_OK;
+}
+
+static int accuracy_untimed(sp_context *c, bool final, bool dynq_linear, double *acc,
+                            em_error *err);
+
+static int accuracy(sp_context *c, bool final, bool dynq_linear, double *acc, em_error *err)
+{
+    double t0 = em_now_seconds();
+    int rc = accuracy_untimed(c, final, dynq_linear, acc, err);
+    c->timing.inference += em_now_seconds() - t0;
+    return rc;
+}
+
+static int accuracy_untimed(sp_context *c, bool final, bool dynq_linear, double *acc,
+                            em_error *err)
+{
+    if (!c->search_ds) return em_fail(err, EM_EINVAL, "no data set loaded");
+    const nn_dataset *ds = final ? c->final_ds : c->search_ds;
+    int limit = final ? 0 : c->cfg.eval_images;
+    if (dynq_linear) {
+        bool *on = calloc((size_t)c->arch->n_layers, sizeof *on);
+        if (!on) return em_fail(err, EM_ENOMEM, "out of memory");
+        for (int i = 0; i < c->arch->n_layers; i++) on[i] = c->arch->layers[i].kind == NN_L_LINEAR;
+        cp_dynq *d = NULL;
+        int rc = cp_dynq_new(c->net, on, &d, err);
+        free(on);
+        if (!rc) rc = cp_dynq_evaluate(d, ds, EVAL_BATCH, limit, acc, err);
+        cp_dynq_free(d);
+        return rc;
+    }
+    nn_eval_result *r = malloc(sizeof *r);
+    if (!r) return em_fail(err, EM_ENOMEM, "out of memory");
+    int rc = nn_evaluate(c->net, ds, EVAL_BATCH, limit, r, err);
+    if (!rc) *acc = r->accuracy;
+    free(r);
+    return rc;
+}
+
+/* SBO genotype: x1 method linear, x2 method conv (0 none, 1 L1, 2 random), x3 x4
+ * fraction pruned, x5 x6 what (0 weights, 1 biases, 2 both), x7 dynamic int8. */
+static int apply_sbo(sp_context *c, const double *x, em_error *err)
+{
+    nn_net_clear_masks(c->net);
+    int rc = nn_weights_apply(c->trained, c->net, c->cfg.weights, err);
+    for (int i = 0; i < c->n_compute && !rc; i++) {
+        bool lin = c->arch->layers[c->compute[i]].kind == NN_L_LINEAR;
+        int method = (int)x[lin ? 0 : 1];
+        double pruned = x[lin ? 2 : 3];
+        int what = (int)x[lin ? 4 : 5];
+        if (method == 0) continue;
+        rc = cp_prune_layer(c->net, c->compute[i],
+                            method == 1 ? CP_PRUNE_L1 : CP_PRUNE_RANDOM, (cp_prune_target)what,
+                            1.0 - pruned, c->cfg.seed + (uint64_t)i, err);
+    }
+    return rc;
+}
+
+static double nonzero_rate(sp_context *c)
+{
+    int64_t nz = 0, n = 0;
+    for (int i = 0; i < c->n_compute; i++)
+        for (int b = 0; b < 2; b++) {
+            nn_param *p = cp_layer_param(c->net, c->compute[i], b == 1);
+            if (!p) continue;
+            nz += cp_count_nonzero(p->data, p->numel);
+            n += p->numel;
+        }
+    return n ? (double)nz / (double)n : 0;
+}
+
+void sp_measure_free(sp_measure *m)
+{
+    free(m->plan);
+    m->plan = NULL;
+}
+
+/* Compresses the work network per genotype x; fills bits[] and the plan. */
+static int compress_candidate(sp_context *c, const double *x, int *bits, sim_layer_plan *plan,
+                              em_error *err)
+{
+    const sp_config *g = &c->cfg;
+    int rc;
+    if (!x) { /* the uncompressed reference */
+        if (!c->trained) return em_fail(err, EM_EINVAL, "no trained weights configured");
+        nn_net_clear_masks(c->net);
+        rc = nn_weights_apply(c->trained, c->net, g->weights, err);
+        if (!rc) plan_from_net(c, NULL, plan);
+        return rc;
+    }
+    if (g->kind == SP_SBO) {
+        rc = apply_sbo(c, x, err);
+        if (!rc) plan_from_net(c, NULL, plan);
+        return rc;
+    }
+    if ((rc = load_member(c, (int)x[0], err))) return rc;
+    for (int i = 0; i < c->n_compute && !rc; i++) {
+        bits[i] = (int)x[1 + i];
+        rc = cp_quantize_layer(c->net, c->compute[i], bits[i], err);
+    }
+    if (!rc) plan_from_net(c, bits, plan);
+    return rc;
+}
+
+static void candidate_choices(const sp_context *c, const double *x, df_mapping *map,
+                              coding_kind *coding)
+{
+    *map = c->cfg.mapping;
+    *coding = c->cfg.coding;
+    if (x && c->cfg.kind == SP_EMOMC_JOINT) {
+        *map = df_mapping_builtin((df_dataflow)(int)x[nvars_emomc(c)]);
+        *coding = (coding_kind)(int)x[nvars_emomc(c) + 1];
+    }
+}
+
+int sp_measure_candidate(sp_context *c, const double *x, bool final, sp_measure *m,
+                         em_error *err)
+{
+    memset(m, 0, sizeof *m);
+    m->n_layers = c->n_compute;
+    m->plan = calloc((size_t)c->n_compute, sizeof *m->plan);
+    int *bits = calloc((size_t)c->n_compute, sizeof *bits);
+    int rc = !m->plan || !bits ? em_fail(err, EM_ENOMEM, "out of memory") : EM_OK;
+    if (!rc) rc = compress_candidate(c, x, bits, m->plan, err);
+    if (!rc) {
+        m->nonzero_rate = nonzero_rate(c);
+        bool dynq = c->cfg.kind == SP_SBO && x && x[6] >= 0.5;
+        rc = accuracy(c, final, dynq, &m->accuracy, err);
+    }
+    if (!rc && c->have_hw) {
+        df_mapping map;
+        coding_kind coding;
+        candidate_choices(c, x, &map, &coding);
+        rc = sp_cost(c, m->plan, &map, coding, &m->energy_mj, &m->size_kb, err);
+    }
+    free(bits);
+    if (rc) sp_measure_free(m);
+    return rc;
+}
+
+/* The opt/ callback: n candidates, natural-sense objectives. */
+static int evaluate_batch(void *user, int n, const double *X, double *F, double *G, em_error *err)
+{
+    sp_context *c = user;
+    const sp_config *g = &c->cfg;
+    sim_layer_plan *plan = calloc((size_t)c->n_compute, sizeof *plan);
+    int *bits = calloc((size_t)c->n_compute, sizeof *bits);
+    int rc = !plan || !bits ? em_fail(err, EM_ENOMEM, "out of memory") : EM_OK;
+    const int n_var = problem_nvar(c), n_obj = problem_nobj(c), n_con = problem_ncon(c);
+    for (int r = 0; r < n && !rc; r++) {
+        const double *x = X + (size_t)r * (size_t)n_var;
+        double *f = F + (size_t)r * (size_t)n_obj, *gg = G ? G + (size_t)r * (size_t)n_con : NULL;
+        double t0 = em_now_seconds();
+        if ((rc = compress_candidate(c, x, bits, plan, err))) break;
+        double t1 = em_now_seconds();
+        c->timing.compress += t1 - t0;
+        double energy = 0, size = 0, acc = 0;
+        if (c->have_hw) {
+            df_mapping map;
+            coding_kind coding;
+            candidate_choices(c, x, &map, &coding);
+            if ((rc = sp_cost(c, plan, &map, coding, &energy, &size, err))) break;
+            c->timing.cost += em_now_seconds() - t1;
+        }
+        /* Early rejection: a candidate over a budget needs no inference (its accuracy
+         * does not matter to a constrained comparison; it is reported as 0). */
+        int k = 0;
+        bool over = false;
+        if (g->energy_budget_mj > 0) over |= energy > g->energy_budget_mj;
+        if (g->size_budget_kb > 0) over |= size > g->size_budget_kb;
+        c->timing.evaluated++;
+        if (!over) {
+            bool dynq = g->kind == SP_SBO && x[6] >= 0.5;
+            if ((rc = accuracy(c, false, dynq, &acc, err))) break;
+        } else {
+            c->timing.rejected++;
+        }
+        switch (g->kind) {
+        case SP_EMOMC_ENERGY: f[0] = acc; f[1] = energy; break;
+        case SP_EMOMC_SIZE: f[0] = acc; f[1] = size; break;
+        case SP_EMOMC_JOINT: f[0] = acc; f[1] = energy; f[2] = size; break;
+        default: f[0] = nonzero_rate(c); f[1] = acc; break;
+        }
+        if (g->kind == SP_SBO) gg[k++] = g->tau - acc;
+        if (g->energy_budget_mj > 0) gg[k++] = energy - g->energy_budget_mj;
+        if (g->size_budget_kb > 0) gg[k++] = size - g->size_budget_kb;
+    }
+    free(plan);
+    free(bits);
+    return rc;
+}
+
+int sp_problem_new(sp_context *c, opt_problem **out, em_error *err)
+{
+    const sp_config *g = &c->cfg;
+    const int n_var = problem_nvar(c), n_obj = problem_nobj(c), n_con = problem_ncon(c);
+    opt_problem *p = NULL;
+    int rc = opt_problem_new(sp_kind_name(g->kind), n_var, n_obj, n_con, evaluate_batch, c, &p, err);
+    if (rc) return rc;
+    if (g->kind == SP_SBO) {
+        static const char *const names[7] = {"method_linear", "method_conv", "pruned_linear",
+                                             "pruned_conv", "what_linear", "what_conv", "dynq"};
+        for (int i = 0; i < 7 && !rc; i++) {
+            if (i == 2 || i == 3) rc = opt_var_real(p, i, names[i], 0.0, 0.95, err);
+            else rc = opt_var_cat(p, i, names[i], i == 6 ? 2 : 3, err);
+        }
+        snprintf(p->obj_names[0], sizeof p->obj_names[0], "nonzero_rate");
+        snprintf(p->obj_names[1], sizeof p->obj_names[1], "accuracy");
+        p->maximize[1] = true;
+        snprintf(p->con_names[0], sizeof p->con_names[0], "tau_minus_accuracy");
+    } else {
+        rc = opt_var_int(p, 0, "member", 0, c->n_members - 1, err);
+        for (int i = 0; i < c->n_compute && !rc; i++) {
+            char name[32];
+            snprintf(name, sizeof name, "bits_%.26s", c->arch->layers[c->compute[i]].name);
+            rc = opt_var_int(p, 1 + i, name, g->bits_lo, g->bits_hi, err);
+        }
+        if (!rc && g->kind == SP_EMOMC_JOINT) {
+            rc = opt_var_cat(p, n_var - 2, "dataflow", DF_NBUILTIN, err);
+            if (!rc) rc = opt_var_cat(p, n_var - 1, "coding", CODING_KIND_COUNT, err);
+        }
+        snprintf(p->obj_names[0], sizeof p->obj_names[0], "accuracy");
+        p->maximize[0] = true;
+        snprintf(p->obj_names[1], sizeof p->obj_names[1], "%s",
+                 g->kind == SP_EMOMC_SIZE ? "size_kb" : "energy_mj");
+        if (n_obj == 3) snprintf(p->obj_names[2], sizeof p->obj_names[2], "size_kb");
+        int k = 0;
+        if (g->energy_budget_mj > 0) snprintf(p->con_names[k++], 32, "energy_over_budget");
+        if (g->size_budget_kb > 0) snprintf(p->con_names[k++], 32, "size_over_budget");
+    }
+    if (rc) {
+        opt_problem_free(p);
+        return rc;
+    }
+    *out = p;
+    return EM_OK;
+}

@@ -1,0 +1,68 @@
+/* search/problem.h: the compression problems as opt/ callbacks. A context binds a
+ * model, its trained weights or stage-I library, a hardware target, the data split
+ * of the protocol and the variable ranges; its problem evaluates a batch of
+ * candidates by compressing a work network, measuring accuracy with the nn engine and
+ * cost with the estimator (using the real non-zero counts after quantization).
+ *
+ * Variables and objectives (accuracy maximized, costs minimized):
+ *   emomc-energy  member (library keep ratio index), bits_<layer>...  -> accuracy, energy_mj
+ *   emomc-size    member, bits_<layer>...                           -> accuracy, size_kb
+ *   emomc-joint   member, bits_<layer>..., dataflow, coding          -> accuracy, energy_mj, size_kb
+ *   sbo           x1..x7 of the SBO paper                            -> nonzero_rate, accuracy,
+ *                 constraint accuracy >= tau
+ * Optional budgets add the constraints energy_mj <= budget, size_kb <= budget; a
+ * candidate whose cost already breaks a budget is rejected before any inference. */
+#ifndef EMOMC_SEARCH_PROBLEM_H
+#define EMOMC_SEARCH_PROBLEM_H
+
+#include "nn/dataset.h"
+#include "opt/problem.h"
+#include "search/config.h"
+#include "sim/estimate.h"
+
+typedef struct sp_context sp_context;
+
+/* Loads everything the configuration names; with_data false skips the data sets (for
+ * reports that only recompute costs). */
+int sp_context_new(const sp_config *cfg, bool with_data, sp_context **out, em_error *err);
+void sp_context_free(sp_context *ctx);
+
+/* The opt/ problem over ctx (ctx must outlive it). */
+int sp_problem_new(sp_context *ctx, opt_problem **out, em_error *err);
+
+/* What one candidate is, measured: accuracy on a data set, costs, per-layer plan. */
+typedef struct sp_measure {
+    double accuracy;
+    double energy_mj;   /* under the configured (or the candidate's) dataflow */
+    double size_kb;     /* under the configured (or the candidate's) coding */
+    double nonzero_rate;
+    int n_layers;
+    sim_layer_plan *plan; /* n_layers entries: keep (real), bits, nnz */
+} sp_measure;
+void sp_measure_free(sp_measure *m);
+
+/* Measures genotype x on the final data set (final = true) or on the search subset.
+ * x = NULL measures the uncompressed reference (trained weights, dense, float32 as
+ * 32-bit weights). */
+int sp_measure_candidate(sp_context *ctx, const double *x, bool final, sp_measure *m,
+                         em_error *err);
+
+/* Hardware cost of a plan under any dataflow and coding (for reports). */
+int sp_cost(sp_context *ctx, const sim_layer_plan *plan, const df_mapping *map,
+            coding_kind coding, double *energy_mj, double *size_kb, em_error *err);
+
+/* Seconds spent so far in inference, in the cost model and in compressing candidates,
+ * and the number of candidates rejected by a budget before inference. */
+typedef struct sp_timing {
+    double inference, cost, compress;
+    long evaluated, rejected;
+} sp_timing;
+sp_timing sp_context_timing(const sp_context *ctx);
+
+const sp_config *sp_context_config(const sp_context *ctx);
+const nn_arch *sp_context_arch(const sp_context *ctx);
+int sp_context_members(const sp_context *ctx, const double **keeps); /* library keeps used */
+/* Human-readable description of the data the search and final numbers come from. */
+const char *sp_context_protocol_text(const sp_context *ctx);
+
+#endif

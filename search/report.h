@@ -1,0 +1,37 @@
+/* search/report.h: tables of a finished compression search, like the EMOMC paper's
+ * Tables II and III: the non-dominated set with both accuracies, the knee, the best
+ * AScore for r/tau in {5, 1, 0.2}, the best accuracy under a budget, and for the
+ * selected solution its energy under every dataflow and size under every coding
+ * with the improvement factors over the uncompressed model. Reads the run directory
+ * only (config.yaml, final.csv); no inference. */
+#ifndef EMOMC_SEARCH_REPORT_H
+#define EMOMC_SEARCH_REPORT_H
+
+#include <stdio.h>
+#include "common/error.h"
+#include "search/csv.h"
+#include "search/config.h"
+#include "sim/estimate.h"
+
+typedef struct sp_report_opts {
+    double budget;   /* energy (mJ) or size (KB) budget for "best under budget"; 0: none */
+    int pick;        /* row of the non-dominated set to tabulate; -1: the knee */
+} sp_report_opts;
+
+/* A finished run's final.csv, parsed. Row 0 is the uncompressed reference when the
+ * run had trained weights (has_reference). */
+typedef struct sp_final {
+    int n;                 /* rows */
+    int n_layers;
+    bool has_reference;
+    double *library_keep, *acc_search, *acc_final, *energy_mj, *size_kb, *nonzero;
+    sim_layer_plan *plans; /* n x n_layers */
+} sp_final;
+
+int sp_final_read(const char *rundir, const sp_config *cfg, int n_layers, sp_final *out,
+                  em_error *err);
+void sp_final_free(sp_final *f);
+
+int sp_report(const char *rundir, FILE *out, const sp_report_opts *o, em_error *err);
+
+#endif

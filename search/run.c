@@ -1,0 +1,182 @@
+/* search/run.c: a compression search from configuration to run directory. */
+#include "search/run.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/atomicfile.h"
+#include "common/progress.h"
+#include "opt/ctaea.h"
+#include "opt/rundir.h"
+#include "opt/sbo.h"
+#include "search/problem.h"
+
+int sp_config_save(const sp_config *c, const char *path, em_error *err)
+{
+    em_atomic_file af;
+    int rc = em_atomic_open(&af, path, err);
+    if (rc) return rc;
+    FILE *f = af.fp;
+    fprintf(f, "# emomc search configuration (reload with: emomc optimize --config %s)\n", path);
+    fprintf(f, "problem: %s\nmodel: \"%s\"\n", sp_kind_name(c->kind), c->model);
+    if (c->weights[0]) fprintf(f, "weights: \"%s\"\n", c->weights);
+    if (c->library[0]) fprintf(f, "library: \"%s\"\n", c->library);
+    if (c->hw[0]) fprintf(f, "hw: \"%s\"\n", c->hw);
+    fprintf(f, "data: \"%s\"\n", c->data);
+    if (c->data_root[0]) fprintf(f, "data_root: \"%s\"\n", c->data_root);
+    fprintf(f, "protocol: %s\neval_images: %d\n", sp_protocol_name(c->protocol), c->eval_images);
+    fprintf(f, "dataflow: \"%s\"\ncoding: %s\n", c->mapping.name, coding_kind_name(c->coding));
+    fprintf(f, "keep: [%.17g, %.17g]\nbits: [%d, %d]\n", c->keep_lo, c->keep_hi, c->bits_lo,
+            c->bits_hi);
+    fprintf(f, "energy_budget_mj: %.17g\nsize_budget_kb: %.17g\ntau: %.17g\n",
+            c->energy_budget_mj, c->size_budget_kb, c->tau);
+    fprintf(f, "algorithm: %s\npop: %d\ngens: %d\nbudget: %ld\nseed: %llu\nthreads: %d\n",
+            c->algorithm, c->pop, c->gens, c->budget, (unsigned long long)c->seed, c->threads);
+    return em_atomic_commit(&af, err);
+}
+
+static opt_algorithm_fn algorithm_fn(const char *name)
+{
+    if (!strcmp(name, "nsga2")) return opt_nsga2_run;
+    if (!strcmp(name, "random")) return opt_random_run;
+    if (!strcmp(name, "ctaea")) return opt_ctaea_run;
+    if (!strcmp(name, "sbo")) return opt_sbo_run;
+    return NULL;
+}
+
+static void write_measure_row(FILE *f, const opt_problem *p, const double *x,
+                              double library_keep, const sp_measure *search,
+                              const sp_measure *final)
+{
+    if (x) {
+        for (int i = 0; i < p->n_var; i++) fprintf(f, "%.17g,", x[i]);
+    } else {
+        for (int i = 0; i < p->n_var; i++) fprintf(f, ",");
+    }
+    fprintf(f, "%s,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,", x ? "candidate" : "uncompressed",
+            library_keep, search->accuracy, final->accuracy, final->energy_mj, final->size_kb,
+            final->nonzero_rate);
+    for (int i = 0; i < final->n_layers; i++)
+        fprintf(f, "%s%.9g:%d", i ? ";" : "", final->plan[i].keep, (int)final->plan[i].bits);
+    fprintf(f, "\n");
+}
+
+/* final.csv: reference then every non-dominated row, measured on both data sets. */
+static int write_final(const char *dir, sp_context *ctx, const opt_problem *p,
+                       const opt_pop *set, em_error *err)
+{
+    char path[4096];
+    int rc = opt_rundir_path(dir, "final.csv", path, sizeof path, err);
+    if (rc) return rc;
+    em_atomic_file af;
+    if ((rc = em_atomic_open(&af, path, err))) return rc;
+    for (int i = 0; i < p->n_var; i++) fprintf(af.fp, "%s,", p->vars[i].name);
+    fprintf(af.fp, "kind,library_keep,accuracy_search,accuracy_final,energy_mj,size_kb,"
+                   "nonzero_rate,plan\n");
+    const double *keeps = NULL;
+    int n_members = sp_context_members(ctx, &keeps);
+    const sp_config *cfg = sp_context_config(ctx);
+    for (int r = -1; r < set->n && !rc; r++) {
+        const double *x = r < 0 ? NULL : set->X + (size_t)r * (size_t)p->n_var;
+        if (!x && !cfg->weights[0]) continue; /* no reference without trained weights */
+        sp_measure ms, mf;
+        if ((rc = sp_measure_candidate(ctx, x, false, &ms, err))) break;
+        if ((rc = sp_measure_candidate(ctx, x, true, &mf, err))) {
+            sp_measure_free(&ms);
+            break;
+        }
+        double lk = 1.0; /* the reference, and sbo (no library) */
+        if (x && n_members > 0) lk = keeps[(int)x[0]];
+        write_measure_row(af.fp, p, x, lk, &ms, &mf);
+        sp_measure_free(&ms);
+        sp_measure_free(&mf);
+    }
+    if (rc) {
+        em_atomic_abort(&af);
+        return rc;
+    }
+    return em_atomic_commit(&af, err);
+}
+
+static int write_search_json(const char *dir, sp_context *ctx, const opt_result *res,
+                             double seconds, em_error *err)
+{
+    char path[4096];
+    int rc = opt_rundir_path(dir, "search.json", path, sizeof path, err);
+    if (rc) return rc;
+    em_atomic_file af;
+    if ((rc = em_atomic_open(&af, path, err))) return rc;
+    sp_timing t = sp_context_timing(ctx);
+    double other = seconds - t.inference - t.cost - t.compress;
+    if (other < 0) other = 0;
+    fprintf(af.fp, "{\"protocol\": \"%s\",\n \"seconds\": %.6f,\n", sp_context_protocol_text(ctx),
+            seconds);
+    fprintf(af.fp, " \"seconds_inference\": %.6f, \"seconds_cost_model\": %.6f, "
+                   "\"seconds_compress\": %.6f, \"seconds_optimizer_and_io\": %.6f,\n",
+            t.inference, t.cost, t.compress, other);
+    fprintf(af.fp, " \"evaluations\": %ld, \"cache_hits\": %ld, \"rejected_by_budget\": %ld, "
+                   "\"generations\": %d}\n",
+            res->n_evals, res->cache_hits, t.rejected, res->n_gen);
+    return em_atomic_commit(&af, err);
+}
+
+int sp_run(const sp_config *cfg, const sp_run_opts *o, em_error *err)
+{
+    opt_algorithm_fn run = algorithm_fn(cfg->algorithm);
+    if (!run) return em_fail(err, EM_EINVAL, "unknown algorithm '%s'", cfg->algorithm);
+    int rc = opt_rundir_prepare(o->out_dir, err);
+    if (rc) return rc;
+    sp_context *ctx = NULL;
+    opt_problem *p = NULL;
+    opt_result res;
+    memset(&res, 0, sizeof res);
+    double t0 = em_now_seconds();
+    char ckpt[4096], cfgpath[4096];
+    if ((rc = opt_rundir_path(o->out_dir, "checkpoint", ckpt, sizeof ckpt, err)) ||
+        (rc = opt_rundir_path(o->out_dir, "config.yaml", cfgpath, sizeof cfgpath, err)))
+        return rc;
+    if ((rc = sp_context_new(cfg, true, &ctx, err))) return rc;
+    if ((rc = sp_problem_new(ctx, &p, err))) goto done;
+    if ((rc = sp_config_save(cfg, cfgpath, err))) goto done;
+
+    opt_options opt;
+    opt_options_default(&opt);
+    opt.pop_size = cfg->pop;
+    opt.n_gen = cfg->gens;
+    opt.max_evals = cfg->budget;
+    opt.seed = cfg->seed;
+    opt.checkpoint_path = ckpt;
+    opt.resume = o->resume;
+    opt.progress = o->progress;
+    opt.progress_user = o->progress_user;
+    if ((rc = run(p, &opt, &res, err))) goto done;
+
+    char extra[1024];
+    snprintf(extra, sizeof extra, "search:\n  config: config.yaml\n  protocol: \"%s\"\n",
+             sp_context_protocol_text(ctx));
+    double ref[3] = {0, 0, 0};
+    /* Hypervolume reference: accuracy 0 (negated: 0) and 1.1 x the largest cost seen. */
+    for (int i = 0; i < res.evals->n; i++)
+        for (int j = 1; j < p->n_obj; j++)
+            ref[j] = fmax(ref[j], 1.1 * res.evals->F[(size_t)i * (size_t)p->n_obj + j]);
+    if (cfg->kind == SP_SBO) ref[0] = 1.1, ref[1] = 0;
+    opt_rundir_info info = {.algorithm = cfg->algorithm, .options = &opt,
+                            .command_line = o->command_line, .seconds = em_now_seconds() - t0,
+                            .ref = ref, .true_hv = NAN, .extra_yaml = extra};
+    if ((rc = opt_rundir_write(o->out_dir, p, &res, &info, err))) goto done;
+    opt_pop *set = opt_pareto_set(res.evals);
+    if (!set) {
+        rc = em_fail(err, EM_ENOMEM, "out of memory");
+        goto done;
+    }
+    rc = write_final(o->out_dir, ctx, p, set, err);
+    opt_pop_free(set);
+    if (!rc) rc = write_search_json(o->out_dir, ctx, &res, em_now_seconds() - t0, err);
+done:
+    opt_result_free(&res);
+    opt_problem_free(p);
+    sp_context_free(ctx);
+    return rc;
+}
