@@ -251,7 +251,7 @@ done:
         cp_library_free(lib);
         return rc;
     }
-    qsort(lib->m, (size_t)lib->n, sizeof *lib->m, cmp_keep_desc);
+    if (lib->n > 1) qsort(lib->m, (size_t)lib->n, sizeof *lib->m, cmp_keep_desc);
     *out = lib;
     return EM_OK;
 }

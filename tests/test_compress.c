@@ -403,11 +403,13 @@ START_TEST(quant_invariants_every_depth)
             long L = (1L << (q - 1)) - 1;
             ck_assert_msg(o[imax] == w[imax], "q=%d: max |w| %.9g -> %.9g", q, w[imax], o[imax]);
             ck_assert_int_eq(labs((long)c[imax]), L);
-            for (int i = 0; i < N; i++) {
-                ck_assert(labs((long)c[i]) <= L);
-                /* error at most half a step, plus the float32 rounding of c*s */
-                ck_assert(fabs((double)o[i] - w[i]) <= s / 2 + fabs((double)o[i]) * 6e-8);
-            }
+            int bad = -1;
+            for (int i = 0; i < N && bad < 0; i++)
+                /* codes in range; error at most half a step, plus the float32 rounding of c*s */
+                if (labs((long)c[i]) > L || fabs((double)o[i] - w[i]) > s / 2 + fabs((double)o[i]) * 6e-8)
+                    bad = i;
+            ck_assert_msg(bad < 0, "q=%d: w[%d] = %.9g -> code %d, %.9g (spacing %g)", q, bad,
+                          bad < 0 ? 0 : w[bad], bad < 0 ? 0 : c[bad], bad < 0 ? 0 : o[bad], s);
             /* Requantizing the float32 result gives the same codes and values. */
             ck_assert_int_eq(cp_quantize(o, N, q, o2, c2, NULL, &err), 0);
             ck_assert_mem_eq(c, c2, sizeof *c * N);
