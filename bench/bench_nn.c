@@ -7,9 +7,11 @@
  * the ratios.
  *
  * usage: bench_nn [--threads T] [--repeats R] [--seconds S] [--models a,b,c]
+ *                 [--batches 1,64] [--no-forward] [--no-convs] [--no-peak]
  * Output: one line per measurement, "key value" pairs (parsed by bench_nn.sh). */
 #include <cblas.h>
 #include <omp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,25 +143,37 @@ int main(int argc, char **argv)
 {
     int threads = omp_get_num_procs(), repeats = 5;
     double secs = 1.0;
-    char models[256] = "lenet5,resnet20,vgg16";
+    char models[256] = "lenet5,resnet20,vgg16", blist[64] = "1,64";
+    bool do_forward = true, do_convs = true, do_peak = true;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--repeats") && i + 1 < argc) repeats = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) secs = atof(argv[++i]);
         else if (!strcmp(argv[i], "--models") && i + 1 < argc)
             snprintf(models, sizeof models, "%s", argv[++i]);
+        else if (!strcmp(argv[i], "--batches") && i + 1 < argc)
+            snprintf(blist, sizeof blist, "%s", argv[++i]);
+        else if (!strcmp(argv[i], "--no-forward")) do_forward = false;
+        else if (!strcmp(argv[i], "--no-convs")) do_convs = false;
+        else if (!strcmp(argv[i], "--no-peak")) do_peak = false;
         else {
             fprintf(stderr, "usage: bench_nn [--threads T] [--repeats R] [--seconds S] "
-                            "[--models a,b,c]\n");
+                            "[--models a,b,c] [--batches 1,64] [--no-forward] [--no-convs] [--no-peak]\n");
             return 2;
         }
     }
     if (threads < 1 || repeats < 1) return 2;
     openblas_set_num_threads(1);
-    double peak = sgemm_peak(threads, repeats);
-    printf("sgemm_peak threads %d gflops %.2f\n", threads, peak);
-    fflush(stdout);
-    for (char *m = strtok(models, ","); m; m = strtok(NULL, ",")) {
+    int batches[8], nb = 0;
+    for (char *b = strtok(blist, ","); b && nb < 8; b = strtok(NULL, ",")) batches[nb++] = atoi(b);
+    double peak = 0;
+    if (do_peak) {
+        peak = sgemm_peak(threads, repeats);
+        printf("sgemm_peak threads %d gflops %.2f\n", threads, peak);
+        fflush(stdout);
+    }
+    char *save = NULL;
+    for (char *m = strtok_r(models, ",", &save); m; m = strtok_r(NULL, ",", &save)) {
         char path[4096];
         em_error err = {0};
         nn_arch *a;
@@ -167,8 +181,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "bench_nn: %s\n", err.msg);
             return 1;
         }
-        int batches[2] = {1, 64};
-        for (int bi = 0; bi < 2; bi++) {
+        for (int bi = 0; bi < nb && do_forward; bi++) {
             int n = batches[bi];
             nn_net *net = build(a, threads);
             nn_net_fold_bn(net, NULL, &err);
@@ -184,11 +197,13 @@ int main(int argc, char **argv)
             free(x), free(y);
             nn_net_free(net);
         }
-        double g, spi;
-        conv_gflops(a, threads, repeats, secs, &g, &spi);
-        printf("convs %s batch 64 threads %d gflops %.2f peak_fraction %.3f\n", m, threads, g,
-               g / peak);
-        fflush(stdout);
+        if (do_convs) {
+            double g, spi;
+            conv_gflops(a, threads, repeats, secs, &g, &spi);
+            printf("convs %s batch 64 threads %d gflops %.2f peak_fraction %.3f\n", m, threads,
+                   g, peak > 0 ? g / peak : 0);
+            fflush(stdout);
+        }
         nn_arch_free(a);
     }
     return 0;

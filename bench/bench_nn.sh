@@ -1,35 +1,56 @@
 #!/bin/sh
-# bench/bench_nn.sh: runs bench_nn (emomc's engine) and bench_nn_torch.py (PyTorch
-# CPU, Debian's python3-torch) one after the other in the same run, with the same
-# thread count, and prints images/s side by side with the ratio emomc / PyTorch,
-# plus the conv layers' GFLOP/s against the measured sgemm peak.
+# bench/bench_nn.sh: emomc's inference engine (bench_nn) against PyTorch CPU
+# (bench_nn_torch.py, Debian's python3-torch) with the same thread count, in one run.
+# The two are interleaved: in each of ROUNDS rounds, every (model, batch) is timed by
+# emomc and then by PyTorch (each the median of 3 repeats), so load from other jobs
+# hits both alike; the table shows the median over rounds and the ratio
+# emomc / PyTorch. Then the conv layers' GFLOP/s (each conv alone, batch 64) against
+# the OpenBLAS sgemm peak, measured back to back.
 #
-# usage: bench/bench_nn.sh [BUILD_DIR] [THREADS] [REPEATS]
+# usage: bench/bench_nn.sh [BUILD_DIR] [THREADS] [ROUNDS] [MODELS]
 #   BUILD_DIR defaults to ./build (configure it Release or RelWithDebInfo).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-build}
 threads=${2:-$(nproc)}
-repeats=${3:-5}
+rounds=${3:-5}
+models=${4:-lenet5,resnet20,vgg16}
 bin="$build/bench/bench_nn"
 [ -x "$bin" ] || { echo "bench_nn.sh: $bin not built (cmake --build $build --target bench_nn)" >&2; exit 2; }
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-OPENBLAS_NUM_THREADS=1 "$bin" --threads "$threads" --repeats "$repeats" >"$out"
-OMP_NUM_THREADS=$threads /usr/bin/python3 "$here/bench_nn_torch.py" --threads "$threads" \
-    --repeats "$repeats" >>"$out"
-awk '
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS="$threads"
+r=1
+while [ "$r" -le "$rounds" ]; do
+    for m in $(echo "$models" | tr , ' '); do
+        for b in 1 64; do
+            "$bin" --threads "$threads" --repeats 3 --seconds 0.5 --models "$m" --batches "$b" \
+                --no-convs --no-peak >>"$out"
+            /usr/bin/python3 "$here/bench_nn_torch.py" --threads "$threads" --repeats 3 \
+                --seconds 0.5 --models "$m" --batches "$b" >>"$out"
+        done
+    done
+    r=$((r + 1))
+done
+"$bin" --threads "$threads" --repeats 5 --models "$models" --no-forward >>"$out"
+awk -v threads="$threads" -v rounds="$rounds" '
+function med(list,   a, n, i, j, t) {
+  n = split(list, a, " ")
+  for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+  return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
 /^sgemm_peak/ { peak = $5 }
-/^model/ { e[$2 " " $4] = $8; g[$2 " " $4] = $10; order[++n] = $2 " " $4 }
-/^torch_model/ { t[$2 " " $4] = $8 }
+/^model/ { k = $2 " " $4; if (!(k in e)) order[++n] = k; e[k] = e[k] " " $8 }
+/^torch_model/ { k = $2 " " $4; t[k] = t[k] " " $8 }
 /^convs/ { cg[$2] = $8; cf[$2] = $10 }
 END {
-  printf "sgemm peak (%s threads, single-threaded OpenBLAS per thread): %.1f GFLOP/s\n\n", '"$threads"', peak
+  printf "threads %d, %d interleaved rounds, medians\n\n", threads, rounds
   printf "%-9s %5s %14s %14s %8s\n", "model", "batch", "emomc img/s", "torch img/s", "ratio"
   for (i = 1; i <= n; i++) {
-    k = order[i]; split(k, p, " ")
-    printf "%-9s %5s %14.1f %14.1f %8.2f\n", p[1], p[2], e[k], t[k], (t[k] > 0 ? e[k] / t[k] : 0)
+    k = order[i]; split(k, p, " "); x = med(e[k]); y = med(t[k])
+    printf "%-9s %5s %14.1f %14.1f %8.2f\n", p[1], p[2], x, y, (y > 0 ? x / y : 0)
   }
-  printf "\n%-9s %22s %14s\n", "model", "conv GFLOP/s (b=64)", "of sgemm peak"
+  printf "\nsgemm peak (single-threaded OpenBLAS in each of %d threads): %.1f GFLOP/s\n", threads, peak
+  printf "%-9s %22s %14s\n", "model", "conv GFLOP/s (b=64)", "of sgemm peak"
   for (m in cg) printf "%-9s %22.2f %13.1f%%\n", m, cg[m], 100 * cf[m]
 }' "$out"

@@ -8,6 +8,7 @@ given thread count, each figure the median of repeats. Uses Debian's python3-tor
 run with /usr/bin/python3.
 
 usage: bench_nn_torch.py [--threads T] [--repeats R] [--seconds S] [--models a,b,c]
+                         [--batches 1,64]
 Output lines: "torch_model NAME batch B threads T images_per_s X"
 """
 import argparse
@@ -124,6 +125,7 @@ def main():
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--seconds", type=float, default=1.0)
     ap.add_argument("--models", default="lenet5,resnet20,vgg16")
+    ap.add_argument("--batches", default="1,64")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
@@ -131,7 +133,7 @@ def main():
         spec = yaml.safe_load(open(os.path.join(ROOT, "models", m + ".yaml")))
         net = YamlNet(spec).eval()
         net.fold_bn()
-        for b in (1, 64):
+        for b in [int(v) for v in a.batches.split(",")]:
             x = torch.rand(b, *spec["input"]) * 2 - 1
             r = images_per_s(net, x, a.repeats, a.seconds)
             print("torch_model %s batch %d threads %d images_per_s %.1f" % (m, b, a.threads, r),
