@@ -1,0 +1,298 @@
+/* tests/test_search.c: the compression search end to end on LeNet-5 (zoo weights, a
+ * two-member library pruned in the test, the shipped MNIST test file, test-halves
+ * protocol): run directory contents against independent measurements, early
+ * rejection by a budget, kill and resume giving the same pareto.csv, and the
+ * configuration file's error messages. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/datapath.h"
+#include "compress/prune.h"
+#include "compress/quant.h"
+#include "nn/net.h"
+#include "nn/train.h"
+#include "nn/weights.h"
+#include "search/csv.h"
+#include "search/problem.h"
+#include "search/report.h"
+#include "search/run.h"
+#include "tests/testutil.h"
+
+static char lib_dir[512];
+
+/* A library of two L1-pruned members (keep 0.8 and 0.4, no fine-tuning). */
+static void make_library(void)
+{
+    if (lib_dir[0]) return;
+    snprintf(lib_dir, sizeof lib_dir, "%s", tu_tmpdir());
+    em_error err = {0};
+    nn_arch *a = NULL;
+    char path[4096];
+    ck_assert_int_eq(nn_arch_resolve("lenet5", path, sizeof path, &err), 0);
+    ck_assert_int_eq(nn_arch_load(path, &a, &err), 0);
+    nn_net *net = NULL;
+    ck_assert_int_eq(nn_net_new(a, &net, &err), 0);
+    char idx[600];
+    snprintf(idx, sizeof idx, "%s/index.csv", lib_dir);
+    FILE *f = fopen(idx, "w");
+    fprintf(f, "keep,member,val_acc,test_acc,epochs,seconds\n");
+    const double keeps[2] = {0.8, 0.4};
+    for (int m = 0; m < 2; m++) {
+        ck_assert_msg(nn_weights_load_into(tu_root_path("models/lenet5-mnist.emw"), net, NULL, &err) == 0,
+                      "%s", err.msg);
+        for (int i = 0; i < a->n_layers; i++)
+            if (nn_layer_is_compute(&a->layers[i]))
+                ck_assert_int_eq(cp_prune_layer(net, i, CP_PRUNE_L1, CP_TARGET_WEIGHTS, keeps[m], 1, &err), 0);
+        nn_weights *w = NULL;
+        ck_assert_int_eq(nn_weights_from_net(net, &w, &err), 0);
+        char file[600];
+        snprintf(file, sizeof file, "%s/keep-%.3f.emw", lib_dir, keeps[m]);
+        ck_assert_msg(nn_weights_save(w, file, &err) == 0, "%s", err.msg);
+        nn_weights_free(w);
+        fprintf(f, "%g,keep-%.3f.emw,0.99,,0,0\n", keeps[m], keeps[m]);
+    }
+    fclose(f);
+    nn_net_free(net);
+    nn_arch_free(a);
+}
+
+static void base_config(sp_config *c)
+{
+    sp_config_default(c);
+    make_library();
+    c->kind = SP_EMOMC_ENERGY;
+    snprintf(c->model, sizeof c->model, "lenet5");
+    snprintf(c->weights, sizeof c->weights, "%s", tu_root_path("models/lenet5-mnist.emw"));
+    snprintf(c->library, sizeof c->library, "%s", lib_dir);
+    snprintf(c->hw, sizeof c->hw, "vu9p");
+    snprintf(c->data, sizeof c->data, "%s", tu_root_path("data/mnist"));
+    c->protocol = SP_PROTO_TEST_HALVES;
+    c->eval_images = 300;
+    c->keep_lo = 0.2;
+    c->keep_hi = 0.9;
+    c->bits_lo = 2;
+    c->bits_hi = 8;
+    c->pop = 8;
+    c->gens = 4;
+    c->seed = 3;
+    c->threads = 1;
+}
+
+static char *slurp(const char *dir, const char *file)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "missing %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)n + 1);
+    ck_assert_int_eq(fread(b, 1, (size_t)n, f), (size_t)n);
+    b[n] = '\0';
+    fclose(f);
+    return b;
+}
+
+START_TEST(run_directory_matches_independent_measurements)
+{
+    sp_config cfg;
+    base_config(&cfg);
+    const char *dir = tu_tmpdir();
+    em_error err = {0};
+    sp_run_opts o = {.out_dir = dir};
+    ck_assert_msg(sp_run(&cfg, &o, &err) == 0, "%s", err.msg);
+    const char *files[] = {"run.yaml", "config.yaml", "evaluations.csv", "pareto.csv",
+                           "summary.json", "final.csv", "search.json", "checkpoint"};
+    for (int i = 0; i < 8; i++) {
+        char p[1024];
+        snprintf(p, sizeof p, "%s/%s", dir, files[i]);
+        ck_assert_msg(tu_file_exists(p), "missing %s", p);
+    }
+    /* The reference row: accuracy of the trained weights on each half, measured here
+     * directly with the engine. */
+    sp_final f;
+    ck_assert_int_eq(sp_final_read(dir, &cfg, 5, &f, &err), 0);
+    ck_assert(f.has_reference);
+    ck_assert_int_ge(f.n, 2);
+    nn_arch *a = NULL;
+    char path[4096];
+    nn_arch_resolve("lenet5", path, sizeof path, &err);
+    nn_arch_load(path, &a, &err);
+    nn_net *net = NULL;
+    nn_net_new(a, &net, &err);
+    nn_weights_load_into(cfg.weights, net, NULL, &err);
+    nn_dataset *test = NULL;
+    nn_split_opts so;
+    nn_split_opts_default(&so);
+    ck_assert_int_eq(nn_dataset_open(cfg.data, NULL, NN_SPLIT_TEST, &so, &test, &err), 0);
+    uint32_t *ix = malloc(sizeof *ix * 10000);
+    for (int i = 0; i < 10000; i++) ix[i] = (uint32_t)i;
+    nn_dataset *second = NULL;
+    ck_assert_int_eq(nn_dataset_subset(test, ix + 5000, 5000, &second, &err), 0);
+    nn_eval_result *r = malloc(sizeof *r);
+    ck_assert_int_eq(nn_evaluate(net, second, 500, 0, r, &err), 0);
+    ck_assert_double_eq_tol(f.acc_final[0], r->accuracy, 1e-12);
+    ck_assert(f.acc_final[0] > 0.98);
+
+    /* Each candidate's energy equals a fresh estimate of its plan under X:Y. */
+    hw_target hw;
+    hw_resolve("vu9p", path, sizeof path, &err);
+    hw_load(path, &hw, &err);
+    for (int i = 0; i < f.n; i++) {
+        sim_options opt = {df_mapping_builtin(DF_XY), CODING_NORMAL, 3};
+        sim_report rep;
+        ck_assert_int_eq(sim_estimate(a, &hw, &opt, f.plans + (size_t)i * 5, 32, &rep, &err), 0);
+        ck_assert_double_eq_tol(f.energy_mj[i], rep.energy_pj * 1e-9, 1e-6 * f.energy_mj[i]);
+        sim_report_free(&rep);
+        for (int l = 0; l < 5 && i > 0; l++) {
+            ck_assert(f.plans[(size_t)i * 5 + l].bits >= 2 && f.plans[(size_t)i * 5 + l].bits <= 8);
+            ck_assert(f.plans[(size_t)i * 5 + l].keep <= 0.8 + 1e-9);
+        }
+    }
+    /* The report names the knee and the Tables II/III rows. */
+    char *txt = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&txt, &len);
+    sp_report_opts ro = {0, -1};
+    ck_assert_int_eq(sp_report(dir, mem, &ro, &err), 0);
+    fclose(mem);
+    ck_assert_ptr_nonnull(strstr(txt, "knee point"));
+    ck_assert_ptr_nonnull(strstr(txt, "CI:CO"));
+    ck_assert_ptr_nonnull(strstr(txt, "csr"));
+    free(txt);
+    free(r);
+    free(ix);
+    nn_dataset_free(second);
+    nn_dataset_free(test);
+    nn_net_free(net);
+    nn_arch_free(a);
+    sp_final_free(&f);
+}
+END_TEST
+
+static int stop_at_gen;
+static int stopper(void *user, int gen, int n_gen, long n_evals, long max_evals, const opt_pop *pop)
+{
+    (void)user, (void)n_gen, (void)n_evals, (void)max_evals, (void)pop;
+    return gen >= stop_at_gen;
+}
+
+START_TEST(kill_and_resume_gives_the_same_front)
+{
+    sp_config cfg;
+    base_config(&cfg);
+    em_error err = {0};
+    const char *whole = tu_tmpdir(), *parts = tu_tmpdir();
+    sp_run_opts o = {.out_dir = whole};
+    ck_assert_msg(sp_run(&cfg, &o, &err) == 0, "%s", err.msg);
+    stop_at_gen = 2; /* "killed" after generation 2, checkpoint written */
+    sp_run_opts o2 = {.out_dir = parts, .progress = stopper};
+    ck_assert_int_eq(sp_run(&cfg, &o2, &err), 0);
+    sp_run_opts o3 = {.out_dir = parts, .resume = true};
+    ck_assert_msg(sp_run(&cfg, &o3, &err) == 0, "%s", err.msg);
+    char *a = slurp(whole, "pareto.csv"), *b = slurp(parts, "pareto.csv");
+    ck_assert_str_eq(a, b);
+    free(a);
+    free(b);
+    a = slurp(whole, "final.csv");
+    b = slurp(parts, "final.csv");
+    ck_assert_str_eq(a, b);
+    free(a);
+    free(b);
+}
+END_TEST
+
+START_TEST(budget_rejects_before_inference)
+{
+    sp_config cfg;
+    base_config(&cfg);
+    cfg.energy_budget_mj = 0.12; /* most 8-bit-ish candidates at keep 0.8 exceed it */
+    cfg.gens = 2;
+    const char *dir = tu_tmpdir();
+    em_error err = {0};
+    sp_run_opts o = {.out_dir = dir};
+    ck_assert_msg(sp_run(&cfg, &o, &err) == 0, "%s", err.msg);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/evaluations.csv", dir);
+    sp_csv c;
+    ck_assert_int_eq(sp_csv_read(path, &c, &err), 0);
+    int ca = sp_csv_col(&c, "accuracy"), ce = sp_csv_col(&c, "energy_mj"),
+        cg = sp_csv_col(&c, "energy_over_budget");
+    ck_assert(ca >= 0 && ce >= 0 && cg >= 0);
+    int over = 0;
+    for (int r = 0; r < c.n_rows; r++) {
+        double acc, e, g;
+        sp_csv_num(&c, r, ca, &acc, &err);
+        sp_csv_num(&c, r, ce, &e, &err);
+        sp_csv_num(&c, r, cg, &g, &err);
+        ck_assert_double_eq_tol(g, e - 0.12, 1e-9);
+        if (e > 0.12) {
+            over++;
+            ck_assert_double_eq(acc, 0); /* not measured */
+        }
+    }
+    ck_assert_int_gt(over, 0);
+    sp_csv_free(&c);
+    char *js = slurp(dir, "search.json");
+    char needle[64];
+    snprintf(needle, sizeof needle, "\"rejected_by_budget\": %d", over);
+    ck_assert_msg(strstr(js, needle) != NULL, "%s lacks %s", js, needle);
+    free(js);
+}
+END_TEST
+
+static void expect_config_error(const char *yaml, const char *needle)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/run.yaml", tu_tmpdir());
+    FILE *f = fopen(path, "w");
+    fputs(yaml, f);
+    fclose(f);
+    sp_config c;
+    sp_config_default(&c);
+    em_error err = {0};
+    ck_assert_int_ne(sp_config_load(path, &c, &err), 0);
+    ck_assert_msg(strstr(err.msg, needle) != NULL, "'%s' lacks '%s'", err.msg, needle);
+}
+
+START_TEST(config_errors)
+{
+    expect_config_error("model: lenet5\nhw: vu9p\nlibrary: x\nfrob: 1\n", "run.yaml:4: search configuration: unknown key 'frob'");
+    expect_config_error("problem: emomc-speed\n", "run.yaml:1: key 'problem'");
+    expect_config_error("model: lenet5\nhw: vu9p\nlibrary: x\nkeep: [0.9, 0.1]\n", "low 0.9 above high 0.1");
+    expect_config_error("model: lenet5\nhw: vu9p\nlibrary: x\nbits: [2, 40]\n", "out of range");
+    expect_config_error("model: lenet5\nhw: vu9p\nlibrary: x\ndataflow: q:z\n", "key 'dataflow'");
+    expect_config_error("model: lenet5\nhw: vu9p\n", "'library'");
+    expect_config_error("problem: sbo\nmodel: lenet5\n", "'weights'");
+    expect_config_error("model: lenet5\nhw: vu9p\nlibrary: x\nalgorithm: sa\n", "'algorithm' 'sa'");
+    /* A saved configuration loads back identically. */
+    sp_config c, d;
+    base_config(&c);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/config.yaml", tu_tmpdir());
+    em_error err = {0};
+    ck_assert_int_eq(sp_config_save(&c, path, &err), 0);
+    sp_config_default(&d);
+    ck_assert_msg(sp_config_load(path, &d, &err) == 0, "%s", err.msg);
+    ck_assert_str_eq(d.library, c.library);
+    ck_assert_int_eq(d.protocol, c.protocol);
+    ck_assert_int_eq(d.bits_hi, c.bits_hi);
+    ck_assert_double_eq(d.keep_lo, c.keep_lo);
+    ck_assert_str_eq(d.mapping.name, c.mapping.name);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("search");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, config_errors);
+    tcase_add_test(tc, run_directory_matches_independent_measurements);
+    tcase_add_test(tc, kill_and_resume_gives_the_same_front);
+    tcase_add_test(tc, budget_rejects_before_inference);
+    suite_add_tcase(s, tc);
+    return tu_run_suite(s);
+}
