@@ -475,6 +475,7 @@ int main(void)
 {
     Suite *s = suite_create("nn_core");
     TCase *api = tcase_create("api");
+    tcase_set_timeout(api, 120);
     tcase_add_test(api, names_and_shapes);
     tcase_add_test(api, init_is_kaiming_uniform_and_seeded);
     tcase_add_test(api, masks_keep_pruned_weights_zero);
