@@ -48,6 +48,8 @@ static void usage(FILE *out)
         "  --init W.emw         start from these weights (fine-tuning) instead of a fresh init\n"
         "  --checkpoint PATH    checkpoint file (default: W with .ckpt.emw)\n"
         "  --resume PATH        continue from a checkpoint made with the same recipe\n"
+        "  --stop-after K       stop after K more epochs (the checkpoint then lets --resume\n"
+        "                       continue; W.emw is written with the epochs done so far)\n"
         "  --no-test            do not measure test accuracy at the end\n"
         "  --quiet              no progress and no per-epoch lines\n");
 }
@@ -95,6 +97,7 @@ int cmd_train(int argc, char **argv)
     const char *model = NULL, *data = NULL, *root = NULL, *out = NULL, *init = NULL;
     const char *ckpt = NULL, *resume = NULL;
     long epochs = 0, batch = 128, limit = 0, threads = 0, seed = 1, step_epochs = 0, crop = -1;
+    long stop_after = 0;
     double lr = -1, momentum = 0.9, wd = 5e-4, gamma = 0, val = NN_VAL_DEFAULT_COUNT;
     int flip = -1;
     bool nesterov = false, augment = false, quiet = false, no_test = false;
@@ -132,6 +135,9 @@ int cmd_train(int argc, char **argv)
         } else if (!strcmp(a, "--step-epochs")) {
             NEED_VALUE();
             if (cli_parse_int(C, a, v, 1, 100000, &step_epochs)) return 2;
+        } else if (!strcmp(a, "--stop-after")) {
+            NEED_VALUE();
+            if (cli_parse_int(C, a, v, 1, 100000, &stop_after)) return 2;
         } else if (!strcmp(a, "--crop-pad")) {
             NEED_VALUE();
             if (cli_parse_int(C, a, v, 0, 16, &crop)) return 2;
@@ -235,6 +241,7 @@ int cmd_train(int argc, char **argv)
         ckpt = ckbuf;
     }
     c.checkpoint = ckpt;
+    c.stop_after = (int)stop_after;
     ui u = {.quiet = quiet, .epochs = (int)epochs};
     c.progress = on_progress;
     c.progress_ctx = &u;

@@ -471,6 +471,25 @@ START_TEST(real_cifar_test_batch)
 }
 END_TEST
 
+START_TEST(real_fashion_mnist_test_set)
+{
+    /* Debian's dataset-fashion-mnist package; first label 9 and first image's pixel
+     * sum 33456 computed with Python's gzip module. */
+    em_error err = {0};
+    nn_dataset *ds = NULL;
+    int rc = nn_dataset_open("fashion-mnist", NULL, NN_SPLIT_TEST, NULL, &ds, &err);
+    ck_assert_msg(rc == 0, "Fashion-MNIST (apt-get install dataset-fashion-mnist): %s", err.msg);
+    ck_assert_int_eq(ds->kind, NN_DS_FASHION_MNIST);
+    ck_assert_int_eq(ds->n, 10000);
+    ck_assert_int_eq(ds->labels[0], 9);
+    long s = 0;
+    for (int k = 0; k < 784; k++) s += ds->pixels[k];
+    ck_assert_int_eq(s, 33456);
+    ck_assert_float_eq(ds->mean[0], 0.2860f);
+    nn_dataset_free(ds);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("nn_data");
@@ -486,6 +505,7 @@ static Suite *suite(void)
     tcase_add_test(tc, augment_is_a_crop_or_flip);
     tcase_add_test(tc, real_mnist_test_set);
     tcase_add_test(tc, real_cifar_test_batch);
+    tcase_add_test(tc, real_fashion_mnist_test_set);
     suite_add_tcase(s, tc);
     return s;
 }
