@@ -284,6 +284,53 @@ START_TEST(config_errors)
 }
 END_TEST
 
+/* sbo: x = (L1 linear, L1 conv, prune 50 % / 30 %, weights only, dynamic int8 on/off).
+ * The non-zero rate is the exact kept count over all conv/linear parameters. */
+START_TEST(sbo_candidate_semantics)
+{
+    sp_config cfg;
+    base_config(&cfg);
+    cfg.kind = SP_SBO;
+    cfg.library[0] = '\0';
+    cfg.tau = 0.95;
+    sp_context *ctx = NULL;
+    em_error err = {0};
+    ck_assert_msg(sp_context_new(&cfg, true, &ctx, &err) == 0, "%s", err.msg);
+    const nn_arch *a = sp_context_arch(ctx);
+    double x[7] = {1, 1, 0.5, 0.3, 0, 0, 0};
+    sp_measure m;
+    ck_assert_msg(sp_measure_candidate(ctx, x, false, &m, &err) == 0, "%s", err.msg);
+    int64_t kept = 0, total = 0;
+    for (int i = 0; i < a->n_layers; i++) {
+        const nn_layer_spec *l = &a->layers[i];
+        if (!nn_layer_is_compute(l)) continue;
+        int64_t n = nn_layer_weight_count(l);
+        kept += cp_keep_count(l->kind == NN_L_LINEAR ? 0.5 : 0.7, n) + l->out_channels;
+        total += n + l->out_channels;
+    }
+    ck_assert_double_eq_tol(m.nonzero_rate, (double)kept / (double)total, 1e-12);
+    double acc_float = m.accuracy;
+    ck_assert(acc_float > 0.9);
+    sp_measure_free(&m);
+    x[6] = 1; /* dynamic int8 on the linear layers: close to the float accuracy */
+    ck_assert_int_eq(sp_measure_candidate(ctx, x, false, &m, &err), 0);
+    ck_assert_double_eq_tol(m.accuracy, acc_float, 0.01);
+    sp_measure_free(&m);
+    /* The problem: objectives (non-zero rate, accuracy), constraint tau - accuracy. */
+    opt_problem *p = NULL;
+    ck_assert_int_eq(sp_problem_new(ctx, &p, &err), 0);
+    ck_assert_int_eq(p->n_var, 7);
+    ck_assert_int_eq(p->n_con, 1);
+    double F[2], G[1];
+    x[6] = 0;
+    ck_assert_int_eq(p->eval(p->user, 1, x, F, G, &err), 0);
+    ck_assert_double_eq_tol(F[0], (double)kept / (double)total, 1e-12);
+    ck_assert_double_eq_tol(G[0], 0.95 - F[1], 1e-12);
+    opt_problem_free(p);
+    sp_context_free(ctx);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("search");
@@ -293,6 +340,7 @@ int main(void)
     tcase_add_test(tc, run_directory_matches_independent_measurements);
     tcase_add_test(tc, kill_and_resume_gives_the_same_front);
     tcase_add_test(tc, budget_rejects_before_inference);
+    tcase_add_test(tc, sbo_candidate_semantics);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
