@@ -21,11 +21,13 @@
  * dropout the identity. Backward is valid after either kind of forward (it
  * differentiates what the forward computed), with the same batch.
  *
- * Threads: work is split over images (or over output rows when the batch is smaller
- * than the thread count) with OpenMP; OpenBLAS is set to one thread, so thread pools
- * never nest. Results are deterministic for a given seed and thread count; weight
+ * Threads: work is split over images (or over chunks of each image's output pixels
+ * when the batch is smaller than the thread count) with OpenMP; OpenBLAS is set to
+ * one thread, so thread pools never nest. Eval-mode forwards of small networks run
+ * whole images per thread. Results are deterministic for given inputs and seeds:
+ * every split is fixed by the batch size, not the thread count, and weight
  * gradients are reduced over a fixed partition of the batch in a fixed order, so
- * they do not depend on the thread count either (see docs/nn.md).
+ * results do not depend on the thread count either (see docs/nn.md).
  *
  * Memory: activations and workspaces grow to the largest batch seen and are then
  * reused; forward and backward do not allocate after that.
