@@ -24,7 +24,7 @@ static void usage(FILE *out)
         "  --model M            model name (models/M.yaml) or YAML path\n"
         "  --data D             mnist | fashion-mnist | cifar10, or a folder holding them\n"
         "  --data-root DIR      where to look for data set folders first (then $EMOMC_DATA,\n"
-        "                       ../shared/data, ./data, /usr/share/datasets)\n"
+        "                       ../shared/data, data/, /usr/share/datasets)\n"
         "  --epochs N           epochs to train\n"
         "  --out W.emw          final weights\n"
         "  --batch B            mini-batch size (default 128)\n"

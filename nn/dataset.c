@@ -315,7 +315,7 @@ int nn_data_resolve(const char *spec, const char *root_flag, char *buf, size_t n
     }
     const char *subs[NN_DS_KIND_COUNT][2] = {
         {"mnist", "MNIST"}, {"fashion-mnist", "fashion_mnist"}, {"cifar10", "cifar-10-batches-bin"}};
-    char roots[6][4096];
+    char roots[7][4096];
     int nr = 0;
     if (root_flag && *root_flag) copy_str(roots[nr++], sizeof roots[0], root_flag);
     const char *env = getenv("EMOMC_DATA");
@@ -324,6 +324,9 @@ int nn_data_resolve(const char *spec, const char *root_flag, char *buf, size_t n
     path_join(roots[nr++], sizeof roots[0], EMOMC_SOURCE_DIR, "../shared/data", "");
 #endif
     snprintf(roots[nr++], sizeof roots[0], "../shared/data");
+#ifdef EMOMC_SOURCE_DIR
+    path_join(roots[nr++], sizeof roots[0], EMOMC_SOURCE_DIR, "data", "");
+#endif
     snprintf(roots[nr++], sizeof roots[0], "data");
     snprintf(roots[nr++], sizeof roots[0], "/usr/share/datasets");
     for (int i = 0; i < nr; i++) {
@@ -344,8 +347,8 @@ int nn_data_resolve(const char *spec, const char *root_flag, char *buf, size_t n
     }
     return em_fail(err, EM_EIO,
                    "data set '%s' not found: looked for %s/ under --data-root, $EMOMC_DATA, "
-                   "../shared/data (beside the source tree and the current folder), ./data "
-                   "and /usr/share/datasets%s",
+                   "../shared/data (beside the source tree and the current folder), data/ "
+                   "(in the source tree and the current folder) and /usr/share/datasets%s",
                    spec, subs[k][0],
                    k == NN_DS_FASHION_MNIST ? " (apt-get install dataset-fashion-mnist)" : "");
 }

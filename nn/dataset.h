@@ -58,8 +58,10 @@ int nn_cifar_read_batch(const char *path, int *n, uint8_t **pixels, uint8_t **la
 
 /* Finds the folder holding a data set. `spec` is either a directory (used as given)
  * or a data set name; names are looked up under, in order: `root_flag` (if not
- * NULL), $EMOMC_DATA, <source tree>/../shared/data, ./../shared/data, ./data and
- * /usr/share/datasets. Writes the folder into buf and the kind into *kind (a
+ * NULL), $EMOMC_DATA, <source tree>/../shared/data, ./../shared/data,
+ * <source tree>/data (the MNIST test files shipped for the demo), ./data and
+ * /usr/share/datasets. A folder qualifies when it holds the training or the test
+ * files of the data set. Writes the folder into buf and the kind into *kind (a
  * directory's kind is detected from its files: CIFAR batches, or IDX files, which
  * count as Fashion-MNIST when the folder's name says "fashion"). */
 int nn_data_resolve(const char *spec, const char *root_flag, char *buf, size_t n,
