@@ -195,7 +195,7 @@ static int stop_after(void *user, int gen, int n_gen, long ne, long me, const op
  * and resumed ends identical to an uninterrupted one. */
 START_TEST(determinism_and_resume)
 {
-    const char *variant = "infill=hvi,metric=spearman,inner_gens=15";
+    const char *variant = "infill=hvi,metric=spearman,models=gp+knn+lgbm,inner_gens=15";
     opt_problem *p = toy_problem(NULL);
     opt_options o;
     small_options(&o, 8, variant);
