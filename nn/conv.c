@@ -1,6 +1,7 @@
 /* nn/conv.c: 2-D convolution kernels: im2col and col2im, the GEMM forward and
- * backward (OpenBLAS sgemm), 1x1 convs as plain GEMM and a direct loop for depthwise
- * convs. One image (or a slice of one) per call; threading is the caller's. */
+ * backward (OpenBLAS sgemm), 1x1 convs as plain GEMM, a direct loop for depthwise
+ * convs, and several images per GEMM for layers with few output pixels. One image,
+ * a slice of one, or a block of images per call; threading is the caller's. */
 #include "nn/nn_internal.h"
 
 #include <cblas.h>
