@@ -51,7 +51,10 @@ int tu_run_emomc(const char *args, char **output)
     snprintf(cmd, n, "'%s' %s 2>&1", EMOMC_BIN, args);
     FILE *p = popen(cmd, "r");
     free(cmd);
-    if (!p) return -1;
+    if (!p) {
+        if (output) *output = strdup("(popen failed)");
+        return -1;
+    }
     size_t cap = 4096, len = 0;
     char *buf = malloc(cap);
     size_t got;
