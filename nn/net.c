@@ -148,11 +148,79 @@ static int copy_arch(nn_arch *dst, const nn_arch *src)
     return 0;
 }
 
+static bool same_shape(nn_shape a, nn_shape b) { return a.c == b.c && a.h == b.h && a.w == b.w; }
+
+/* The engine indexes memory by the arch's shapes, so an arch built by hand (not by
+ * nn_arch_load, which checks all this) is checked again before it is trusted. */
+static int check_arch(const nn_arch *a, em_error *err)
+{
+    if (a->n_layers <= 0 || !a->layers)
+        return em_fail(err, EM_EINVAL, "network '%s': no layers", a->name);
+    if (a->input.c <= 0 || a->input.h <= 0 || a->input.w <= 0)
+        return em_fail(err, EM_EINVAL, "network '%s': bad input shape", a->name);
+    for (int i = 0; i < a->n_layers; i++) {
+        const nn_layer_spec *l = &a->layers[i];
+        nn_shape o = l->in;
+        int nsrc = l->kind == NN_L_ADD ? 2 : 1;
+        if (l->kind < 0 || l->kind >= NN_L_KIND_COUNT || l->nsrc != nsrc)
+            return em_fail(err, EM_EINVAL, "layer '%s': bad kind or source count", l->name);
+        for (int k = 0; k < nsrc; k++) {
+            int s = l->src[k];
+            if (s < NN_INPUT_SRC || s >= i)
+                return em_fail(err, EM_EINVAL, "layer '%s': source %d is not an earlier layer",
+                               l->name, s);
+            nn_shape ss = s == NN_INPUT_SRC ? a->input : a->layers[s].out;
+            if (!same_shape(ss, l->in))
+                return em_fail(err, EM_EINVAL, "layer '%s': input shape does not match its "
+                               "source", l->name);
+        }
+        switch (l->kind) {
+        case NN_L_CONV:
+            if (l->groups <= 0 || l->in.c % l->groups || l->out_channels % l->groups ||
+                l->stride <= 0 || l->pad < 0 || l->kh <= 0 || l->kw <= 0)
+                return em_fail(err, EM_EINVAL, "layer '%s': bad conv parameters", l->name);
+            /* fallthrough */
+        case NN_L_MAXPOOL:
+        case NN_L_AVGPOOL:
+            if (l->stride <= 0 || l->pad < 0 || l->kh <= 0 || l->kw <= 0 ||
+                l->in.h + 2 * l->pad < l->kh || l->in.w + 2 * l->pad < l->kw ||
+                (l->kind != NN_L_CONV && (2 * l->pad > l->kh || 2 * l->pad > l->kw)))
+                return em_fail(err, EM_EINVAL, "layer '%s': bad window", l->name);
+            o.h = (l->in.h + 2 * l->pad - l->kh) / l->stride + 1;
+            o.w = (l->in.w + 2 * l->pad - l->kw) / l->stride + 1;
+            if (l->kind == NN_L_CONV) o.c = l->out_channels;
+            break;
+        case NN_L_LINEAR: o = (nn_shape){l->out_channels, 1, 1}; break;
+        case NN_L_GAP: o.h = o.w = 1; break;
+        case NN_L_FLATTEN: o = (nn_shape){l->in.c * l->in.h * l->in.w, 1, 1}; break;
+        case NN_L_DROPOUT:
+            if (!(l->dropout >= 0.0 && l->dropout < 1.0))
+                return em_fail(err, EM_EINVAL, "layer '%s': dropout p must be in [0, 1)",
+                               l->name);
+            break;
+        case NN_L_BN:
+            if (!(l->bn_eps > 0.0) || !(l->bn_momentum >= 0.0 && l->bn_momentum <= 1.0))
+                return em_fail(err, EM_EINVAL, "layer '%s': bad BN eps or momentum", l->name);
+            break;
+        default: break;
+        }
+        if (o.c <= 0 || o.h <= 0 || o.w <= 0 || !same_shape(o, l->out))
+            return em_fail(err, EM_EINVAL, "layer '%s': output shape does not follow from its "
+                           "input and parameters", l->name);
+    }
+    nn_shape last = a->layers[a->n_layers - 1].out;
+    if (last.c * last.h * last.w != a->classes)
+        return em_fail(err, EM_EINVAL, "network '%s': last layer gives %d outputs, classes is %d",
+                       a->name, last.c * last.h * last.w, a->classes);
+    return EM_OK;
+}
+
 int nn_net_new(const nn_arch *arch, nn_net **out, em_error *err)
 {
     *out = NULL;
-    if (!arch || arch->n_layers <= 0)
-        return em_fail(err, EM_EINVAL, "nn_net_new: empty architecture");
+    if (!arch) return em_fail(err, EM_EINVAL, "nn_net_new: no architecture");
+    int rc = check_arch(arch, err);
+    if (rc) return rc;
     nn_net *net = calloc(1, sizeof *net);
     if (!net) return em_fail(err, EM_ENOMEM, "out of memory");
     if (copy_arch(&net->arch, arch)) {

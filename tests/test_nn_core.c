@@ -426,6 +426,18 @@ START_TEST(bad_calls_are_refused)
     ck_assert_ptr_null(nn_net_layer_output(net, 0));
     nn_net_free(net);
     nn_arch_free(a);
+    /* A hand-edited arch whose shapes do not add up is refused, not trusted. */
+    a = load("lenet5");
+    a->layers[3].out_channels = 17; /* conv2: 16 filters in its out shape */
+    nn_net *bad = NULL;
+    ck_assert_int_eq(nn_net_new(a, &bad, &err), EM_EINVAL);
+    ck_assert_ptr_null(bad);
+    ck_assert(strstr(err.msg, "conv2"));
+    a->layers[3].out_channels = 16;
+    a->layers[4].src[0] = 7; /* relu2 reading a later layer */
+    ck_assert_int_eq(nn_net_new(a, &bad, &err), EM_EINVAL);
+    ck_assert(strstr(err.msg, "relu2"));
+    nn_arch_free(a);
     /* Train-mode BN with one value per channel: an error, not a division by zero. */
     const char *yaml = "name: b\ninput: [4, 1, 1]\nclasses: 4\nlayers:\n  - {name: bn, type: bn}\n";
     ck_assert_int_eq(nn_arch_parse(yaml, "bn1x1", &a, &err), 0);
