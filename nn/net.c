@@ -47,6 +47,7 @@ typedef struct layer_rt {
     float *bn_mean, *bn_invstd; /* per channel, from the last forward */
     float *bn_a, *bn_b;       /* per channel: the forward's y = a*x + b */
     size_t img_off;           /* offset of the output in a per-image activation buffer */
+    bool dout_live;           /* backward: dout holds this layer's gradient (else zero) */
     float *drop;              /* dropout: 0 or 1/(1-p) per element, last forward */
     float *shift;             /* conv after folding: per-channel shift */
 } layer_rt;
@@ -77,6 +78,7 @@ struct nn_net {
     bool acts_stale; /* the last forward was per-image: layer outputs not kept */
     double weight_bytes; /* conv and linear weights */
     bool keep_acts;      /* eval forwards keep layer outputs (no per-image path) */
+    bool want_dx;        /* backward: the input gradient was asked for */
 };
 
 /* ---- construction ------------------------------------------------------------ */
@@ -1009,7 +1011,8 @@ static void bwd_conv(nn_net *net, layer_rt *L, const float *x, const float *dy, 
     }
 }
 
-static void bwd_linear(layer_rt *L, const float *x, const float *dy, float *dx, int n, int T)
+static void bwd_linear(layer_rt *L, const float *x, const float *dy, float *dx, bool acc,
+                       int n, int T)
 {
     const int NI = L->in_size, NO = L->out_size;
     const float *w = L->w->data;
@@ -1030,19 +1033,20 @@ static void bwd_linear(layer_rt *L, const float *x, const float *dy, float *dx, 
             }
     }
     if (!dx) return;
-    /* dX[n,NI] += dY[n,NO] W[NO,NI] */
+    /* dX[n,NI] (+)= dY[n,NO] W[NO,NI] */
+    const float beta = acc ? 1.0f : 0.0f;
     const int rb = (n + LIN_RB - 1) / LIN_RB, cb = (NI + 1023) / 1024;
 #pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
     for (int it = 0; it < rb * cb; it++) {
         int r0 = (it / cb) * LIN_RB, c0 = (it % cb) * 1024;
         int nr = n - r0 < LIN_RB ? n - r0 : LIN_RB, nc = NI - c0 < 1024 ? NI - c0 : 1024;
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nr, nc, NO, 1.0f,
-                    dy + (size_t)r0 * NO, NO, w + c0, NI, 1.0f, dx + (size_t)r0 * NI + c0, NI);
+                    dy + (size_t)r0 * NO, NO, w + c0, NI, beta, dx + (size_t)r0 * NI + c0, NI);
     }
 }
 
-static void bwd_bn(layer_rt *L, const float *x, const float *dy, float *dx, int n, bool train,
-                   int T)
+static void bwd_bn(layer_rt *L, const float *x, const float *dy, float *dx, bool acc, int n,
+                   bool train, int T)
 {
     const nn_layer_spec *s = L->s;
     const int C = s->in.c, hw = s->in.h * s->in.w;
@@ -1068,16 +1072,20 @@ static void bwd_bn(layer_rt *L, const float *x, const float *dy, float *dx, int 
         for (int i = 0; i < n; i++) {
             const float *xp = x + ((size_t)i * C + c) * hw, *dp = dy + ((size_t)i * C + c) * hw;
             float *gp = dx + ((size_t)i * C + c) * hw;
-            if (train) {
-                const double mdy = sdy / M, mdyx = sdyx / M;
-                #pragma omp simd
+            /* train: dx = k (dy - mean(dy) - xhat mean(dy xhat)); eval: dx = k dy */
+            const double mdy = train ? sdy / M : 0.0, mdyx = train ? sdyx / M : 0.0;
+            if (acc) {
+#pragma omp simd
                 for (int j = 0; j < hw; j++) {
                     double xh = (xp[j] - mean) * invstd;
                     gp[j] += (float)(k * (dp[j] - mdy - xh * mdyx));
                 }
             } else {
-                #pragma omp simd
-                for (int j = 0; j < hw; j++) gp[j] += (float)(k * dp[j]);
+#pragma omp simd
+                for (int j = 0; j < hw; j++) {
+                    double xh = (xp[j] - mean) * invstd;
+                    gp[j] = (float)(k * (dp[j] - mdy - xh * mdyx));
+                }
             }
         }
     }
@@ -1135,28 +1143,41 @@ static void bwd_pool(layer_rt *L, const float *x, const float *dy, float *dx, in
     }
 }
 
-/* dx += dy * f, for f a per-element factor (relu: y > 0; dropout: the mask; 1 for
- * add and flatten and eval-mode dropout). In chunks, each a vectorised loop. */
+/* dx (+)= dy * f, for f a per-element factor (relu: y > 0; dropout: the mask; 1 for
+ * add and flatten and eval-mode dropout). In chunks, each a vectorised loop; with
+ * acc false dx is written, not added to. */
 #define EW_CHUNK 4096
-static void ew_chunk(int mode, const float *restrict y, const float *restrict m,
+static void ew_chunk(int mode, bool acc, const float *restrict y, const float *restrict m,
                      const float *restrict g, float *restrict d, size_t len)
 {
-    if (mode == 0) {
+    if (mode == 0 && acc) {
 #pragma omp simd
         for (size_t j = 0; j < len; j++) {
             const float gv = g[j];
             d[j] += y[j] > 0.0f ? gv : 0.0f;
         }
-    } else if (mode == 1) {
+    } else if (mode == 0) {
+#pragma omp simd
+        for (size_t j = 0; j < len; j++) {
+            const float gv = g[j];
+            d[j] = y[j] > 0.0f ? gv : 0.0f;
+        }
+    } else if (mode == 1 && acc) {
 #pragma omp simd
         for (size_t j = 0; j < len; j++) d[j] += g[j] * m[j];
-    } else {
+    } else if (mode == 1) {
+#pragma omp simd
+        for (size_t j = 0; j < len; j++) d[j] = g[j] * m[j];
+    } else if (acc) {
 #pragma omp simd
         for (size_t j = 0; j < len; j++) d[j] += g[j];
+    } else {
+        memcpy(d, g, len * sizeof(float));
     }
 }
 
-static void bwd_elementwise(layer_rt *L, const float *dy, float *dx, size_t count, int T)
+static void bwd_elementwise(layer_rt *L, const float *dy, float *dx, bool acc, size_t count,
+                            int T)
 {
     const int mode = L->s->kind == NN_L_RELU ? 0
                      : (L->s->kind == NN_L_DROPOUT && !L->alias_src) ? 1 : 2;
@@ -1164,11 +1185,11 @@ static void bwd_elementwise(layer_rt *L, const float *dy, float *dx, size_t coun
 #pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
     for (long c = 0; c < chunks; c++) {
         size_t o = (size_t)c * EW_CHUNK, len = count - o < EW_CHUNK ? count - o : EW_CHUNK;
-        ew_chunk(mode, L->y + o, mode == 1 ? L->drop + o : NULL, dy + o, dx + o, len);
+        ew_chunk(mode, acc, L->y + o, mode == 1 ? L->drop + o : NULL, dy + o, dx + o, len);
     }
 }
 
-static void bwd_gap(layer_rt *L, const float *dy, float *dx, int n, int T)
+static void bwd_gap(layer_rt *L, const float *dy, float *dx, bool acc, int n, int T)
 {
     const int hw = L->s->in.h * L->s->in.w;
     const float inv = 1.0f / (float)hw;
@@ -1177,12 +1198,33 @@ static void bwd_gap(layer_rt *L, const float *dy, float *dx, int n, int T)
     for (long pl = 0; pl < planes; pl++) {
         float g = dy[pl] * inv;
         float *gp = dx + (size_t)pl * hw;
-        #pragma omp simd
-        for (int j = 0; j < hw; j++) gp[j] += g;
+        if (acc) {
+#pragma omp simd
+            for (int j = 0; j < hw; j++) gp[j] += g;
+        } else {
+#pragma omp simd
+            for (int j = 0; j < hw; j++) gp[j] = g;
+        }
     }
 }
 
 /* ---- backward ------------------------------------------------------------------ */
+
+/* Where layer src's gradient goes. The first contributor to a layer's gradient
+ * writes it (when its kernel can: *acc = false) or finds it zeroed; later ones add.
+ * NULL when src is the input and dx was not asked for. */
+static float *grad_dst(nn_net *net, int src, bool can_write, bool *acc)
+{
+    *acc = true;
+    if (src == NN_INPUT_SRC) return net->want_dx ? net->dinput.data : NULL;
+    layer_rt *S = &net->L[src];
+    if (!S->dout_live) {
+        if (can_write) *acc = false;
+        else nn_tensor_zero(&S->dout);
+        S->dout_live = true;
+    }
+    return S->dout.data;
+}
 
 int nn_net_backward(nn_net *net, const float *dlogits, float *dx, em_error *err)
 {
@@ -1201,45 +1243,51 @@ int nn_net_backward(nn_net *net, const float *dlogits, float *dx, em_error *err)
         layer_rt *L = &net->L[i];
         if (grow_tensor(&L->dout, n, L->out_size))
             return em_fail(err, EM_ENOMEM, "backward: out of memory at layer '%s'", L->s->name);
-        nn_tensor_zero(&L->dout);
+        L->dout_live = false;
     }
+    net->want_dx = dx != NULL;
     if (dx) {
         if (grow_tensor(&net->dinput, n, shape_numel(a->input)))
             return em_fail(err, EM_ENOMEM, "backward: out of memory");
         nn_tensor_zero(&net->dinput);
     }
     memcpy(net->L[nl - 1].dout.data, dlogits, (size_t)n * a->classes * sizeof(float));
+    net->L[nl - 1].dout_live = true;
 
     for (int i = nl - 1; i >= 0; i--) {
         layer_rt *L = &net->L[i];
         const nn_layer_spec *s = L->s;
+        if (!L->dout_live) continue; /* nothing downstream uses it: zero gradient */
         const float *dy = L->dout.data;
         const float *x = src_out(net, s->src[0]);
-        float *dsrc = s->src[0] >= 0 ? net->L[s->src[0]].dout.data : (dx ? net->dinput.data : NULL);
-        size_t count = (size_t)n * L->out_size;
+        const size_t count = (size_t)n * L->out_size;
         const int TL = layer_team(L, n, T);
+        /* Kernels that scatter into their input gradient need it zeroed first. */
+        const bool can_write = s->kind != NN_L_CONV && s->kind != NN_L_MAXPOOL &&
+                               s->kind != NN_L_AVGPOOL;
+        bool acc;
+        float *dsrc = grad_dst(net, s->src[0], can_write, &acc);
         switch (s->kind) {
         case NN_L_CONV: bwd_conv(net, L, x, dy, dsrc, n, TL); break;
-        case NN_L_LINEAR: bwd_linear(L, x, dy, dsrc, n, TL); break;
-        case NN_L_BN: bwd_bn(L, x, dy, dsrc, n, net->last_train, TL); break;
+        case NN_L_LINEAR: bwd_linear(L, x, dy, dsrc, acc, n, TL); break;
+        case NN_L_BN: bwd_bn(L, x, dy, dsrc, acc, n, net->last_train, TL); break;
         case NN_L_MAXPOOL:
         case NN_L_AVGPOOL:
             if (dsrc) bwd_pool(L, x, dy, dsrc, n, TL);
             break;
         case NN_L_GAP:
-            if (dsrc) bwd_gap(L, dy, dsrc, n, TL);
+            if (dsrc) bwd_gap(L, dy, dsrc, acc, n, TL);
             break;
         case NN_L_ADD: {
-            float *d2 = s->src[1] >= 0 ? net->L[s->src[1]].dout.data
-                                       : (dx ? net->dinput.data : NULL);
-            if (dsrc) bwd_elementwise(L, dy, dsrc, count, TL); /* as identity: kind is add */
-            if (d2) bwd_elementwise(L, dy, d2, count, TL);
+            if (dsrc) bwd_elementwise(L, dy, dsrc, acc, count, TL); /* identity: kind is add */
+            float *d2 = grad_dst(net, s->src[1], true, &acc);
+            if (d2) bwd_elementwise(L, dy, d2, acc, count, TL);
             break;
         }
         case NN_L_RELU:
         case NN_L_FLATTEN:
         case NN_L_DROPOUT:
-            if (dsrc) bwd_elementwise(L, dy, dsrc, count, TL);
+            if (dsrc) bwd_elementwise(L, dy, dsrc, acc, count, TL);
             break;
         default:
             return em_fail(err, EM_EINTERNAL, "backward: layer '%s' of unknown kind", s->name);

@@ -53,6 +53,11 @@ static const grad_case cases[] = {
     {"flatten", "2, 3, 3", "  - {name: f, type: flatten}\n", 2, true, IN_NORMAL},
     {"dropout", "2, 3, 3", "  - {name: d, type: dropout, p: 0.4}\n", 2, true, IN_NORMAL},
     {"linear", "3, 2, 2", "  - {name: l, type: linear, out: 6}\n", 3, true, IN_NORMAL},
+    /* A layer nobody reads: its gradients are exactly zero, and backward skips it. */
+    {"dead branch", "2, 4, 4",
+     "  - {name: a, type: conv, out: 2, kernel: 3}\n"
+     "  - {name: dead, type: conv, out: 3, kernel: 1, from: input}\n"
+     "  - {name: p, type: maxpool, kernel: 2, from: a}\n", 2, true, IN_NORMAL},
 };
 
 static double loss_of(nn_net *net, const float *x, int n, const float *r, float *logits,
