@@ -62,7 +62,10 @@ int cp_random_mask(const cp_tensor_ref *t, double keep, uint64_t seed, int64_t *
 
 /* Network level. `layer` is an index into the arch's layers and must be a conv or
  * linear layer. The new masks are installed with nn_net_set_mask (which zeroes the
- * pruned entries). Pruning biases of a layer without bias does nothing. */
+ * pruned entries). With target both, the weights and the biases are ranked
+ * separately (each keeps rint(keep * its count); random masks draw from
+ * cp_mix_seed(seed, 0) and (seed, 1)). Pruning biases of a layer without bias does
+ * nothing. */
 int cp_prune_layer(nn_net *net, int layer, cp_prune_method method, cp_prune_target target,
                    double keep, uint64_t seed, em_error *err);
 /* Global L1: one ranking over the chosen tensors of every layer with use[layer]
