@@ -135,9 +135,10 @@ static void same_pop(const opt_pop *a, const opt_pop *b)
 
 START_TEST(toy_run)
 {
-    const char *variants[2] = {"models=gp+knn+rf,inner_gens=20",
-                               "infill=hvi,models=gp+knn+rf,inner_gens=20"};
-    for (int v = 0; v < 2; v++) {
+    const char *variants[3] = {"models=gp+knn+rf,inner_gens=20",
+                               "infill=hvi,models=gp+knn+rf,inner_gens=20",
+                               "inner=nsga2,metric=mape,models=gp+gbt,inner_gens=20"};
+    for (int v = 0; v < 3; v++) {
         opt_problem *p = toy_problem(NULL);
         opt_options o;
         small_options(&o, 4, variants[v]);
