@@ -25,6 +25,7 @@
 #include "nn/nn_internal.h"
 #include "nn/tensor.h"
 
+#define EW_CHUNK 4096    /* elementwise loops: floats per chunk */
 #define NN_SLOTS 8       /* fixed batch slices for conv weight-gradient reduction */
 #define LIN_RB 32        /* linear: image rows per GEMM block */
 #define LIN_CB 256       /* linear: output features per GEMM block */
@@ -633,10 +634,37 @@ static void fwd_linear(layer_rt *L, const float *x, float *y, int n, int T)
     }
 }
 
-static void fwd_relu(const float *x, float *y, size_t count, int T)
+/* Elementwise forward in fixed chunks, each a vectorised loop: y = max(0, a) (b
+ * NULL), y = a + b, or y = max(0, a + b). */
+static void ew_fwd_chunk(const float *restrict a, const float *restrict b, float *restrict y,
+                         size_t len, bool relu)
 {
-#pragma omp parallel for simd num_threads(T) if (T > 1) schedule(static)
-    for (size_t j = 0; j < count; j++) y[j] = x[j] > 0.0f ? x[j] : 0.0f;
+    if (!b) {
+#pragma omp simd
+        for (size_t j = 0; j < len; j++) {
+            const float v = a[j];
+            y[j] = v > 0.0f ? v : 0.0f;
+        }
+    } else if (relu) {
+#pragma omp simd
+        for (size_t j = 0; j < len; j++) {
+            const float v = a[j] + b[j];
+            y[j] = v > 0.0f ? v : 0.0f;
+        }
+    } else {
+#pragma omp simd
+        for (size_t j = 0; j < len; j++) y[j] = a[j] + b[j];
+    }
+}
+
+static void ew_forward(const float *a, const float *b, float *y, size_t count, bool relu, int T)
+{
+    const long chunks = (long)((count + EW_CHUNK - 1) / EW_CHUNK);
+#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
+    for (long c = 0; c < chunks; c++) {
+        size_t o = (size_t)c * EW_CHUNK, len = count - o < EW_CHUNK ? count - o : EW_CHUNK;
+        ew_fwd_chunk(a + o, b ? b + o : NULL, y + o, len, relu);
+    }
 }
 
 /* 2x2 stride-2 max pooling without padding, the common case: branch-free, no bounds
@@ -784,16 +812,6 @@ static int fwd_bn(layer_rt *L, const float *x, float *y, int n, bool train, int 
     return EM_OK;
 }
 
-static void fwd_add(layer_rt *L, const float *a, const float *b, float *y, size_t count, int T)
-{
-    bool relu = L->relu;
-#pragma omp parallel for simd num_threads(T) if (T > 1) schedule(static)
-    for (size_t j = 0; j < count; j++) {
-        float v = a[j] + b[j];
-        y[j] = relu && v < 0.0f ? 0.0f : v;
-    }
-}
-
 static int fwd_dropout(nn_net *net, layer_rt *L, const float *x, float *y, size_t count)
 {
     if (!L->drop || L->out.cap < count) {
@@ -831,12 +849,12 @@ static int run_layer(nn_net *net, layer_rt *L, const float *in, const float *in2
     switch (s->kind) {
     case NN_L_CONV: fwd_conv(net, L, in, y, n, T, t1); break;
     case NN_L_LINEAR: fwd_linear(L, in, y, n, T); break;
-    case NN_L_RELU: fwd_relu(in, y, count, T); break;
+    case NN_L_RELU: ew_forward(in, NULL, y, count, true, T); break;
     case NN_L_MAXPOOL:
     case NN_L_AVGPOOL: fwd_pool(L, in, y, n, T); break;
     case NN_L_GAP: fwd_gap(L, in, y, n, T); break;
     case NN_L_BN: return fwd_bn(L, in, y, n, train, T, err);
-    case NN_L_ADD: fwd_add(L, in, in2, y, count, T); break;
+    case NN_L_ADD: ew_forward(in, in2, y, count, L->relu, T); break;
     case NN_L_DROPOUT:
         if (fwd_dropout(net, L, in, y, count))
             return em_fail(err, EM_ENOMEM, "forward: out of memory at '%s'", s->name);
@@ -1146,7 +1164,6 @@ static void bwd_pool(layer_rt *L, const float *x, const float *dy, float *dx, in
 /* dx (+)= dy * f, for f a per-element factor (relu: y > 0; dropout: the mask; 1 for
  * add and flatten and eval-mode dropout). In chunks, each a vectorised loop; with
  * acc false dx is written, not added to. */
-#define EW_CHUNK 4096
 static void ew_chunk(int mode, bool acc, const float *restrict y, const float *restrict m,
                      const float *restrict g, float *restrict d, size_t len)
 {
