@@ -29,7 +29,7 @@
 #define NN_SLOTS 8       /* fixed batch slices for conv weight-gradient reduction */
 #define LIN_RB 32        /* linear: image rows per GEMM block */
 #define LIN_CB 256       /* linear: output features per GEMM block */
-#define NN_COL_CHUNK_FLOATS 65536 /* im2col chunk: 256 KiB, to stay in L2 */
+#define NN_COL_CHUNK_FLOATS 32768 /* im2col chunk: 128 KiB, to stay in L2 */
 #define NN_PER_IMAGE_MAX_WEIGHT_BYTES (8.0 * 1024 * 1024) /* per-image eval up to this */
 #define NN_BATCH_COLS 256 /* layers with fewer output pixels put images side by side */
 #define NN_PAR_MIN_WORK 1e6 /* MACs + elements below which a layer runs serially */
