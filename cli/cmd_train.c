@@ -275,13 +275,15 @@ int cmd_train(int argc, char **argv)
     if (!rc) rc = set_meta_f(w, "epochs", "%.0f", r.epochs_done, &err);
     if (!rc) rc = set_meta_f(w, "train_images", "%.0f", tr->n, &err);
     if (!rc) rc = set_meta_f(w, "val_images", "%.0f", va ? va->n : 0, &err);
-    if (!rc) rc = set_meta_f(w, "train_accuracy", "%.4f", r.train_accuracy, &err);
+    if (!rc && r.epochs_run > 0)
+        rc = set_meta_f(w, "train_accuracy", "%.4f", r.train_accuracy, &err);
     if (!rc && r.val_accuracy >= 0) rc = set_meta_f(w, "val_accuracy", "%.4f", r.val_accuracy, &err);
     if (!rc && test_acc >= 0) rc = set_meta_f(w, "test_accuracy", "%.4f", test_acc, &err);
     if (!rc) rc = set_meta_f(w, "train_seconds_last_run", "%.1f", r.seconds, &err);
     if (!rc) rc = nn_weights_save(w, out, &err);
     if (rc) goto done;
-    printf("wrote %s: %d epochs, train %.2f%%", out, r.epochs_done, 100 * r.train_accuracy);
+    printf("wrote %s: %d epochs", out, r.epochs_done);
+    if (r.epochs_run > 0) printf(", train %.2f%%", 100 * r.train_accuracy);
     if (r.val_accuracy >= 0) printf(", val %.2f%%", 100 * r.val_accuracy);
     if (test_acc >= 0) printf(", test %.2f%%", 100 * test_acc);
     printf(" (%.1f s)\n", r.seconds);

@@ -228,6 +228,15 @@ int nn_train(nn_net *net, const nn_dataset *train, const nn_dataset *val,
             cfg->progress(&pr, cfg->progress_ctx);
         }
     }
+    if (!rc && r.epochs_done == start && val) {
+        /* Nothing left to train (a finished checkpoint): still report validation. */
+        nn_eval_result *ev = malloc(sizeof *ev);
+        if (!ev) rc = em_fail(err, EM_ENOMEM, "train: out of memory");
+        if (!rc) rc = nn_evaluate(net, val, 256, 0, ev, err);
+        if (!rc) r.val_accuracy = ev->accuracy;
+        free(ev);
+    }
+    r.epochs_run = r.epochs_done - start;
     r.seconds = em_now_seconds() - t_start;
     free(x);
     free(logits);

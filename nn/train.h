@@ -55,7 +55,8 @@ void nn_train_cfg_default(nn_train_cfg *c); /* SGD lr 0.01, batch 64, 1 epoch, c
 
 typedef struct nn_train_result {
     int epochs_done;          /* total, counting epochs before a resume */
-    double train_loss, train_accuracy; /* of the last epoch */
+    int epochs_run;           /* in this call */
+    double train_loss, train_accuracy; /* of the last epoch run in this call */
     double val_accuracy;      /* after the last epoch; negative without validation */
     double seconds;           /* this call */
 } nn_train_result;
