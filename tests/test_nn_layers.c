@@ -30,7 +30,8 @@ static const conv_case cases[] = {
     {4, 6, 7, 8, 1, 1, 2, 0, 1, false},  /* 1x1 stride 2: im2col path */
     {3, 11, 4, 2, 5, 3, 3, 2, 1, true},  /* stride 3, pad 2, tall input */
     {2, 4, 4, 3, 4, 4, 1, 0, 1, true},   /* kernel as large as the input */
-    {8, 17, 19, 16, 3, 3, 1, 1, 1, true}, /* many pixels: several column chunks */
+    {8, 17, 19, 16, 3, 3, 1, 1, 1, true}, /* many pixels */
+    {16, 24, 24, 8, 3, 3, 1, 1, 1, true}, /* im2col larger than one L2 chunk */
 };
 
 static double max_abs(const double *a, size_t n)
