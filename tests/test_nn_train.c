@@ -342,10 +342,12 @@ START_TEST(resume_equals_uninterrupted)
         nn_train_result r;
         ck_assert_msg(nn_train(b, tr, va, &c, NULL, &r, &err) == 0, "%s", err.msg);
         ck_assert_int_eq(r.epochs_done, 2);
+        ck_assert_int_eq(r.epochs_run, 2);
         /* A fresh network (other init) resumes from the epoch-2 checkpoint. */
         c.stop_after = 0;
         ck_assert_msg(nn_train(b2, tr, va, &c, ck2, &r, &err) == 0, "%s", err.msg);
         ck_assert_int_eq(r.epochs_done, 4);
+        ck_assert_int_eq(r.epochs_run, 2);
         for (int i = 0; i < nn_net_param_count(a); i++) {
             nn_param *p = nn_net_param(a, i), *q = nn_net_param(b2, i);
             ck_assert_msg(!memcmp(p->data, q->data, sizeof(float) * (size_t)p->numel),
