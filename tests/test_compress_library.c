@@ -431,6 +431,50 @@ START_TEST(cli_bad_input)
 }
 END_TEST
 
+
+/* ---- the committed demo library ---------------------------------------------------- */
+
+START_TEST(demo_library_is_valid)
+{
+    /* models/lenet5-mnist-library: 13 members 0.80..0.20, each a lenet5 with exact
+     * per-layer L1 masks (rint(keep*n) of the conv/linear weights), built by the
+     * single schedule from the zoo model. */
+    const char *dir = tu_root_path("models/lenet5-mnist-library");
+    cp_library *lib = NULL;
+    em_error err = {0};
+    ck_assert_msg(cp_library_open(dir, &lib, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(cp_library_count(lib), 13);
+    char path[4096];
+    nn_arch *a = NULL;
+    ck_assert_int_eq(nn_arch_resolve("lenet5", path, sizeof path, &err), 0);
+    ck_assert_int_eq(nn_arch_load(path, &a, &err), 0);
+    nn_net *net = NULL;
+    ck_assert_int_eq(nn_net_new(a, &net, &err), 0);
+    for (int i = 0; i < 13; i++) {
+        const cp_library_member *m = cp_library_member_at(lib, i);
+        ck_assert_close(m->keep, 0.8 - 0.05 * i, 0, 1e-9);
+        ck_assert(m->val_acc > 0.97 && m->test_acc > 0.97);
+        ck_assert_msg(cp_library_load(lib, i, net, &err) == 0, "%s", err.msg);
+        for (int j = 0; j < a->n_layers; j++) {
+            if (!nn_layer_is_compute(&a->layers[j])) continue;
+            nn_param *p = cp_layer_param(net, j, false);
+            ck_assert_ptr_nonnull(p->mask);
+            ck_assert_int_eq(cp_count_nonzero(p->mask, p->numel), cp_keep_count(m->keep, p->numel));
+        }
+        nn_weights *w = NULL;
+        ck_assert_int_eq(nn_weights_load(m->path, &w, &err), 0);
+        ck_assert_str_eq(nn_weights_meta(w, "kind"), "library-member");
+        ck_assert_str_eq(nn_weights_meta(w, "schedule"), "single");
+        ck_assert_str_eq(nn_weights_meta(w, "source"), "lenet5-mnist.emw");
+        nn_weights_free(w);
+    }
+    ck_assert_int_eq(cp_library_find(lib, 0.35), 9);
+    nn_net_free(net);
+    nn_arch_free(a);
+    cp_library_free(lib);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("compress_library");
@@ -441,6 +485,7 @@ static Suite *suite(void)
     tcase_add_test(t, emomc_schedule_builds_and_resumes);
     tcase_add_test(t, reader_bad_index);
     tcase_add_test(t, cli_bad_input);
+    tcase_add_test(t, demo_library_is_valid);
     suite_add_tcase(s, t);
     return s;
 }
