@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "compress/prune.h"
 
@@ -64,5 +65,19 @@ int cp_quantize_layer(nn_net *net, int layer, int bits, em_error *err)
                        layer, nn_net_arch(net)->name);
     rc = cp_quantize(p->data, p->numel, bits, p->data, NULL, NULL, err);
     if (rc) em_error_prefix(err, "%s", p->name);
+    return rc;
+}
+
+int cp_layer_codes(nn_net *net, int layer, int bits, int32_t *codes, em_error *err)
+{
+    nn_param *p = cp_layer_param(net, layer, false);
+    if (!p)
+        return em_fail(err, EM_EINVAL, "quantize: layer %d of %s is not a conv or linear layer",
+                       layer, nn_net_arch(net)->name);
+    float *tmp = malloc(sizeof *tmp * (size_t)p->numel);
+    if (!tmp) return em_fail(err, EM_ENOMEM, "quantize: out of memory");
+    int rc = cp_quantize(p->data, p->numel, bits, tmp, codes, NULL, err);
+    if (rc) em_error_prefix(err, "%s", p->name);
+    free(tmp);
     return rc;
 }

@@ -60,6 +60,11 @@ int cp_quantize(const float *w, int64_t n, int bits, float *out, int32_t *codes,
  * nothing). */
 int cp_quantize_layer(nn_net *net, int layer, int bits, em_error *err);
 
+/* The codes of the weight tensor of conv/linear layer `layer` at `bits` (1..23), for
+ * coding/: codes[numel]. On weights already quantized at `bits` these are the codes
+ * that produced them (requantization is the identity, see above). */
+int cp_layer_codes(nn_net *net, int layer, int bits, int32_t *codes, em_error *err);
+
 /* ---- dynamic int8 ----------------------------------------------------------- */
 
 /* PyTorch's per-tensor symmetric int8 weight quantization: scale and codes. */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "coding/coding.h"
 #include "common/rng.h"
 #include "compress/plan.h"
 #include "compress/prune.h"
@@ -651,6 +652,46 @@ START_TEST(masks_survive_fine_tuning)
 }
 END_TEST
 
+
+START_TEST(codes_feed_the_coders)
+{
+    /* Codes of a quantized, pruned layer encode and decode exactly with coding/ at
+     * the same q (|c| <= 2^(q-1)-1 is the coders' rule), and the CSR non-zero count
+     * equals the plan's nnz. q = 1 gives all-zero codes, which the coder accepts. */
+    nn_net *net = lenet(6);
+    cp_plan p;
+    em_error err = {0};
+    cp_plan_stats st;
+    ck_assert_int_eq(cp_plan_parse("keep=0.4;bits=1,3,6,8,12", 5, &p, &err), 0);
+    ck_assert_int_eq(cp_plan_apply(net, &p, 0, &st, &err), 0);
+    const nn_arch *a = nn_net_arch(net);
+    for (int i = 0; i < 5; i++) {
+        int li = cp_compute_layer_index(a, i), q = p.layer[i].bits;
+        int64_t n = st.layer[i].n;
+        int32_t *c = malloc(sizeof *c * (size_t)n), *back = malloc(sizeof *back * (size_t)n);
+        ck_assert_msg(cp_layer_codes(net, li, q, c, &err) == 0, "%s", err.msg);
+        coding_stream s = {0};
+        ck_assert_msg(coding_encode(CODING_CSR, c, n, q, 3, &s, &err) == 0, "%s", err.msg);
+        ck_assert_int_eq(coding_decode(&s, back, n, &err), 0);
+        ck_assert_mem_eq(c, back, sizeof *c * (size_t)n);
+        coding_counts cc;
+        coding_count_codes(c, n, 3, &cc);
+        ck_assert_int_eq(cc.nnz, st.layer[i].nnz);
+        if (q == 1) ck_assert_int_eq(cc.nnz, 0);
+        /* the codes reproduce the weights: w = c * spacing */
+        nn_param *w = cp_layer_param(net, li, false);
+        double m = 0;
+        for (int64_t j = 0; j < n; j++) m = fmax(m, fabs(w->data[j]));
+        double sp = cp_quant_spacing(m, q);
+        for (int64_t j = 0; j < n && q > 1; j++) ck_assert(w->data[j] == (float)(c[j] * sp));
+        coding_stream_free(&s);
+        free(c);
+        free(back);
+    }
+    nn_net_free(net);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("compress");
@@ -677,6 +718,7 @@ static Suite *suite(void)
     tcase_add_test(t, plan_bad_text);
     tcase_add_test(t, plan_apply_counts);
     tcase_add_test(t, masks_survive_fine_tuning);
+    tcase_add_test(t, codes_feed_the_coders);
     suite_add_tcase(s, t);
     return s;
 }
