@@ -28,7 +28,7 @@ int cmd_demo(int argc, char **argv)
 {
     const char *out = "out/demo";
     int quiet = 0;
-    long pop = 32, gens = 30;
+    long pop = 24, gens = 25;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             printf("usage: emomc demo [--out RUNDIR] [--pop N] [--gens G] [--quiet]\n"
@@ -62,6 +62,7 @@ int cmd_demo(int argc, char **argv)
     snprintf(cfg.model, sizeof cfg.model, "lenet5");
     snprintf(cfg.hw, sizeof cfg.hw, "vu9p");
     cfg.protocol = SP_PROTO_TEST_HALVES;
+    cfg.eval_images = 2000; /* of the 5,000 search images: an estimate; the final set is re-measured on all 5,000 others */
     cfg.mapping = df_mapping_builtin(DF_XY);
     cfg.pop = (int)pop;
     cfg.gens = (int)gens;
