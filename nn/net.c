@@ -596,7 +596,7 @@ static void fwd_conv(nn_net *net, layer_rt *L, const float *x, float *y, int n, 
     int chunk = (g->N + P - 1) / P;
     if (!g->direct && (size_t)g->K * chunk > NN_COL_CHUNK_FLOATS) {
         chunk = (int)(NN_COL_CHUNK_FLOATS / (size_t)g->K);
-        if (chunk < 64) chunk = 64;
+        if (chunk < 256) chunk = 256; /* fewer, wider GEMMs: W is repacked per call */
     }
     chunk = (chunk + 15) & ~15;
     if (chunk > g->N) chunk = g->N;
