@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "compress/prune.h"
+#include "compress/quant.h"
 #include "nn/arch.h"
 #include "nn/dataset.h"
 #include "nn/net.h"
@@ -31,6 +33,9 @@ static void usage(FILE *out)
         "  --batch B          images per forward pass (default 256)\n"
         "  --threads T        worker threads (default: all cores)\n"
         "  --no-fold          do not fold batch norm into the convolutions\n"
+        "  --keep P           first prune every conv/linear layer's weights to a fraction P\n"
+        "                     (L1 magnitude, per layer; no fine-tuning)\n"
+        "  --bits Q           then quantize their weights to Q bits (EMOMC linear, 1..23)\n"
         "  --quiet            print only the accuracy (a number in percent)\n");
 }
 
@@ -41,6 +46,8 @@ int cmd_eval(int argc, char **argv)
     long limit = 0, threads = 0, batch = 256;
     double val = NN_VAL_DEFAULT_COUNT;
     bool per_class = false, fold = true, quiet = false;
+    double keep = 1.0;
+    long bits = 0;
     nn_split split = NN_SPLIT_TEST;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -72,6 +79,13 @@ int cmd_eval(int argc, char **argv)
             if (cli_parse_int(C, a, v, 1, 1024, &threads)) return 2;
         } else if (!strcmp(a, "--per-class")) per_class = true;
         else if (!strcmp(a, "--no-fold")) fold = false;
+        else if (!strcmp(a, "--keep")) {
+            NEED_VALUE();
+            if (cli_parse_double(C, a, v, 0, 1, &keep)) return 2;
+        } else if (!strcmp(a, "--bits")) {
+            NEED_VALUE();
+            if (cli_parse_int(C, a, v, 1, 23, &bits)) return 2;
+        }
         else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) quiet = true;
         else return cli_usage_error(C, "unknown option '%s'", a);
 #undef NEED_VALUE
@@ -103,6 +117,13 @@ int cmd_eval(int argc, char **argv)
     }
     if (rc) goto done;
     nn_net_set_threads(net, (int)threads);
+    for (int l = 0; l < arch->n_layers && !rc && (keep < 1 || bits); l++) {
+        if (!nn_layer_is_compute(&arch->layers[l])) continue;
+        if (keep < 1)
+            rc = cp_prune_layer(net, l, CP_PRUNE_L1, CP_TARGET_WEIGHTS, keep, 1, &err);
+        if (!rc && bits) rc = cp_quantize_layer(net, l, (int)bits, &err);
+    }
+    if (rc) goto done;
     if (fold && (rc = nn_net_fold_bn(net, NULL, &err))) goto done;
     rc = nn_evaluate(net, ds, (int)batch, 0, r, &err);
     if (rc) goto done;

@@ -107,6 +107,28 @@ START_TEST(simulate_layer)
 }
 END_TEST
 
+/* emomc eval --keep/--bits: the compressed model is evaluated (fewer correct than
+ * dense at 2 bits), and bad values are usage errors. */
+START_TEST(eval_compressed)
+{
+    char args[2048], *out = NULL;
+    double dense, two_bit;
+    snprintf(args, sizeof args, "eval --model lenet5 --weights %s --data %s --limit 500 --quiet",
+             tu_root_path("models/lenet5-mnist.emw"), tu_root_path("data/mnist"));
+    ck_assert_int_eq(tu_run_emomc(args, &out), 0);
+    ck_assert_int_eq(sscanf(out, "%lf", &dense), 1);
+    free(out);
+    strcat(args, " --keep 0.3 --bits 2");
+    ck_assert_int_eq(tu_run_emomc(args, &out), 0);
+    ck_assert_int_eq(sscanf(out, "%lf", &two_bit), 1);
+    free(out);
+    ck_assert(dense > 97.0);
+    ck_assert(two_bit < dense - 10.0);
+    RUN("eval --model lenet5 --weights x.emw --data mnist --bits 40", 2, "--bits");
+    RUN("eval --model lenet5 --weights x.emw --data mnist --keep -1", 2, "--keep");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cli_estimate");
@@ -116,6 +138,7 @@ int main(void)
     tcase_add_test(tc, estimate_bad_input);
     tcase_add_test(tc, compare_plot);
     tcase_add_test(tc, simulate_layer);
+    tcase_add_test(tc, eval_compressed);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
