@@ -10,10 +10,12 @@
 #   STEPS    geometric steps of EMOMC's schedule (and the single pass's step ratio) [32]
 #   THREADS  worker threads [2]
 #   OUT      folder for the two libraries [a fresh temporary folder]
-# The two builds run one after the other in one invocation; seconds are wall time on
-# a possibly shared machine, epochs are exact. One run each (a build is minutes to
-# hours), so the seconds are not medians of repeats; the epoch ratio is the
-# machine-independent measure of compute.
+# The two builds run one after the other in one invocation. Per member, seconds are
+# wall time (on a shared machine they swing with the load); the last lines give each
+# build's wall and CPU (user+sys) seconds, and epochs are exact. One run each (a build
+# is minutes to hours), so the seconds are not medians of repeats; the epoch ratio is
+# the machine-independent measure of compute. (Both builds also evaluate every member
+# on the validation and test splits, the same work for both.)
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-$ROOT/build-rel}
@@ -24,16 +26,15 @@ LIMIT=${LIMIT:-5000}
 STEPS=${STEPS:-32}
 THREADS=${THREADS:-2}
 OUT=${OUT:-$(mktemp -d /tmp/bench_library.XXXXXX)}
+mkdir -p "$OUT"
 W=$ROOT/models/lenet5-mnist.emw
 LIMIT_FLAG=""
 [ "$LIMIT" -gt 0 ] && LIMIT_FLAG="--limit $LIMIT"
 echo "bench_library: LeNet-5/MNIST from $W, grid $GRID, $STEPS steps, train limit ${LIMIT:-all}, $THREADS threads, out $OUT"
 for s in single emomc; do
-    t0=$(date +%s.%N)
-    "$EMOMC" library --model lenet5 --weights "$W" --data mnist --keep "$GRID" --steps "$STEPS" \
+    /usr/bin/time -f "%e %U %S" -o "$OUT/$s.time" \
+        "$EMOMC" library --model lenet5 --weights "$W" --data mnist --keep "$GRID" --steps "$STEPS" \
         --schedule $s --threads "$THREADS" $LIMIT_FLAG --out "$OUT/$s" --resume --quiet
-    t1=$(date +%s.%N)
-    echo "$s: $(echo "$t1 - $t0" | bc) s wall" >&2
 done
 # Side by side: keep, then per schedule val %, test %, epochs, seconds.
 awk -F, 'FNR == 1 { f++; next }
@@ -49,3 +50,7 @@ awk -F, 'FNR == 1 { f++; next }
            printf "%-6s | %8s %8s %7d %8.1f | %8s %8s %7d %8.1f\n", "total", "", "", E[1], S[1], "", "", E[2], S[2]
            printf "compute ratio emomc/single: %.2fx epochs, %.2fx seconds\n", E[2] / E[1], S[2] / S[1]
          }' "$OUT/single/index.csv" "$OUT/emomc/index.csv"
+read -r w1 u1 s1 < "$OUT/single.time"
+read -r w2 u2 s2 < "$OUT/emomc.time"
+awk -v w1="$w1" -v c1="$(echo "$u1 + $s1" | bc)" -v w2="$w2" -v c2="$(echo "$u2 + $s2" | bc)" 'BEGIN {
+    printf "whole builds: single %.1f s wall %.1f s cpu; emomc %.1f s wall %.1f s cpu; cpu ratio %.2fx\n", w1, c1, w2, c2, c2 / c1 }'
