@@ -51,6 +51,36 @@ static int read_evaluations(const char *dir, const char *cost_col, double **acc,
     return rc;
 }
 
+/* sbo: non-zero rate against accuracy, with the accuracy floor tau. */
+static int plot_sbo(figs *fg, const sp_config *cfg, const nn_arch *arch, const sp_final *f,
+                    em_error *err)
+{
+    double *eacc = NULL, *enz = NULL;
+    int ne = 0;
+    int rc = read_evaluations(fg->dir, "nonzero_rate", &eacc, &enz, &ne, err);
+    int first = f->has_reference ? 1 : 0, n = f->n - first;
+    if (!rc && n < 1) rc = em_fail(err, EM_EFORMAT, "%s: final.csv has no solution", fg->dir);
+    if (!rc) {
+        char title[512], path[4096];
+        snprintf(title, sizeof title, "%s: sbo search (non-zero rate vs accuracy), %d evaluations",
+                 arch->name, ne);
+        plot_mark ref = {f->nonzero[0], f->acc_search[0], "uncompressed"};
+        plot_objspace_spec os = {
+            .title = title,
+            .x = {"non-zero weight rate", "%", PLOT_MINIMIZE, 0, 100},
+            .y = {"accuracy", "%", PLOT_MAXIMIZE, 0, 100},
+            .eval_x = PLOT_VEC(enz, ne), .eval_y = PLOT_VEC(eacc, ne),
+            .front_x = PLOT_VEC(f->nonzero + first, n), .front_y = PLOT_VEC(f->acc_search + first, n),
+            .reference = f->has_reference ? &ref : NULL,
+            .y_limit = {1, cfg->tau, "accuracy floor tau"}};
+        fig_path(fg, "objective-space", path, sizeof path);
+        rc = plot_objective_space(path, &os, err);
+    }
+    free(eacc);
+    free(enz);
+    return rc;
+}
+
 int sp_plot_run(const char *rundir, const char *ext, char *list, size_t list_size, em_error *err)
 {
     char path[4096], title[512];
@@ -59,9 +89,6 @@ int sp_plot_run(const char *rundir, const char *ext, char *list, size_t list_siz
     int rc = opt_rundir_path(rundir, "config.yaml", path, sizeof path, err);
     if (!rc) rc = sp_config_load(path, &cfg, err);
     if (rc) return rc;
-    if (cfg.kind == SP_SBO)
-        return em_fail(err, EM_EUNSUPPORTED, "plots of sbo runs are not implemented yet "
-                       "(the run directory's CSV files hold the data)");
     snprintf(path, sizeof path, "%s/plots", rundir);
     mkdir(path, 0777);
     nn_arch *arch = NULL;
@@ -73,11 +100,17 @@ int sp_plot_run(const char *rundir, const char *ext, char *list, size_t list_siz
     figs fg = {rundir, ext, list, list_size, 0};
     if (list && list_size) list[0] = '\0';
     if ((rc = nn_arch_resolve(cfg.model, path, sizeof path, err)) ||
-        (rc = nn_arch_load(path, &arch, err)) || (rc = hw_resolve(cfg.hw, path, sizeof path, err)) ||
-        (rc = hw_load(path, &hw, err)))
+        (rc = nn_arch_load(path, &arch, err)))
+        goto done;
+    memset(&hw, 0, sizeof hw);
+    if (cfg.hw[0] && ((rc = hw_resolve(cfg.hw, path, sizeof path, err)) || (rc = hw_load(path, &hw, err))))
         goto done;
     int L = nn_arch_compute_layer_count(arch);
     if ((rc = sp_final_read(rundir, &cfg, L, &f, err))) goto done;
+    if (cfg.kind == SP_SBO) {
+        rc = plot_sbo(&fg, &cfg, arch, &f, err);
+        goto done;
+    }
     bool size_obj = cfg.kind == SP_EMOMC_SIZE;
     const char *cost_col = size_obj ? "size_kb" : "energy_mj";
     if ((rc = read_evaluations(rundir, cost_col, &eacc, &ecost, &ne, err))) goto done;

@@ -119,10 +119,10 @@ int sp_report(const char *rundir, FILE *out, const sp_report_opts *o, em_error *
     if ((rc = sp_final_read(rundir, &cfg, L, &f, err))) goto done;
 
     int first = f.has_reference ? 1 : 0, n = f.n - first;
-    bool size_obj = cfg.kind == SP_EMOMC_SIZE;
-    const double *cost = size_obj ? f.size_kb + first : f.energy_mj + first;
+    bool size_obj = cfg.kind == SP_EMOMC_SIZE, sbo = cfg.kind == SP_SBO;
+    const double *cost = sbo ? f.nonzero + first : size_obj ? f.size_kb + first : f.energy_mj + first;
     const double *acc = f.acc_final + first;
-    const char *unit = size_obj ? "KB" : "mJ";
+    const char *unit = sbo ? "non-zero rate" : size_obj ? "KB" : "mJ";
     fprintf(out, "run %s: problem %s, model %s, target %s, algorithm %s\n", rundir,
             sp_kind_name(cfg.kind), arch->name, have_hw ? hw.name : "-", cfg.algorithm);
     if (cfg.kind == SP_EMOMC_ENERGY || cfg.kind == SP_EMOMC_JOINT)
@@ -130,11 +130,16 @@ int sp_report(const char *rundir, FILE *out, const sp_report_opts *o, em_error *
     if (size_obj) fprintf(out, "objective cost: size under %s coding\n", coding_kind_name(cfg.coding));
     fprintf(out, "protocol: %s (accuracy_search: used by the search; accuracy_final: "
                  "re-measured, reported)\n\n", sp_protocol_name(cfg.protocol));
-    if (f.has_reference)
+    if (sbo) fprintf(out, "objectives: non-zero weight rate, accuracy >= tau = %g\n", cfg.tau);
+    if (f.has_reference && have_hw)
         fprintf(out, "uncompressed (32-bit, dense): accuracy %.2f%% (search split %.2f%%), "
                      "energy %.6g mJ, size %.6g KB\n\n",
                 100 * f.acc_final[0], 100 * f.acc_search[0], f.energy_mj[0], f.size_kb[0]);
-    fprintf(out, "non-dominated set (%d solutions, by %s):\n", n, size_obj ? "size" : "energy");
+    else if (f.has_reference)
+        fprintf(out, "uncompressed (dense): accuracy %.2f%% (search split %.2f%%)\n\n",
+                100 * f.acc_final[0], 100 * f.acc_search[0]);
+    fprintf(out, "non-dominated set (%d solutions, by %s):\n", n,
+            sbo ? "non-zero rate" : size_obj ? "size" : "energy");
     fprintf(out, "%4s %8s %9s %9s %12s %12s %8s  %s\n", "#", "nonzero", "acc%srch", "acc%final",
             "energy(mJ)", "size(KB)", "keep", "bits per layer");
     int *order = malloc(sizeof *order * (size_t)(n ? n : 1));

@@ -14,6 +14,7 @@
 #include "nn/train.h"
 #include "nn/weights.h"
 #include "search/csv.h"
+#include "search/plotrun.h"
 #include "search/problem.h"
 #include "search/report.h"
 #include "search/run.h"
@@ -328,6 +329,19 @@ START_TEST(sbo_candidate_semantics)
     ck_assert_double_eq_tol(G[0], 0.95 - F[1], 1e-12);
     opt_problem_free(p);
     sp_context_free(ctx);
+
+    /* A short sbo run: its run directory reports and plots. */
+    cfg.pop = 6;
+    cfg.gens = 2;
+    const char *dir = tu_tmpdir();
+    sp_run_opts o = {.out_dir = dir};
+    ck_assert_msg(sp_run(&cfg, &o, &err) == 0, "%s", err.msg);
+    char list[2048];
+    ck_assert_msg(sp_plot_run(dir, "png", list, sizeof list, &err) == 0, "%s", err.msg);
+    ck_assert_ptr_nonnull(strstr(list, "objective-space.png"));
+    char png[1024];
+    snprintf(png, sizeof png, "%s/plots/objective-space.png", dir);
+    ck_assert(tu_file_exists(png));
 }
 END_TEST
 
