@@ -2,6 +2,7 @@
  * ASF fitness, the CA and DA updates, restricted mating with SBX and polynomial
  * mutation, and the generation loop with checkpoint and resume. */
 #include "opt/ctaea.h"
+#include "opt/variation.h"
 
 #include <limits.h>
 #include <math.h>
@@ -465,56 +466,14 @@ static void sbx(ctaea *c, const double *a, const double *b, double *child)
                 c2 = a[j];
             }
         } else if (em_rng_uniform(&c->rng) < 0.5 && fabs(a[j] - b[j]) > 1e-14 && hi > lo) {
-            double y1 = fmin(a[j], b[j]), y2 = fmax(a[j], b[j]);
-            double u = em_rng_uniform(&c->rng);
-            double beta = 1.0 + 2.0 * (y1 - lo) / (y2 - y1);
-            double alpha = 2.0 - pow(beta, -(eta + 1.0));
-            double bq = u <= 1.0 / alpha ? pow(u * alpha, 1.0 / (eta + 1.0))
-                                         : pow(1.0 / (2.0 - u * alpha), 1.0 / (eta + 1.0));
-            c1 = 0.5 * ((y1 + y2) - bq * (y2 - y1));
-            beta = 1.0 + 2.0 * (hi - y2) / (y2 - y1);
-            alpha = 2.0 - pow(beta, -(eta + 1.0));
-            bq = u <= 1.0 / alpha ? pow(u * alpha, 1.0 / (eta + 1.0))
-                                  : pow(1.0 / (2.0 - u * alpha), 1.0 / (eta + 1.0));
-            c2 = 0.5 * ((y1 + y2) + bq * (y2 - y1));
-            c1 = fmin(fmax(c1, lo), hi);
-            c2 = fmin(fmax(c2, lo), hi);
-            if (em_rng_uniform(&c->rng) < 0.5) {
-                double t = c1;
-                c1 = c2;
-                c2 = t;
-            }
+            opt_sbx_var(a[j], b[j], lo, hi, eta, &c->rng, &c1, &c2);
         }
         child[j] = pick ? c2 : c1;
     }
 }
 
 /* Polynomial mutation (Deb and Goyal 1996, pymoo's form). */
-static void mutate(ctaea *c, double *x)
-{
-    double eta = c->eta_m, pw = 1.0 / (eta + 1.0);
-    for (int j = 0; j < c->nv; j++) {
-        if (em_rng_uniform(&c->rng) >= c->p_m) continue;
-        double lo = c->p->vars[j].lo, hi = c->p->vars[j].hi;
-        if (!(hi > lo)) continue;
-        if (c->p->vars[j].type == OPT_VAR_CAT) {   /* another category, uniformly */
-            int k = (int)em_rng_below(&c->rng, (uint64_t)(c->p->vars[j].n_cat - 1));
-            if (k >= (int)x[j]) k++;
-            x[j] = k;
-            continue;
-        }
-        double y = x[j], d1 = (y - lo) / (hi - lo), d2 = (hi - y) / (hi - lo);
-        double u = em_rng_uniform(&c->rng), dq;
-        if (u <= 0.5) {
-            double v = 2.0 * u + (1.0 - 2.0 * u) * pow(1.0 - d1, eta + 1.0);
-            dq = pow(v, pw) - 1.0;
-        } else {
-            double v = 2.0 * (1.0 - u) + 2.0 * (u - 0.5) * pow(1.0 - d2, eta + 1.0);
-            dq = 1.0 - pow(v, pw);
-        }
-        x[j] = fmin(fmax(y + dq * (hi - lo), lo), hi);
-    }
-}
+static void mutate(ctaea *c, double *x) { opt_pm_mutate(c->p, c->eta_m, c->p_m, &c->rng, x); }
 
 static int same_row(const double *a, const double *b, int n)
 {

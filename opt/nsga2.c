@@ -25,6 +25,7 @@
 #include "opt/checkpoint.h"
 #include "opt/evaluator.h"
 #include "opt/pareto.h"
+#include "opt/variation.h"
 
 typedef struct nsga2 {
     const opt_problem *p;
@@ -38,14 +39,6 @@ typedef struct nsga2 {
 
 /* ---- variation ------------------------------------------------------------------- */
 
-static double sbx_betaq(double beta, double eta, double rand)
-{
-    double alpha = 2.0 - pow(beta, -(eta + 1.0));
-    if (rand <= 1.0 / alpha) return pow(rand * alpha, 1.0 / (eta + 1.0));
-    return pow(1.0 / (2.0 - rand * alpha), 1.0 / (eta + 1.0));
-}
-
-static double clip(double v, double lo, double hi) { return v < lo ? lo : v > hi ? hi : v; }
 
 /* Crossover of parents a and b into children c1 and c2 (pymoo's cross_sbx). */
 static void crossover(nsga2 *s, const double *a, const double *b, double *c1, double *c2)
@@ -66,50 +59,17 @@ static void crossover(nsga2 *s, const double *a, const double *b, double *c1, do
         }
         if (!(em_rng_uniform(&s->rng) < 0.5)) continue;
         if (fabs(a[i] - b[i]) <= 1.0e-14 || v->lo == v->hi) continue;
-        double y1 = a[i] < b[i] ? a[i] : b[i], y2 = a[i] < b[i] ? b[i] : a[i];
-        double delta = y2 - y1, rand = em_rng_uniform(&s->rng);
-        double beta = 1.0 + 2.0 * (y1 - v->lo) / delta;
-        double v1 = 0.5 * ((y1 + y2) - sbx_betaq(beta, s->eta_c, rand) * delta);
-        beta = 1.0 + 2.0 * (v->hi - y2) / delta;
-        double v2 = 0.5 * ((y1 + y2) + sbx_betaq(beta, s->eta_c, rand) * delta);
-        if (em_rng_uniform(&s->rng) < 0.5) {
-            double t = v1;
-            v1 = v2;
-            v2 = t;
-        }
-        c1[i] = clip(v1, v->lo, v->hi);
-        c2[i] = clip(v2, v->lo, v->hi);
+        opt_sbx_var(a[i], b[i], v->lo, v->hi, s->eta_c, &s->rng, &c1[i], &c2[i]);
     }
     opt_problem_repair(p, c1);
     opt_problem_repair(p, c2);
 }
 
-/* Polynomial mutation in place (pymoo's mut_pm). */
+/* Polynomial mutation in place (pymoo's mut_pm), then repair. */
 static void mutate(nsga2 *s, double *x)
 {
-    const opt_problem *p = s->p;
-    for (int i = 0; i < p->n_var; i++) {
-        const opt_var *v = &p->vars[i];
-        if (!(em_rng_uniform(&s->rng) < s->p_m) || v->lo == v->hi) continue;
-        if (v->type == OPT_VAR_CAT) {
-            /* another category, uniformly */
-            int cur = (int)x[i], k = (int)em_rng_below(&s->rng, (uint64_t)v->n_cat - 1);
-            x[i] = k >= cur ? k + 1 : k;
-            continue;
-        }
-        double lo = v->lo, hi = v->hi, y = x[i];
-        double d1 = (y - lo) / (hi - lo), d2 = (hi - y) / (hi - lo);
-        double pw = 1.0 / (s->eta_m + 1.0), rand = em_rng_uniform(&s->rng), dq;
-        if (rand <= 0.5) {
-            double val = 2.0 * rand + (1.0 - 2.0 * rand) * pow(1.0 - d1, s->eta_m + 1.0);
-            dq = pow(val, pw) - 1.0;
-        } else {
-            double val = 2.0 * (1.0 - rand) + 2.0 * (rand - 0.5) * pow(1.0 - d2, s->eta_m + 1.0);
-            dq = 1.0 - pow(val, pw);
-        }
-        x[i] = clip(y + dq * (hi - lo), lo, hi);
-    }
-    opt_problem_repair(p, x);
+    opt_pm_mutate(s->p, s->eta_m, s->p_m, &s->rng, x);
+    opt_problem_repair(s->p, x);
 }
 
 /* ---- selection --------------------------------------------------------------------- */
