@@ -124,9 +124,7 @@ int df_analyze(const df_nest *n, const df_mapping *m, const df_array *arr, doubl
                df_counts *out, em_error *err)
 {
     memset(out, 0, sizeof *out);
-    if (arr->rows < 1 || arr->cols < 1 || !(arr->buffer_words_per_cycle > 0))
-        return em_fail(err, EM_EINVAL, "PE array %dx%d with bandwidth %g: must be positive",
-                       arr->rows, arr->cols, arr->buffer_words_per_cycle);
+    if (df_array_check(arr, err)) return EM_EINVAL;
     if (!(keep >= 0 && keep <= 1))
         return em_fail(err, EM_EINVAL, "keep ratio %g outside [0, 1]", keep);
     for (int i = 0; i < DF_NLOOP; i++)
@@ -222,6 +220,14 @@ int df_analyze(const df_nest *n, const df_mapping *m, const df_array *arr, doubl
     out->reg_accesses[DF_I] = out->macs_executed;
     out->reg_accesses[DF_O] = 2 * out->macs_executed;
     df_counts_finish(out, arr);
+    return EM_OK;
+}
+
+int df_array_check(const df_array *arr, em_error *err)
+{
+    if (arr->rows < 1 || arr->cols < 1 || !(arr->buffer_words_per_cycle > 0))
+        return em_fail(err, EM_EINVAL, "PE array %dx%d with bandwidth %g: must be positive",
+                       arr->rows, arr->cols, arr->buffer_words_per_cycle);
     return EM_OK;
 }
 

@@ -34,6 +34,9 @@ typedef struct df_counts {
     double utilization;      /* macs_executed / (cycles * rows * cols) */
 } df_counts;
 
+/* EM_EINVAL unless the array has rows, columns and bandwidth > 0. */
+int df_array_check(const df_array *arr, em_error *err);
+
 /* Fills cycles and utilization from the other fields. */
 void df_counts_finish(df_counts *c, const df_array *arr);
 

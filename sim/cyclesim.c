@@ -79,9 +79,7 @@ int sim_cycle_simulate(const df_nest *n, const df_mapping *m, const df_array *ar
                        const float *weights, df_counts *out, em_error *err)
 {
     memset(out, 0, sizeof *out);
-    if (arr->rows < 1 || arr->cols < 1 || !(arr->buffer_words_per_cycle > 0))
-        return em_fail(err, EM_EINVAL, "PE array %dx%d with bandwidth %g: must be positive",
-                       arr->rows, arr->cols, arr->buffer_words_per_cycle);
+    if (df_array_check(arr, err)) return EM_EINVAL;
     const int R = arr->rows, C = arr->cols, P = R * C;
     const df_loop A = m->spatial[0], B = m->spatial[1];
     const int64_t *bd = n->bound;

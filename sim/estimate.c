@@ -65,6 +65,11 @@ int sim_estimate(const nn_arch *a, const hw_target *hw, const sim_options *opt,
 
     int k = 0, rc = EM_OK, qmax = 1;
     const nn_layer_spec *first = NULL, *last = NULL;
+    const nn_layer_spec **spec = calloc((size_t)(out->n_layers ? out->n_layers : 1), sizeof *spec);
+    if (!spec) {
+        sim_report_free(out);
+        return em_fail(err, EM_ENOMEM, "out of memory");
+    }
     for (int i = 0; i < a->n_layers && !rc; i++) {
         const nn_layer_spec *l = &a->layers[i];
         if (!nn_layer_is_compute(l)) continue;
@@ -78,9 +83,10 @@ int sim_estimate(const nn_arch *a, const hw_target *hw, const sim_options *opt,
         if (c->bits > qmax) qmax = c->bits;
         if (!first) first = l;
         last = l;
-        k++;
+        spec[k++] = l;
     }
     if (rc) {
+        free(spec);
         sim_report_free(out);
         return rc;
     }
@@ -109,7 +115,7 @@ int sim_estimate(const nn_arch *a, const hw_target *hw, const sim_options *opt,
             c->macs_executed = c->counts.macs_executed;
             c->cycles = c->counts.cycles;
             c->utilization = c->counts.utilization;
-            const nn_layer_spec *l = &a->layers[nn_arch_find(a, c->name)];
+            const nn_layer_spec *l = spec[i];
             if (!out->weights_onchip) c->dram_bits_op[DF_W] = c->size_bits;
             if (!out->fmaps_onchip || l == first)
                 c->dram_bits_op[DF_I] = shape_elems(l->in) * hw->act_bits;
@@ -136,6 +142,7 @@ int sim_estimate(const nn_arch *a, const hw_target *hw, const sim_options *opt,
         out->fpga.stat += c->fpga.stat;
         out->fpga.total += c->fpga.total;
     }
+    free(spec);
     if (rc) {
         sim_report_free(out);
         return rc;
