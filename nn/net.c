@@ -33,6 +33,8 @@
 #define NN_PER_IMAGE_MAX_WEIGHT_BYTES (8.0 * 1024 * 1024) /* per-image eval up to this */
 #define NN_BATCH_COLS 256 /* layers with fewer output pixels put images side by side */
 #define NN_PAR_MIN_WORK 1e6 /* MACs + elements below which a layer runs serially */
+#define NN_WINO_TILES 64  /* Winograd: output tiles per work item (one GEMM width) */
+#define NN_WINO_MIN_PIXELS 1024 /* Winograd only when a forward has this many output pixels */
 
 typedef struct layer_rt {
     const nn_layer_spec *s;
@@ -51,6 +53,8 @@ typedef struct layer_rt {
     bool dout_live;           /* backward: dout holds this layer's gradient (else zero) */
     float *drop;              /* dropout: 0 or 1/(1-p) per element, last forward */
     float *shift;             /* conv after folding: per-channel shift */
+    bool wino;                /* this forward runs the conv by Winograd F(2x2, 3x3) */
+    float *wino_u;            /* its transformed weights (nn_wino_u_floats) */
 } layer_rt;
 
 struct nn_net {
@@ -272,6 +276,8 @@ int nn_net_new(const nn_arch *arch, nn_net **out, em_error *err)
                               s->stride, s->pad, s->groups);
             size_t cols = (size_t)(L->g.N > NN_BATCH_COLS ? L->g.N : NN_BATCH_COLS);
             size_t kn = (size_t)L->g.K * cols, tn = (size_t)L->g.cog * NN_BATCH_COLS;
+            if (nn_wino_eligible(&L->g) && nn_wino_ws_floats(&L->g, NN_WINO_TILES) > kn)
+                kn = nn_wino_ws_floats(&L->g, NN_WINO_TILES);
             if (kn > max_kn) max_kn = kn;
             if (tn > net->tmp_floats) net->tmp_floats = tn;
             size_t slot = (size_t)L->w->numel + (size_t)s->out_channels;
@@ -339,6 +345,7 @@ void nn_net_free(nn_net *net)
             nn_free_floats(L->bn_b);
             nn_free_floats(L->drop);
             nn_free_floats(L->shift);
+            nn_free_floats(L->wino_u);
         }
     if (net->params)
         for (int i = 0; i < net->n_params; i++) free(net->params[i].mask);
@@ -415,12 +422,15 @@ int nn_net_threads(const nn_net *net)
 }
 
 static void bn_eval_prepare(nn_net *net);
+static int wino_prepare(nn_net *net, int n, int T);
 static int forward_layerwise(nn_net *net, int n, bool train, int T, em_error *err);
 
 static int recompute_activations(nn_net *net, em_error *err)
 {
     if (!net->acts_stale) return EM_OK;
     bn_eval_prepare(net);
+    if (wino_prepare(net, net->batch, nn_net_threads(net)))
+        return em_fail(err, EM_ENOMEM, "forward: out of memory");
     return forward_layerwise(net, net->batch, false, nn_net_threads(net), err);
 }
 
@@ -572,6 +582,21 @@ static void fwd_conv(nn_net *net, layer_rt *L, const float *x, float *y, int n, 
         for (long it = 0; it < items; it++) {
             int i = (int)(it / g->co), c = (int)(it % g->co);
             nn_conv_forward_dw(g, x + i * isz, w, shift, L->relu, y + i * osz, c, c + 1);
+        }
+        return;
+    }
+    if (L->wino) {
+        /* Winograd: the tiles of all n images, NN_WINO_TILES per item (fewer when
+         * that leaves a thread idle). */
+        const long total = (long)n * nn_wino_tiles(g);
+        long nt = NN_WINO_TILES;
+        if (total < nt * T) nt = (total + T - 1) / T;
+        const long items = (total + nt - 1) / nt;
+#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
+        for (long it = 0; it < items; it++) {
+            const long from = it * nt, to = from + nt < total ? from + nt : total;
+            float *ws = net->col[T > 1 ? omp_get_thread_num() : t1];
+            nn_wino_forward(g, x, L->wino_u, shift, L->relu, y, from, to, ws);
         }
         return;
     }
@@ -734,6 +759,34 @@ static void fwd_gap(layer_rt *L, const float *x, float *y, int n, int T)
         for (int j = 0; j < hw; j++) acc += xp[j];
         y[pl] = (float)(acc / hw);
     }
+}
+
+/* Winograd F(2x2, 3x3) for the 3x3, stride-1, ungrouped convs of this forward that
+ * gain from it: enough input channels for the 16 GEMMs (K = ci) to be efficient, more
+ * than one tile per image, and enough pixels in the call to pay for transforming the
+ * weights, which happens here, once per forward (bench/bench_nn measures the gain). */
+static bool wino_pays(const layer_rt *L, int n)
+{
+    const nn_conv_geom *g = &L->g;
+    return L->s->kind == NN_L_CONV && nn_wino_eligible(g) && g->ci >= 8 && g->N >= 16 &&
+           (long)n * g->N >= NN_WINO_MIN_PIXELS;
+}
+
+static int wino_prepare(nn_net *net, int n, int T)
+{
+    for (int l = 0; l < net->arch.n_layers; l++) {
+        layer_rt *L = &net->L[l];
+        L->wino = wino_pays(L, n);
+        if (!L->wino) continue;
+        if (!L->wino_u && !(L->wino_u = nn_alloc_floats(nn_wino_u_floats(&L->g)))) return -1;
+        const nn_conv_geom *g = &L->g;
+        const float *w = L->w->data;
+        float *u = L->wino_u;
+        const int co = g->co, TT = (double)co * g->ci * 64 >= NN_PAR_MIN_WORK ? T : 1;
+#pragma omp parallel for num_threads(TT) if (TT > 1) schedule(static)
+        for (int c = 0; c < co; c++) nn_wino_weights(g, w, u, c, c + 1);
+    }
+    return 0;
 }
 
 /* Eval-mode BN: per-channel y = a*x + b from the running statistics, once per forward. */
@@ -962,6 +1015,7 @@ int nn_net_forward(nn_net *net, const float *x, int n, float *logits, bool train
         return em_fail(err, EM_ENOMEM, "forward: out of memory (batch %d)", n);
     memcpy(net->input.data, x, (size_t)n * shape_numel(a->input) * sizeof(float));
     if (!train_mode) bn_eval_prepare(net);
+    if (wino_prepare(net, n, T)) return em_fail(err, EM_ENOMEM, "forward: out of memory");
 
     /* Eval with at least one image per thread, of a network whose weights stay in
      * cache: image by image. Otherwise layer by layer, with the threads sharing each

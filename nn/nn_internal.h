@@ -56,4 +56,19 @@ void nn_conv_backward_batch(const nn_conv_geom *g, const float *x, int nb, const
                             const float *dy, float *dw, float *db, float *dx, float *col,
                             float *dcol, float *tmp);
 
+/* Winograd F(2x2, 3x3) forward (nn/winograd.c), for 3x3, stride-1, ungrouped convs.
+ * Output tiles are 2x2; an image has nn_wino_tiles(g) of them, numbered by tile row.
+ * nn_wino_weights transforms output channels [c0, c1) of w (co x ci x 3 x 3) into u
+ * (nn_wino_u_floats for all of them).
+ * nn_wino_forward computes tiles [t0, t1) of the nb images starting at x (the tile
+ * numbering runs on from one image into the next) into y, like
+ * nn_conv_forward_cols; ws holds nn_wino_ws_floats(g, t1 - t0) floats. */
+bool nn_wino_eligible(const nn_conv_geom *g);
+long nn_wino_tiles(const nn_conv_geom *g);
+size_t nn_wino_u_floats(const nn_conv_geom *g);
+size_t nn_wino_ws_floats(const nn_conv_geom *g, int nt);
+void nn_wino_weights(const nn_conv_geom *g, const float *w, float *u, int c0, int c1);
+void nn_wino_forward(const nn_conv_geom *g, const float *x, const float *u,
+                     const float *shift, bool relu, float *y, long t0, long t1, float *ws);
+
 #endif

@@ -6,7 +6,12 @@
  * accumulated in double, for the forward output, dL/dw, dL/dbias and dL/dx. Odd
  * shapes: non-square inputs and kernels, stride 2 and 3, padding, groups, depthwise
  * (with channel multiplier), 1x1 convs with and without stride; batch 1 (split over
- * output pixels) and batch 3 (split over images), 1 and 2 threads.
+ * output pixels) and batch 3 (split over images), 1 and 2 threads. The 3x3 stride-1
+ * cases with 8 or more input channels and enough pixels in the batch (1024; here the
+ * batch of 7, and case 9 from batch 3) run the forward by Winograd
+ * F(2x2, 3x3) (nn/winograd.c): odd output sizes (partial tiles), padding 0, 1 and 2,
+ * and work items whose tiles run from one image into the next. The output is checked
+ * in train mode (layer by layer) and eval mode (image by image).
  * Metric: max |engine - naive| <= 1e-5 * max |naive| per tensor. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +37,9 @@ static const conv_case cases[] = {
     {2, 4, 4, 3, 4, 4, 1, 0, 1, true},   /* kernel as large as the input */
     {8, 17, 19, 16, 3, 3, 1, 1, 1, true}, /* many pixels */
     {16, 24, 24, 8, 3, 3, 1, 1, 1, true}, /* im2col larger than one L2 chunk */
+    {8, 14, 15, 12, 3, 3, 1, 1, 1, true}, /* Winograd (batch 7): odd width, items span images */
+    {9, 18, 17, 10, 3, 3, 1, 0, 1, false}, /* Winograd, no padding: 16x15 output */
+    {8, 13, 14, 6, 3, 3, 1, 2, 1, true},  /* Winograd, pad 2: 15x16 output */
 };
 
 static double max_abs(const double *a, size_t n)
@@ -118,6 +126,8 @@ static void run_case(int k, int n, int threads)
                 }
         }
     expect_close(y, ry, ny, "output", k);
+    ck_assert_int_eq(nn_net_forward(net, x, n, y, false, &err), 0);
+    expect_close(y, ry, ny, "eval output", k);
     expect_close(w->grad, rdw, (size_t)w->numel, "dW", k);
     if (b) expect_close(b->grad, rdb, (size_t)c->co, "dbias", k);
     expect_close(dx, rdx, nx, "dx", k);
