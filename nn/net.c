@@ -55,6 +55,9 @@ typedef struct layer_rt {
     float *shift;             /* conv after folding: per-channel shift */
     bool wino;                /* this forward runs the conv by Winograd F(2x2, 3x3) */
     float *wino_u;            /* its transformed weights (nn_wino_u_floats) */
+    bool has_gd;              /* the input gradient is a Winograd-able conv, of geometry gd */
+    nn_conv_geom gd;
+    float *wino_ud;           /* gd's transformed weights, when backward used them */
 } layer_rt;
 
 struct nn_net {
@@ -278,6 +281,12 @@ int nn_net_new(const nn_arch *arch, nn_net **out, em_error *err)
             size_t kn = (size_t)L->g.K * cols, tn = (size_t)L->g.cog * NN_BATCH_COLS;
             if (nn_wino_eligible(&L->g) && nn_wino_ws_floats(&L->g, NN_WINO_TILES) > kn)
                 kn = nn_wino_ws_floats(&L->g, NN_WINO_TILES);
+            if (nn_wino_eligible(&L->g) && L->g.pad <= 2) {
+                L->has_gd = true;
+                nn_wino_dx_geom(&L->g, &L->gd);
+                if (nn_wino_ws_floats(&L->gd, NN_WINO_TILES) > kn)
+                    kn = nn_wino_ws_floats(&L->gd, NN_WINO_TILES);
+            }
             if (kn > max_kn) max_kn = kn;
             if (tn > net->tmp_floats) net->tmp_floats = tn;
             size_t slot = (size_t)L->w->numel + (size_t)s->out_channels;
@@ -346,6 +355,7 @@ void nn_net_free(nn_net *net)
             nn_free_floats(L->drop);
             nn_free_floats(L->shift);
             nn_free_floats(L->wino_u);
+            nn_free_floats(L->wino_ud);
         }
     if (net->params)
         for (int i = 0; i < net->n_params; i++) free(net->params[i].mask);
@@ -596,7 +606,7 @@ static void fwd_conv(nn_net *net, layer_rt *L, const float *x, float *y, int n, 
         for (long it = 0; it < items; it++) {
             const long from = it * nt, to = from + nt < total ? from + nt : total;
             float *ws = net->col[T > 1 ? omp_get_thread_num() : t1];
-            nn_wino_forward(g, x, L->wino_u, shift, L->relu, y, from, to, ws);
+            nn_wino_forward(g, x, L->wino_u, shift, L->relu, false, y, from, to, ws);
         }
         return;
     }
@@ -765,29 +775,37 @@ static void fwd_gap(layer_rt *L, const float *x, float *y, int n, int T)
  * gain from it: enough input channels for the 16 GEMMs (K = ci) to be efficient, more
  * than one tile per image, and enough pixels in the call to pay for transforming the
  * weights, which happens here, once per forward (bench/bench_nn measures the gain). */
-static bool wino_pays(const layer_rt *L, int n)
+static bool wino_pays(const nn_conv_geom *g, int n)
 {
-    const nn_conv_geom *g = &L->g;
-    return L->s->kind == NN_L_CONV && nn_wino_eligible(g) && g->ci >= 8 && g->N >= 16 &&
+    return nn_wino_eligible(g) && g->ci >= 8 && g->N >= 16 &&
            (long)n * g->N >= NN_WINO_MIN_PIXELS;
+}
+
+/* Transformed weights into *u (allocated on first use), output channels of g, or
+ * with dx the input channels of the input-gradient conv. */
+static int wino_transform(const nn_conv_geom *g, const float *w, float **u, bool dx, int T)
+{
+    if (!*u && !(*u = nn_alloc_floats(nn_wino_u_floats(g)))) return -1;
+    float *uu = *u;
+    const int nc = dx ? g->ci : g->co, TT = (double)g->co * g->ci * 64 >= NN_PAR_MIN_WORK ? T : 1;
+#pragma omp parallel for num_threads(TT) if (TT > 1) schedule(static)
+    for (int c = 0; c < nc; c++) {
+        if (dx) nn_wino_weights_dx(g, w, uu, c, c + 1);
+        else nn_wino_weights(g, w, uu, c, c + 1);
+    }
+    return 0;
 }
 
 static int wino_prepare(nn_net *net, int n, int T)
 {
     for (int l = 0; l < net->arch.n_layers; l++) {
         layer_rt *L = &net->L[l];
-        L->wino = wino_pays(L, n);
-        if (!L->wino) continue;
-        if (!L->wino_u && !(L->wino_u = nn_alloc_floats(nn_wino_u_floats(&L->g)))) return -1;
-        const nn_conv_geom *g = &L->g;
-        const float *w = L->w->data;
-        float *u = L->wino_u;
-        const int co = g->co, TT = (double)co * g->ci * 64 >= NN_PAR_MIN_WORK ? T : 1;
-#pragma omp parallel for num_threads(TT) if (TT > 1) schedule(static)
-        for (int c = 0; c < co; c++) nn_wino_weights(g, w, u, c, c + 1);
+        L->wino = L->s->kind == NN_L_CONV && wino_pays(&L->g, n);
+        if (L->wino && wino_transform(&L->g, L->w->data, &L->wino_u, false, T)) return -1;
     }
     return 0;
 }
+
 
 /* Eval-mode BN: per-channel y = a*x + b from the running statistics, once per forward. */
 static void bn_eval_prepare(nn_net *net)
@@ -1049,6 +1067,12 @@ static void bwd_conv(nn_net *net, layer_rt *L, const float *x, const float *dy, 
     const size_t wn = (size_t)L->w->numel;
     const int S = n < NN_SLOTS ? n : NN_SLOTS;
     float *db_all = L->b ? L->b->grad : NULL;
+    /* The input gradient by Winograd when it pays (and its weights could be had);
+     * the slices below then do the weight gradient only. */
+    float *dx_all = dx;
+    if (dx && L->has_gd && wino_pays(&L->gd, n) &&
+        wino_transform(&L->g, L->w->data, &L->wino_ud, true, T) == 0)
+        dx = NULL;
 #pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
     for (int sl = 0; sl < S; sl++) {
         int t = omp_get_thread_num();
@@ -1068,6 +1092,19 @@ static void bwd_conv(nn_net *net, layer_rt *L, const float *x, const float *dy, 
                 nn_conv_backward_image(g, x + i * isz, L->w->data, dy + i * osz, dw,
                                        db_all ? db : NULL, dx ? dx + i * isz : NULL,
                                        net->col[t], net->dcol[t]);
+        }
+    }
+    if (dx_all && !dx) {
+        const nn_conv_geom *gd = &L->gd;
+        const long total = (long)n * nn_wino_tiles(gd);
+        long nt = NN_WINO_TILES;
+        if (total < nt * T) nt = (total + T - 1) / T;
+        const long items = (total + nt - 1) / nt;
+#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
+        for (long it = 0; it < items; it++) {
+            const long from = it * nt, to = from + nt < total ? from + nt : total;
+            nn_wino_forward(gd, dy, L->wino_ud, NULL, false, true, dx_all, from, to,
+                            net->col[omp_get_thread_num()]);
         }
     }
     float *gw = L->w->grad;

@@ -56,19 +56,25 @@ void nn_conv_backward_batch(const nn_conv_geom *g, const float *x, int nb, const
                             const float *dy, float *dw, float *db, float *dx, float *col,
                             float *dcol, float *tmp);
 
-/* Winograd F(2x2, 3x3) forward (nn/winograd.c), for 3x3, stride-1, ungrouped convs.
+/* Winograd F(2x2, 3x3) (nn/winograd.c), for 3x3, stride-1, ungrouped convs.
  * Output tiles are 2x2; an image has nn_wino_tiles(g) of them, numbered by tile row.
  * nn_wino_weights transforms output channels [c0, c1) of w (co x ci x 3 x 3) into u
- * (nn_wino_u_floats for all of them).
- * nn_wino_forward computes tiles [t0, t1) of the nb images starting at x (the tile
- * numbering runs on from one image into the next) into y, like
- * nn_conv_forward_cols; ws holds nn_wino_ws_floats(g, t1 - t0) floats. */
+ * (nn_wino_u_floats for all of them). nn_wino_forward computes tiles [t0, t1) of
+ * the images starting at x (the numbering runs on from one image into the next)
+ * into y like nn_conv_forward_cols, or adds them to y when add (then shift must be
+ * NULL and relu false); ws holds nn_wino_ws_floats(g, t1 - t0) floats.
+ * Input gradient (pad <= 2): with gd from nn_wino_dx_geom and u from
+ * nn_wino_weights_dx (input channels [c0, c1) of g), nn_wino_forward(gd, dy, ...)
+ * gives dx. */
 bool nn_wino_eligible(const nn_conv_geom *g);
 long nn_wino_tiles(const nn_conv_geom *g);
 size_t nn_wino_u_floats(const nn_conv_geom *g);
 size_t nn_wino_ws_floats(const nn_conv_geom *g, int nt);
 void nn_wino_weights(const nn_conv_geom *g, const float *w, float *u, int c0, int c1);
 void nn_wino_forward(const nn_conv_geom *g, const float *x, const float *u,
-                     const float *shift, bool relu, float *y, long t0, long t1, float *ws);
+                     const float *shift, bool relu, bool add, float *y, long t0, long t1,
+                     float *ws);
+void nn_wino_dx_geom(const nn_conv_geom *g, nn_conv_geom *gd);
+void nn_wino_weights_dx(const nn_conv_geom *g, const float *w, float *u, int c0, int c1);
 
 #endif

@@ -11,7 +11,8 @@
  *
  * A call handles a range [t0, t1) of the tiles of nb consecutive images, numbered
  * image by image, then tile row by tile row; the transforms run along tile rows so
- * that they vectorise. Forward only: backward keeps the im2col kernels. */
+ * that they vectorise. The input gradient of such a conv is another such conv
+ * (nn_wino_dx_geom, nn_wino_weights_dx); the weight gradient keeps im2col. */
 #include "nn/nn_internal.h"
 
 #include <cblas.h>
@@ -35,29 +36,51 @@ size_t nn_wino_ws_floats(const nn_conv_geom *g, int nt)
     return (size_t)16 * (g->ci + g->co) * nt + (size_t)8 * (2 * tiles_x(g) + 2);
 }
 
-/* U_k[co][ci] for co in [c0, c1): (G g G^T)[xi][nu], G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1]. */
+/* G k G^T of a 3x3 kernel k, G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1], into u[q * plane]
+ * for q = xi*4 + nu. */
+static void transform_kernel(const float k[9], float *u, size_t plane)
+{
+    float t[4][3];
+    for (int j = 0; j < 3; j++) {
+        t[0][j] = k[j];
+        t[1][j] = 0.5f * (k[j] + k[3 + j] + k[6 + j]);
+        t[2][j] = 0.5f * (k[j] - k[3 + j] + k[6 + j]);
+        t[3][j] = k[6 + j];
+    }
+    for (int i = 0; i < 4; i++) {
+        u[(size_t)(4 * i) * plane] = t[i][0];
+        u[(size_t)(4 * i + 1) * plane] = 0.5f * (t[i][0] + t[i][1] + t[i][2]);
+        u[(size_t)(4 * i + 2) * plane] = 0.5f * (t[i][0] - t[i][1] + t[i][2]);
+        u[(size_t)(4 * i + 3) * plane] = t[i][2];
+    }
+}
+
 void nn_wino_weights(const nn_conv_geom *g, const float *w, float *u, int c0, int c1)
 {
     const size_t plane = (size_t)g->co * g->ci;
     for (int co = c0; co < c1; co++)
-        for (int ci = 0; ci < g->ci; ci++) {
+        for (int ci = 0; ci < g->ci; ci++)
+            transform_kernel(w + ((size_t)co * g->ci + ci) * 9, u + (size_t)co * g->ci + ci,
+                             plane);
+}
+
+/* The input gradient of a stride-1 3x3 conv with padding p is the convolution of dy
+ * with the kernels transposed (ci <-> co) and rotated by 180 degrees, padding 2 - p. */
+void nn_wino_weights_dx(const nn_conv_geom *g, const float *w, float *u, int c0, int c1)
+{
+    const size_t plane = (size_t)g->co * g->ci;
+    for (int ci = c0; ci < c1; ci++)
+        for (int co = 0; co < g->co; co++) {
             const float *k = w + ((size_t)co * g->ci + ci) * 9;
-            float t[4][3], r[4][4];
-            for (int j = 0; j < 3; j++) {
-                t[0][j] = k[j];
-                t[1][j] = 0.5f * (k[j] + k[3 + j] + k[6 + j]);
-                t[2][j] = 0.5f * (k[j] - k[3 + j] + k[6 + j]);
-                t[3][j] = k[6 + j];
-            }
-            for (int i = 0; i < 4; i++) {
-                r[i][0] = t[i][0];
-                r[i][1] = 0.5f * (t[i][0] + t[i][1] + t[i][2]);
-                r[i][2] = 0.5f * (t[i][0] - t[i][1] + t[i][2]);
-                r[i][3] = t[i][2];
-            }
-            for (int q = 0; q < 16; q++)
-                u[(size_t)q * plane + (size_t)co * g->ci + ci] = r[q / 4][q % 4];
+            float r[9];
+            for (int j = 0; j < 9; j++) r[j] = k[8 - j];
+            transform_kernel(r, u + (size_t)ci * g->co + co, plane);
         }
+}
+
+void nn_wino_dx_geom(const nn_conv_geom *g, nn_conv_geom *gd)
+{
+    nn_conv_geom_init(gd, g->co, g->ho, g->wo, g->ci, 3, 3, 1, 2 - g->pad, 1);
 }
 
 /* V_k[ci][col .. col+len) for the tiles tx0 .. tx0+len-1 of tile row ty of image x.
@@ -112,9 +135,11 @@ static void input_run(const nn_conv_geom *g, const float *x, int ty, int tx0, in
 }
 
 /* Y tiles from M_k[co][col .. col+len): A^T M A, A^T = [1 1 1 0; 0 1 -1 -1], plus
- * the shift and ReLU, clipped to the output. out: 2 scratch rows of 2*len. */
+ * the shift and ReLU (or added to y), clipped to the output. out: 2 scratch rows of
+ * 2*len. */
 static void output_run(const nn_conv_geom *g, const float *m, int ldm, int col, int ty,
-                       int tx0, int len, const float *shift, bool relu, float *y, float *out)
+                       int tx0, int len, const float *shift, bool relu, bool add, float *y,
+                       float *out)
 {
     const size_t kstride = (size_t)g->co * ldm;
     const int oy0 = 2 * ty, ox0 = 2 * tx0;
@@ -141,7 +166,10 @@ static void output_run(const nn_conv_geom *g, const float *m, int ldm, int col, 
         for (int r = 0; r < rows; r++) {
             const float *o = r ? o1 : o0;
             float *yr = y + ((size_t)co * g->ho + oy0 + r) * g->wo + ox0;
-            if (relu)
+            if (add)
+#pragma omp simd
+                for (int q = 0; q < cols; q++) yr[q] += o[q];
+            else if (relu)
 #pragma omp simd
                 for (int q = 0; q < cols; q++) yr[q] = o[q] > 0.0f ? o[q] : 0.0f;
             else
@@ -166,7 +194,8 @@ static void output_run(const nn_conv_geom *g, const float *m, int ldm, int col, 
     } while (0)
 
 void nn_wino_forward(const nn_conv_geom *g, const float *x, const float *u,
-                     const float *shift, bool relu, float *y, long t0, long t1, float *ws)
+                     const float *shift, bool relu, bool add, float *y, long t0, long t1,
+                     float *ws)
 {
     const int nt = (int)(t1 - t0);
     const size_t isz = (size_t)g->ci * g->hi * g->wi, osz = (size_t)g->co * g->N;
@@ -180,5 +209,5 @@ void nn_wino_forward(const nn_conv_geom *g, const float *x, const float *u,
                     u + (size_t)k * g->co * g->ci, g->ci, v + (size_t)k * g->ci * nt, nt, 0.0f,
                     m + (size_t)k * g->co * nt, nt);
     FOR_EACH_RUN(g, t0, t1,
-                 output_run(g, m, nt, col, ty, tx0, len, shift, relu, y + img * osz, e));
+                 output_run(g, m, nt, col, ty, tx0, len, shift, relu, add, y + img * osz, e));
 }

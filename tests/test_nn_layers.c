@@ -39,7 +39,7 @@ static const conv_case cases[] = {
     {16, 24, 24, 8, 3, 3, 1, 1, 1, true}, /* im2col larger than one L2 chunk */
     {8, 14, 15, 12, 3, 3, 1, 1, 1, true}, /* Winograd (batch 7): odd width, items span images */
     {9, 18, 17, 10, 3, 3, 1, 0, 1, false}, /* Winograd, no padding: 16x15 output */
-    {8, 13, 14, 6, 3, 3, 1, 2, 1, true},  /* Winograd, pad 2: 15x16 output */
+    {8, 13, 14, 8, 3, 3, 1, 2, 1, true},  /* Winograd, pad 2: 15x16 output */
 };
 
 static double max_abs(const double *a, size_t n)
