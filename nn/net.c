@@ -703,7 +703,7 @@ static void ew_forward(const float *a, const float *b, float *y, size_t count, b
 }
 
 /* 2x2 stride-2 max pooling without padding, the common case: branch-free, no bounds
- * tests. (NaN inputs are not propagated here, unlike the general path.) */
+ * tests. A NaN in the window gives NaN, as in the general path and PyTorch. */
 static void maxpool2x2_plane(const float *restrict xp, float *restrict yp, int wi, int ho, int wo)
 {
     for (int oy = 0; oy < ho; oy++) {
@@ -711,8 +711,8 @@ static void maxpool2x2_plane(const float *restrict xp, float *restrict yp, int w
         float *yr = yp + (size_t)oy * wo;
         for (int ox = 0; ox < wo; ox++) {
             float a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
-            float m1 = b > a ? b : a, m2 = d > c ? d : c;
-            yr[ox] = m2 > m1 ? m2 : m1;
+            float m1 = b > a || b != b ? b : a, m2 = d > c || d != d ? d : c;
+            yr[ox] = m2 > m1 || m2 != m2 ? m2 : m1;
         }
     }
 }

@@ -1,6 +1,7 @@
 /* tests/test_nn_core.c: the network object: parameter naming and shapes, seeded
  * initialisation, masks through backward and an SGD step, BN folding, determinism
  * across thread counts, dropout, the loss, and refusals of bad calls. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -392,6 +393,33 @@ START_TEST(dropout_train_and_eval)
 }
 END_TEST
 
+/* Max pooling propagates NaN from any position of the window, in the 2x2 fast path
+ * and the general path (3x3), like PyTorch; other windows are unaffected. */
+START_TEST(maxpool_propagates_nan)
+{
+    for (int k = 2; k <= 3; k++) {
+        char yaml[200];
+        snprintf(yaml, sizeof yaml, "name: p\ninput: [1, %d, %d]\nclasses: 4\nlayers:\n"
+                 "  - {name: p, type: maxpool, kernel: %d, stride: %d}\n", 2 * k, 2 * k, k, k);
+        em_error err = {0};
+        nn_arch *a = NULL;
+        ck_assert_int_eq(nn_arch_parse(yaml, "maxpool", &a, &err), 0);
+        nn_net *net = make_net(a, 1);
+        for (int pos = 0; pos < k * k; pos++) {
+            float x[36], y[4];
+            for (int i = 0; i < 4 * k * k; i++) x[i] = (float)i;
+            x[(pos / k) * 2 * k + pos % k] = NAN; /* in the top-left window */
+            ck_assert_int_eq(nn_net_forward(net, x, 1, y, false, &err), 0);
+            ck_assert_msg(isnan(y[0]), "kernel %d, NaN at %d: got %g", k, pos, y[0]);
+            ck_assert_float_eq(y[1], x[(k - 1) * 2 * k + 2 * k - 1]);
+            ck_assert_float_eq(y[3], x[4 * k * k - 1]);
+        }
+        nn_net_free(net);
+        nn_arch_free(a);
+    }
+}
+END_TEST
+
 START_TEST(softmax_xent_hand_cases)
 {
     /* Two equal logits: loss ln 2; dlogits (softmax - onehot)/n. */
@@ -495,6 +523,7 @@ int main(void)
     tcase_add_test(api, init_is_kaiming_uniform_and_seeded);
     tcase_add_test(api, masks_keep_pruned_weights_zero);
     tcase_add_test(api, dropout_train_and_eval);
+    tcase_add_test(api, maxpool_propagates_nan);
     tcase_add_test(api, softmax_xent_hand_cases);
     tcase_add_test(api, bad_calls_are_refused);
     suite_add_tcase(s, api);
