@@ -206,7 +206,12 @@ int cp_dynq_forward(cp_dynq *d, const float *x, int n, float *logits, em_error *
     const nn_arch *a = nn_net_arch(d->net);
     if (n <= 0) return em_fail(err, EM_EINVAL, "dynamic int8: batch of %d images", n);
     int rc = reserve(d, n, a->classes, err);
+    /* Keep the layer outputs in this forward: the tail reads one of them, which an
+     * image-by-image forward would have to recompute. */
+    const bool keep = nn_net_keep_activations(d->net);
+    nn_net_set_keep_activations(d->net, true);
     if (!rc) rc = nn_net_forward(d->net, x, n, d->scratch, false, err);
+    nn_net_set_keep_activations(d->net, keep);
     if (rc) return rc;
     const float *in = d->src == NN_INPUT_SRC ? x : nn_net_layer_output(d->net, d->src);
     int feat = d->t[0].in;

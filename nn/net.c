@@ -457,6 +457,8 @@ bool nn_net_is_folded(const nn_net *net) { return net->folded; }
 
 void nn_net_set_keep_activations(nn_net *net, bool keep) { net->keep_acts = keep; }
 
+bool nn_net_keep_activations(const nn_net *net) { return net->keep_acts; }
+
 /* ---- masks ------------------------------------------------------------------- */
 
 int nn_net_set_mask(nn_net *net, const char *name, const float *mask, em_error *err)

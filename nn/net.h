@@ -111,6 +111,7 @@ const float *nn_net_layer_output(const nn_net *net, int layer);
 /* true: eval-mode forwards keep every layer's output (layer by layer over the
  * batch, as in training) instead of running image by image. Default false. */
 void nn_net_set_keep_activations(nn_net *net, bool keep);
+bool nn_net_keep_activations(const nn_net *net);
 
 /* Pruning masks. nn_net_set_mask copies numel 0/1 floats (other values are
  * refused) for the named trainable tensor and zeroes the masked entries of its data
