@@ -50,6 +50,9 @@ static void usage(FILE *out)
         "  --resume PATH        continue from a checkpoint made with the same recipe\n"
         "  --stop-after K       stop after K more epochs (the checkpoint then lets --resume\n"
         "                       continue; W.emw is written with the epochs done so far)\n"
+        "  --half               store W.emw as float16 (half the size; the checkpoint stays\n"
+        "                       float32); validation and test accuracy are then measured\n"
+        "                       with the rounded weights\n"
         "  --no-test            do not measure test accuracy at the end\n"
         "  --quiet              no progress and no per-epoch lines\n");
 }
@@ -100,7 +103,7 @@ int cmd_train(int argc, char **argv)
     long stop_after = 0;
     double lr = -1, momentum = 0.9, wd = 5e-4, gamma = 0, val = NN_VAL_DEFAULT_COUNT;
     int flip = -1;
-    bool nesterov = false, augment = false, quiet = false, no_test = false;
+    bool nesterov = false, augment = false, quiet = false, no_test = false, half = false;
     nn_optim_kind okind = NN_OPT_SGD;
     nn_sched_kind sched = NN_SCHED_COSINE;
     for (int i = 1; i < argc; i++) {
@@ -172,6 +175,7 @@ int cmd_train(int argc, char **argv)
         else if (!strcmp(a, "--no-flip")) flip = 0;
         else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) quiet = true;
         else if (!strcmp(a, "--no-test")) no_test = true;
+        else if (!strcmp(a, "--half")) half = true;
         else return cli_usage_error(C, "unknown option '%s'", a);
 #undef NEED_VALUE
     }
@@ -257,6 +261,18 @@ int cmd_train(int argc, char **argv)
     rc = nn_train(net, tr, va, &c, resume, &r, &err);
     if (rc) goto done;
 
+    /* Float16 storage: the network takes the rounded weights, so the accuracies
+     * recorded below are those of the file. */
+    rc = nn_weights_from_net(net, &w, &err);
+    if (!rc && half) rc = nn_weights_round_half(w, &err);
+    if (!rc && half) rc = nn_weights_apply(w, net, out, &err);
+    if (!rc && half && va) {
+        nn_eval_result *ev = malloc(sizeof *ev);
+        rc = ev ? nn_evaluate(net, va, 256, 0, ev, &err) : em_fail(&err, EM_ENOMEM, "out of memory");
+        if (!rc) r.val_accuracy = ev->accuracy;
+        free(ev);
+    }
+    if (rc) goto done;
     double test_acc = -1;
     if (!no_test) {
         rc = nn_dataset_load_dir(dir, dkind, true, &te, &err);
@@ -267,8 +283,8 @@ int cmd_train(int argc, char **argv)
         free(ev);
         if (rc) goto done;
     }
-    rc = nn_weights_from_net(net, &w, &err);
-    if (!rc) rc = nn_weights_set_meta(w, "kind", "weights", &err);
+    rc = nn_weights_set_meta(w, "kind", "weights", &err);
+    if (!rc) rc = nn_weights_set_meta(w, "storage", half ? "float16" : "float32", &err);
     if (!rc) rc = nn_weights_set_meta(w, "model", arch->name, &err);
     if (!rc) rc = nn_weights_set_meta(w, "dataset", nn_dataset_kind_name(dkind), &err);
     if (!rc) rc = nn_weights_set_meta(w, "recipe", recipe, &err);

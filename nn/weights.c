@@ -2,19 +2,50 @@
  * CRC-32, strict parsing, and binding to a network (see nn/weights.h). */
 #include "nn/weights.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
 #include "common/atomicfile.h"
+#include "common/half.h"
 #include "nn/net.h"
 
 static const uint8_t MAGIC[8] = {0x89, 'E', 'M', 'W', '\r', '\n', 0x1a, '\n'};
 #define HEADER_SIZE 48
 #define ALIGN 64
 
-static size_t dtype_size(nn_dtype d) { return d == NN_DT_U8 ? 1 : 4; }
+static size_t dtype_size(nn_dtype d) { return d == NN_DT_U8 ? 1 : d == NN_DT_F16 ? 2 : 4; }
+
+static bool is_optim(const char *name) { return !strncmp(name, "optim.", 6); }
+
+/* The dtype a tensor is written with. */
+static nn_dtype file_dtype(const nn_weights *w, const nn_wtensor *t)
+{
+    return w->store_half && t->dtype == NN_DT_F32 && !is_optim(t->name) ? NN_DT_F16 : t->dtype;
+}
+
+int nn_weights_round_half(nn_weights *w, em_error *err)
+{
+    for (int i = 0; i < w->n; i++) {
+        const nn_wtensor *t = &w->t[i];
+        if (t->dtype != NN_DT_F32 || is_optim(t->name)) continue;
+        const float *d = t->data;
+        for (int64_t k = 0; k < t->numel; k++)
+            if (isfinite(d[k]) && fabsf(d[k]) > EM_HALF_MAX)
+                return em_fail(err, EM_EINVAL, "tensor '%s' holds %g, beyond float16's range "
+                               "(+-%g): keep it float32", t->name, d[k], EM_HALF_MAX);
+    }
+    for (int i = 0; i < w->n; i++) {
+        nn_wtensor *t = &w->t[i];
+        if (t->dtype != NN_DT_F32 || is_optim(t->name)) continue;
+        float *d = t->data;
+        for (int64_t k = 0; k < t->numel; k++) d[k] = em_half_to_float(em_half_from_float(d[k]));
+    }
+    w->store_half = true;
+    return EM_OK;
+}
 
 static bool host_little_endian(void)
 {
@@ -207,10 +238,11 @@ int nn_weights_save(const nn_weights *w, const char *path, em_error *err)
     uint64_t off = 0;
     for (int i = 0; i < w->n; i++) {
         const nn_wtensor *t = &w->t[i];
-        size_t nl = strlen(t->name), nb = (size_t)t->numel * dtype_size(t->dtype);
+        const nn_dtype fd = file_dtype(w, t);
+        size_t nl = strlen(t->name), nb = (size_t)t->numel * dtype_size(fd);
         bb_u16(&b, (uint16_t)nl);
         bb_put(&b, t->name, nl);
-        uint8_t dn[2] = {(uint8_t)t->dtype, (uint8_t)t->ndim};
+        uint8_t dn[2] = {(uint8_t)fd, (uint8_t)t->ndim};
         bb_put(&b, dn, 2);
         for (int d = 0; d < t->ndim; d++) bb_u64(&b, (uint64_t)t->shape[d]);
         bb_u64(&b, off);
@@ -221,8 +253,12 @@ int nn_weights_save(const nn_weights *w, const char *path, em_error *err)
     bb_put(&b, NULL, data_off - b.len);
     for (int i = 0; i < w->n; i++) {
         const nn_wtensor *t = &w->t[i];
-        size_t nb = (size_t)t->numel * dtype_size(t->dtype);
-        bb_put(&b, t->data, nb);
+        if (file_dtype(w, t) == NN_DT_F16) {
+            const float *d = t->data;
+            for (int64_t k = 0; k < t->numel; k++) bb_u16(&b, em_half_from_float(d[k]));
+        } else {
+            bb_put(&b, t->data, (size_t)t->numel * dtype_size(t->dtype));
+        }
         if (i + 1 < w->n) bb_put(&b, NULL, align_up(b.len - data_off) - (b.len - data_off));
     }
     size_t total = b.len + 4;
@@ -376,7 +412,8 @@ int nn_weights_parse(const uint8_t *buf, uint64_t len, const char *path, nn_weig
             free(name);
             break;
         }
-        if ((dtype != NN_DT_F32 && dtype != NN_DT_U8) || ndim < 1 || ndim > NN_WEIGHTS_MAXDIM) {
+        if ((dtype != NN_DT_F32 && dtype != NN_DT_U8 && dtype != NN_DT_F16) || ndim < 1 ||
+            ndim > NN_WEIGHTS_MAXDIM) {
             em_fail(err, EM_EFORMAT, "%s: tensor '%s': bad dtype %u or rank %u", path, name,
                     dtype, ndim);
             free(name);
@@ -414,8 +451,24 @@ int nn_weights_parse(const uint8_t *buf, uint64_t len, const char *path, nn_weig
             r.bad = true;
             break;
         }
-        if (nn_weights_add(w, name, (nn_dtype)dtype, (int)ndim, shape, buf + doff + off, err))
+        if (dtype == NN_DT_F16) {
+            /* Widened to float32 on load; the set remembers to store it as half. */
+            float *f = malloc((size_t)numel * sizeof(float));
+            const uint8_t *src = buf + doff + off;
+            if (!f) {
+                em_fail(err, EM_ENOMEM, "%s: out of memory", path);
+                r.bad = true;
+            } else {
+                for (uint64_t k = 0; k < numel; k++)
+                    f[k] = em_half_to_float((uint16_t)(src[2 * k] | src[2 * k + 1] << 8));
+                if (nn_weights_add(w, name, NN_DT_F32, (int)ndim, shape, f, err)) r.bad = true;
+                w->store_half = true;
+                free(f);
+            }
+        } else if (nn_weights_add(w, name, (nn_dtype)dtype, (int)ndim, shape, buf + doff + off,
+                                  err)) {
             r.bad = true;
+        }
         free(name);
     }
     if (r.bad) {

@@ -9,7 +9,8 @@
  *         20   u32 reserved (0)         24  u64 file size        32 u64 table offset
  *         40   u64 data offset
  *         48   metadata: per entry u32 key length, key, u32 value length, value
- *   table off  tensor table: per tensor u16 name length, name, u8 dtype (1 f32, 2 u8),
+ *   table off  tensor table: per tensor u16 name length, name, u8 dtype (1 f32, 2 u8,
+ *              3 f16: IEEE binary16, a storage form that loading widens to f32),
  *              u8 ndim, u64 dims[ndim], u64 offset (from the data offset), u64 bytes
  *   data off   tensor data, each tensor 64-byte aligned
  *   size - 4   u32 CRC-32 (zlib) of every byte before it
@@ -35,7 +36,7 @@ struct nn_net;
 #define NN_WEIGHTS_MAXDIM 8
 #define NN_WEIGHTS_NAME_MAX 256
 
-typedef enum { NN_DT_F32 = 1, NN_DT_U8 = 2 } nn_dtype;
+typedef enum { NN_DT_F32 = 1, NN_DT_U8 = 2, NN_DT_F16 = 3 /* in files only */ } nn_dtype;
 
 typedef struct nn_wtensor {
     char *name;
@@ -55,6 +56,7 @@ typedef struct nn_weights {
     nn_wtensor *t;
     int n_meta;
     nn_wmeta *meta;
+    bool store_half; /* save float32 tensors (but "optim.*") as float16 */
 } nn_weights;
 
 nn_weights *nn_weights_new(void);            /* empty set; NULL when out of memory */
@@ -68,6 +70,11 @@ const nn_wtensor *nn_weights_find(const nn_weights *w, const char *name);
 /* Metadata: setting an existing key replaces its value. */
 int nn_weights_set_meta(nn_weights *w, const char *key, const char *value, em_error *err);
 const char *nn_weights_meta(const nn_weights *w, const char *key); /* NULL if absent */
+
+/* Rounds every float32 tensor except "optim.*" to the nearest float16 value and sets
+ * store_half, so the saved file is half the size and loads back to exactly these
+ * values. Refuses (naming the tensor, set unchanged) a value beyond float16's range. */
+int nn_weights_round_half(nn_weights *w, em_error *err);
 
 /* Writes the file atomically (temporary + rename). */
 int nn_weights_save(const nn_weights *w, const char *path, em_error *err);

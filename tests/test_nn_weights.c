@@ -4,12 +4,17 @@
  *
  * Oracles: the byte layout documented in nn/weights.h (the header fields are
  * checked at their offsets), zlib's crc32 recomputed here, and bit-exact equality
- * of everything written and read back. */
+ * of everything written and read back. Float16 storage: every half value converts
+ * to float and back unchanged; float -> half is checked against a brute-force
+ * nearest-value search (ties to even) and hand cases at the range limits. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
+#include "common/half.h"
+#include "common/rng.h"
 #include "nn/arch.h"
 #include "nn/net.h"
 #include "nn/weights.h"
@@ -309,6 +314,104 @@ START_TEST(net_round_trip_and_model_checks)
 }
 END_TEST
 
+START_TEST(half_conversions)
+{
+    /* Every half survives half -> float -> half; NaN stays NaN. */
+    for (uint32_t h = 0; h <= 0xffff; h++) {
+        float f = em_half_to_float((uint16_t)h);
+        bool nan = (h & 0x7c00) == 0x7c00 && (h & 0x3ff);
+        if (nan) ck_assert(isnan(f) && isnan(em_half_to_float(em_half_from_float(f))));
+        else ck_assert_uint_eq(em_half_from_float(f), h);
+    }
+    /* Hand cases. */
+    const struct { float f; uint16_t h; } hc[] = {
+        {1.0f, 0x3c00}, {-2.0f, 0xc000}, {-0.0f, 0x8000}, {65504.0f, 0x7bff},
+        {65519.0f, 0x7bff}, {65520.0f, 0x7c00}, {1e9f, 0x7c00}, {-INFINITY, 0xfc00},
+        {0x1p-24f, 0x0001}, {0x1p-25f, 0x0000}, {0x1.8p-25f, 0x0001}, {0x1.8p-24f, 0x0002},
+        {0x1p-14f, 0x0400}, {0x1.ffcp-15f, 0x0400}, {1e-30f, 0x0000},
+        {1.0f + 0x1p-11f, 0x3c00}, {1.0f + 0x3p-11f, 0x3c02}, {1.0f + 0x1.8p-11f, 0x3c01},
+    };
+    for (size_t i = 0; i < sizeof hc / sizeof *hc; i++)
+        ck_assert_msg(em_half_from_float(hc[i].f) == hc[i].h, "%a: got %04x, want %04x", hc[i].f,
+                      em_half_from_float(hc[i].f), hc[i].h);
+    /* Random floats in half's range: the result is the nearest half (the candidates
+     * are the two halves around it), ties to the even one. */
+    em_rng r;
+    em_rng_seed(&r, 5);
+    for (int i = 0; i < 400000; i++) {
+        float f;
+        uint32_t bits = (uint32_t)em_rng_u64(&r) & 0x7fffffffu;
+        if (i % 2) bits = 0x30000000u + bits % (0x477fe000u - 0x30000000u); /* subnormals up */
+        else bits %= 0x477fe001u;
+        memcpy(&f, &bits, 4);
+        uint16_t h = em_half_from_float(f);
+        double v = em_half_to_float(h), d = fabs(v - f);
+        double up = h < 0x7bff ? fabs(em_half_to_float((uint16_t)(h + 1)) - (double)f) : INFINITY;
+        double dn = h > 0 ? fabs(em_half_to_float((uint16_t)(h - 1)) - (double)f) : INFINITY;
+        ck_assert_msg(d <= up && d <= dn, "%a -> %04x is not the nearest", f, h);
+        if (d == up || d == dn) ck_assert_msg((h & 1) == 0, "%a: tie not to even", f);
+        uint16_t hn = em_half_from_float(-f);
+        ck_assert_uint_eq(hn, h | 0x8000);
+    }
+}
+END_TEST
+
+/* A set stored as float16: half the bytes, loads back to the rounded values; masks
+ * and optimizer state keep their dtypes; values beyond the range are refused. */
+START_TEST(half_storage)
+{
+    em_error err = {0};
+    nn_weights *w = nn_weights_new();
+    enum { N = 1000 };
+    float a[N], opt[4] = {1.0f / 3.0f, 1e-30f, 70000.0f, -2.5f};
+    em_rng r;
+    em_rng_seed(&r, 9);
+    for (int i = 0; i < N; i++) a[i] = (float)em_rng_normal(&r) * 0.1f;
+    int64_t sa[2] = {10, 100}, so[1] = {4};
+    uint8_t m[N];
+    for (int i = 0; i < N; i++) m[i] = (uint8_t)(i % 3 != 0);
+    ck_assert_int_eq(nn_weights_add(w, "c.weight", NN_DT_F32, 2, sa, a, &err), 0);
+    ck_assert_int_eq(nn_weights_add(w, "c.weight_mask", NN_DT_U8, 2, sa, m, &err), 0);
+    ck_assert_int_eq(nn_weights_add(w, "optim.c.weight.momentum", NN_DT_F32, 1, so, opt, &err), 0);
+    char full[4096], half[4096];
+    snprintf(full, sizeof full, "%s/full.emw", tu_tmpdir());
+    snprintf(half, sizeof half, "%s/half.emw", tu_tmpdir());
+    ck_assert_int_eq(nn_weights_save(w, full, &err), 0);
+    ck_assert_int_eq(nn_weights_round_half(w, &err), 0);
+    ck_assert_int_eq(nn_weights_save(w, half, &err), 0);
+    size_t nf, nh;
+    free(slurp(full, &nf));
+    free(slurp(half, &nh));
+    ck_assert_msg(nh < nf && nf - nh >= 2 * N - 64, "full %zu bytes, half %zu", nf, nh);
+    nn_weights *back = NULL;
+    ck_assert_int_eq(nn_weights_load(half, &back, &err), 0);
+    ck_assert(back->store_half);
+    const nn_wtensor *t = nn_weights_find(back, "c.weight");
+    ck_assert_int_eq(t->dtype, NN_DT_F32);
+    const float *b = t->data;
+    for (int i = 0; i < N; i++) {
+        ck_assert_float_eq(b[i], em_half_to_float(em_half_from_float(a[i])));
+        ck_assert(fabsf(b[i] - a[i]) <= fabsf(a[i]) * 0x1p-11f + 0x1p-25f);
+    }
+    t = nn_weights_find(back, "optim.c.weight.momentum");
+    ck_assert(t && t->dtype == NN_DT_F32 && !memcmp(t->data, opt, sizeof opt));
+    t = nn_weights_find(back, "c.weight_mask");
+    ck_assert(t && t->dtype == NN_DT_U8 && !memcmp(t->data, m, sizeof m));
+    nn_weights_free(back);
+    nn_weights_free(w);
+
+    /* Out of range: refused, naming the tensor, the set left as it was. */
+    w = nn_weights_new();
+    float big[3] = {1.0f / 3.0f, -1e5f, 2.0f};
+    int64_t s3[1] = {3};
+    ck_assert_int_eq(nn_weights_add(w, "fc.bias", NN_DT_F32, 1, s3, big, &err), 0);
+    ck_assert_int_ne(nn_weights_round_half(w, &err), 0);
+    ck_assert_msg(strstr(err.msg, "fc.bias") && strstr(err.msg, "float16"), "%s", err.msg);
+    ck_assert(!w->store_half && !memcmp(nn_weights_find(w, "fc.bias")->data, big, sizeof big));
+    nn_weights_free(w);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("nn_weights");
@@ -317,6 +420,8 @@ static Suite *suite(void)
     tcase_add_test(tc, damage_is_refused);
     tcase_add_test(tc, bad_arguments);
     tcase_add_test(tc, net_round_trip_and_model_checks);
+    tcase_add_test(tc, half_conversions);
+    tcase_add_test(tc, half_storage);
     suite_add_tcase(s, tc);
     return s;
 }
