@@ -1,7 +1,8 @@
 /* bench/bench_nn.c: inference throughput of the nn engine (images/s, fp32, eval
  * mode with batch norm folded, as `emomc eval` runs it) for LeNet-5, ResNet-20 and
  * VGG-16 at batch sizes 1 and 64, the achieved GFLOP/s of each model's conv layers
- * (each conv timed alone as a one-layer network), and the OpenBLAS sgemm peak of
+ * (each conv timed alone as a one-layer network; direct-convolution FLOPs over time,
+ * so Winograd layers count the multiplies they avoid), and the OpenBLAS sgemm peak of
  * the same threads, measured in the same run. Every figure is the median of
  * repeats. bench/bench_nn.sh runs this next to bench/bench_nn_torch.py and prints
  * the ratios.

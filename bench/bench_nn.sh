@@ -53,4 +53,6 @@ END {
   printf "\nsgemm peak (single-threaded OpenBLAS in each of %d threads): %.1f GFLOP/s\n", threads, peak
   printf "%-9s %22s %14s\n", "model", "conv GFLOP/s (b=64)", "of sgemm peak"
   for (m in cg) printf "%-9s %22.2f %13.1f%%\n", m, cg[m], 100 * cf[m]
+  printf "(effective rates: direct-convolution FLOPs / time. 3x3 stride-1 layers run by\n"
+  printf "Winograd F(2x2,3x3) do 2.25x fewer multiplies, so they can pass the sgemm peak.)\n"
 }' "$out"
