@@ -581,6 +581,24 @@ static int grow_tensor(nn_tensor *t, int n, int size)
 
 /* ---- forward kernels ------------------------------------------------------------ */
 
+/* A Winograd conv of n images (nn_wino_forward): the tiles of all of them,
+ * NN_WINO_TILES per work item (fewer when that leaves a thread idle). T threads;
+ * with T == 1 the caller's thread uses workspace t1. */
+static void wino_run(nn_net *net, const nn_conv_geom *g, const float *in, const float *u,
+                     const float *shift, bool relu, bool add, float *out, int n, int T, int t1)
+{
+    const long total = (long)n * nn_wino_tiles(g);
+    long nt = NN_WINO_TILES;
+    if (total < nt * T) nt = (total + T - 1) / T;
+    const long items = (total + nt - 1) / nt;
+#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
+    for (long it = 0; it < items; it++) {
+        const long from = it * nt, to = from + nt < total ? from + nt : total;
+        float *ws = net->col[T > 1 ? omp_get_thread_num() : t1];
+        nn_wino_forward(g, in, u, shift, relu, add, out, from, to, ws);
+    }
+}
+
 /* T threads; with T == 1 the caller's thread uses workspace t1. */
 static void fwd_conv(nn_net *net, layer_rt *L, const float *x, float *y, int n, int T, int t1)
 {
@@ -598,18 +616,7 @@ static void fwd_conv(nn_net *net, layer_rt *L, const float *x, float *y, int n, 
         return;
     }
     if (L->wino) {
-        /* Winograd: the tiles of all n images, NN_WINO_TILES per item (fewer when
-         * that leaves a thread idle). */
-        const long total = (long)n * nn_wino_tiles(g);
-        long nt = NN_WINO_TILES;
-        if (total < nt * T) nt = (total + T - 1) / T;
-        const long items = (total + nt - 1) / nt;
-#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
-        for (long it = 0; it < items; it++) {
-            const long from = it * nt, to = from + nt < total ? from + nt : total;
-            float *ws = net->col[T > 1 ? omp_get_thread_num() : t1];
-            nn_wino_forward(g, x, L->wino_u, shift, L->relu, false, y, from, to, ws);
-        }
+        wino_run(net, g, x, L->wino_u, shift, L->relu, false, y, n, T, t1);
         return;
     }
     if (g->N < NN_BATCH_COLS && n > 1) {
@@ -1096,19 +1103,7 @@ static void bwd_conv(nn_net *net, layer_rt *L, const float *x, const float *dy, 
                                        net->col[t], net->dcol[t]);
         }
     }
-    if (dx_all && !dx) {
-        const nn_conv_geom *gd = &L->gd;
-        const long total = (long)n * nn_wino_tiles(gd);
-        long nt = NN_WINO_TILES;
-        if (total < nt * T) nt = (total + T - 1) / T;
-        const long items = (total + nt - 1) / nt;
-#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
-        for (long it = 0; it < items; it++) {
-            const long from = it * nt, to = from + nt < total ? from + nt : total;
-            nn_wino_forward(gd, dy, L->wino_ud, NULL, false, true, dx_all, from, to,
-                            net->col[omp_get_thread_num()]);
-        }
-    }
+    if (dx_all && !dx) wino_run(net, &L->gd, dy, L->wino_ud, NULL, false, true, dx_all, n, T, 0);
     float *gw = L->w->grad;
     const float *slots = net->slots;
     const size_t stride = net->slot_stride;
