@@ -7,8 +7,11 @@
  * repeats. bench/bench_nn.sh runs this next to bench/bench_nn_torch.py and prints
  * the ratios.
  *
+ * With --train, also training steps (train-mode forward, loss, backward; no
+ * optimizer, BN not folded) at each batch size.
+ *
  * usage: bench_nn [--threads T] [--repeats R] [--seconds S] [--models a,b,c]
- *                 [--batches 1,64] [--no-forward] [--no-convs] [--no-peak]
+ *                 [--batches 1,64] [--no-forward] [--no-convs] [--no-peak] [--train]
  * Output: one line per measurement, "key value" pairs (parsed by bench_nn.sh). */
 #include <cblas.h>
 #include <omp.h>
@@ -34,25 +37,44 @@ static double median(double *v, int n)
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-/* Seconds per forward of n images: repeats of as many forwards as fit in `secs`
- * (at least one); returns the median. */
-static double time_forward(nn_net *net, const float *x, int n, float *logits, int repeats,
-                           double secs)
+/* One eval forward of n images, or with train a training step without the
+ * optimizer: train-mode forward, softmax cross-entropy, backward. */
+static void step(nn_net *net, const float *x, int n, float *logits, bool train)
 {
     em_error err = {0};
-    if (nn_net_forward(net, x, n, logits, false, &err)) { /* warm-up, sizes workspaces */
+    int rc = nn_net_forward(net, x, n, logits, train, &err);
+    if (!rc && train) {
+        const int classes = nn_net_arch(net)->classes;
+        int *labels = malloc(sizeof *labels * (size_t)n);
+        float *dl = malloc(sizeof *dl * (size_t)n * classes);
+        for (int i = 0; i < n; i++) labels[i] = i % classes;
+        nn_net_zero_grad(net);
+        nn_softmax_xent(logits, labels, n, classes, dl);
+        rc = nn_net_backward(net, dl, NULL, &err);
+        free(labels);
+        free(dl);
+    }
+    if (rc) {
         fprintf(stderr, "bench_nn: %s\n", err.msg);
         exit(1);
     }
+}
+
+/* Seconds per step of n images: repeats of as many steps as fit in `secs` (at least
+ * one); returns the median. */
+static double time_steps(nn_net *net, const float *x, int n, float *logits, bool train,
+                         int repeats, double secs)
+{
+    step(net, x, n, logits, train); /* warm-up, sizes workspaces */
     double t0 = em_now_seconds();
-    nn_net_forward(net, x, n, logits, false, &err);
+    step(net, x, n, logits, train);
     double one = em_now_seconds() - t0;
     int iters = one > 0 ? (int)(secs / one) : 1;
     if (iters < 1) iters = 1;
     double *t = malloc(sizeof *t * (size_t)repeats);
     for (int r = 0; r < repeats; r++) {
         double s = em_now_seconds();
-        for (int i = 0; i < iters; i++) nn_net_forward(net, x, n, logits, false, &err);
+        for (int i = 0; i < iters; i++) step(net, x, n, logits, train);
         t[r] = (em_now_seconds() - s) / iters;
     }
     double m = median(t, repeats);
@@ -129,7 +151,7 @@ static void conv_gflops(const nn_arch *a, int threads, int repeats, double secs,
         const int n = 64;
         float *x = random_floats((size_t)n * l->in.c * l->in.h * l->in.w, 3);
         float *y = malloc(sizeof *y * (size_t)n * one->classes);
-        double s = time_forward(net, x, n, y, repeats, secs / 4);
+        double s = time_steps(net, x, n, y, false, repeats, secs / 4);
         flops += 2.0 * (double)nn_layer_macs(l) * n;
         time += s;
         free(x), free(y);
@@ -145,7 +167,7 @@ int main(int argc, char **argv)
     int threads = omp_get_num_procs(), repeats = 5;
     double secs = 1.0;
     char models[256] = "lenet5,resnet20,vgg16", blist[64] = "1,64";
-    bool do_forward = true, do_convs = true, do_peak = true;
+    bool do_forward = true, do_convs = true, do_peak = true, do_train = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--repeats") && i + 1 < argc) repeats = atoi(argv[++i]);
@@ -157,9 +179,10 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--no-forward")) do_forward = false;
         else if (!strcmp(argv[i], "--no-convs")) do_convs = false;
         else if (!strcmp(argv[i], "--no-peak")) do_peak = false;
+        else if (!strcmp(argv[i], "--train")) do_train = true;
         else {
             fprintf(stderr, "usage: bench_nn [--threads T] [--repeats R] [--seconds S] "
-                            "[--models a,b,c] [--batches 1,64] [--no-forward] [--no-convs] [--no-peak]\n");
+                            "[--models a,b,c] [--batches 1,64] [--no-forward] [--no-convs] [--no-peak] [--train]\n");
             return 2;
         }
     }
@@ -188,12 +211,24 @@ int main(int argc, char **argv)
             nn_net_fold_bn(net, NULL, &err);
             float *x = random_floats((size_t)n * a->input.c * a->input.h * a->input.w, 4);
             float *y = malloc(sizeof *y * (size_t)n * a->classes);
-            double s = time_forward(net, x, n, y, repeats, secs);
+            double s = time_steps(net, x, n, y, false, repeats, secs);
             double conv_macs = 0;
             for (int i = 0; i < a->n_layers; i++)
                 if (a->layers[i].kind == NN_L_CONV) conv_macs += (double)nn_layer_macs(&a->layers[i]);
             printf("model %s batch %d threads %d images_per_s %.1f net_conv_gflops %.2f\n", m, n,
                    threads, n / s, 2.0 * conv_macs * n / s / 1e9);
+            fflush(stdout);
+            free(x), free(y);
+            nn_net_free(net);
+        }
+        for (int bi = 0; bi < nb && do_train; bi++) {
+            int n = batches[bi];
+            nn_net *net = build(a, threads);
+            float *x = random_floats((size_t)n * a->input.c * a->input.h * a->input.w, 4);
+            float *y = malloc(sizeof *y * (size_t)n * a->classes);
+            double s = time_steps(net, x, n, y, true, repeats, secs);
+            printf("train_model %s batch %d threads %d images_per_s %.1f\n", m, n, threads,
+                   n / s);
             fflush(stdout);
             free(x), free(y);
             nn_net_free(net);

@@ -4,7 +4,7 @@
 # The two are interleaved: in each of ROUNDS rounds, every (model, batch) is timed by
 # emomc and then by PyTorch (each the median of 3 repeats), so load from other jobs
 # hits both alike; the table shows the median over rounds and the ratio
-# emomc / PyTorch. Then the conv layers' GFLOP/s (each conv alone, batch 64) against
+# emomc / PyTorch. Training steps at batch 64 (forward, loss, backward) likewise. Then the conv layers' GFLOP/s (each conv alone, batch 64) against
 # the OpenBLAS sgemm peak, measured back to back.
 #
 # usage: bench/bench_nn.sh [BUILD_DIR] [THREADS] [ROUNDS] [MODELS]
@@ -29,6 +29,10 @@ while [ "$r" -le "$rounds" ]; do
             /usr/bin/python3 "$here/bench_nn_torch.py" --threads "$threads" --repeats 3 \
                 --seconds 0.5 --models "$m" --batches "$b" >>"$out"
         done
+        "$bin" --threads "$threads" --repeats 3 --seconds 0.5 --models "$m" --batches 64 \
+            --train --no-forward --no-convs --no-peak >>"$out"
+        /usr/bin/python3 "$here/bench_nn_torch.py" --threads "$threads" --repeats 3 \
+            --seconds 0.5 --models "$m" --batches 64 --train >>"$out"
     done
     r=$((r + 1))
 done
@@ -42,6 +46,8 @@ function med(list,   a, n, i, j, t) {
 /^sgemm_peak/ { peak = $5 }
 /^model/ { k = $2 " " $4; if (!(k in e)) order[++n] = k; e[k] = e[k] " " $8 }
 /^torch_model/ { k = $2 " " $4; t[k] = t[k] " " $8 }
+/^train_model/ { k = $2; if (!(k in te)) torder[++tn] = k; te[k] = te[k] " " $8 }
+/^torch_train_model/ { k = $2; tt[k] = tt[k] " " $8 }
 /^convs/ { cg[$2] = $8; cf[$2] = $10 }
 END {
   printf "threads %d, %d interleaved rounds, medians\n\n", threads, rounds
@@ -49,6 +55,12 @@ END {
   for (i = 1; i <= n; i++) {
     k = order[i]; split(k, p, " "); x = med(e[k]); y = med(t[k])
     printf "%-9s %5s %14.1f %14.1f %8.2f\n", p[1], p[2], x, y, (y > 0 ? x / y : 0)
+  }
+  printf "\ntraining steps (forward, loss, backward; no optimizer), batch 64\n"
+  printf "%-9s %14s %14s %8s\n", "model", "emomc img/s", "torch img/s", "ratio"
+  for (i = 1; i <= tn; i++) {
+    k = torder[i]; x = med(te[k]); y = med(tt[k])
+    printf "%-9s %14.1f %14.1f %8.2f\n", k, x, y, (y > 0 ? x / y : 0)
   }
   printf "\nsgemm peak (single-threaded OpenBLAS in each of %d threads): %.1f GFLOP/s\n", threads, peak
   printf "%-9s %22s %14s\n", "model", "conv GFLOP/s (b=64)", "of sgemm peak"

@@ -8,8 +8,10 @@ given thread count, each figure the median of repeats. Uses Debian's python3-tor
 run with /usr/bin/python3.
 
 usage: bench_nn_torch.py [--threads T] [--repeats R] [--seconds S] [--models a,b,c]
-                         [--batches 1,64]
-Output lines: "torch_model NAME batch B threads T images_per_s X"
+                         [--batches 1,64] [--train]
+Output lines: "torch_model NAME batch B threads T images_per_s X"; with --train,
+training steps (forward, cross-entropy, backward; no optimizer) instead:
+"torch_train_model ...".
 """
 import argparse
 import os
@@ -103,20 +105,33 @@ class YamlNet(nn.Module):
         return outs[-1]
 
 
+def timed(fn, batch, repeats, seconds):
+    """Images/s of fn(): the median of repeats of as many calls as fit in seconds."""
+    fn()
+    t0 = time.perf_counter()
+    fn()
+    one = time.perf_counter() - t0
+    iters = max(1, int(seconds / one)) if one > 0 else 1
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(iters):
+            fn()
+        times.append((time.perf_counter() - t0) / iters)
+    return batch / statistics.median(times)
+
+
 def images_per_s(net, x, repeats, seconds):
     with torch.inference_mode():
-        net(x)
-        t0 = time.perf_counter()
-        net(x)
-        one = time.perf_counter() - t0
-        iters = max(1, int(seconds / one)) if one > 0 else 1
-        times = []
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            for _ in range(iters):
-                net(x)
-            times.append((time.perf_counter() - t0) / iters)
-    return x.shape[0] / statistics.median(times)
+        return timed(lambda: net(x), x.shape[0], repeats, seconds)
+
+
+def train_images_per_s(net, x, labels, repeats, seconds):
+    """A training step without the optimizer: forward, cross-entropy, backward."""
+    def step():
+        net.zero_grad(set_to_none=False)
+        nn.functional.cross_entropy(net(x), labels).backward()
+    return timed(step, x.shape[0], repeats, seconds)
 
 
 def main():
@@ -126,11 +141,22 @@ def main():
     ap.add_argument("--seconds", type=float, default=1.0)
     ap.add_argument("--models", default="lenet5,resnet20,vgg16")
     ap.add_argument("--batches", default="1,64")
+    ap.add_argument("--train", action="store_true",
+                    help="time training steps (train mode, BN not folded) instead")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
     for m in a.models.split(","):
         spec = yaml.safe_load(open(os.path.join(ROOT, "models", m + ".yaml")))
+        if a.train:
+            net = YamlNet(spec).train()
+            for b in [int(v) for v in a.batches.split(",")]:
+                x = torch.rand(b, *spec["input"]) * 2 - 1
+                labels = torch.arange(b) % spec["classes"]
+                r = train_images_per_s(net, x, labels, a.repeats, a.seconds)
+                print("torch_train_model %s batch %d threads %d images_per_s %.1f"
+                      % (m, b, a.threads, r), flush=True)
+            continue
         net = YamlNet(spec).eval()
         net.fold_bn()
         for b in [int(v) for v in a.batches.split(",")]:
