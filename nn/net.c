@@ -815,7 +815,6 @@ static int wino_prepare(nn_net *net, int n, int T)
     return 0;
 }
 
-
 /* Eval-mode BN: per-channel y = a*x + b from the running statistics, once per forward. */
 static void bn_eval_prepare(nn_net *net)
 {
