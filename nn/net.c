@@ -645,13 +645,25 @@ static void fwd_conv(nn_net *net, layer_rt *L, const float *x, float *y, int n, 
     chunk = (chunk + 15) & ~15;
     if (chunk > g->N) chunk = g->N;
     P = (g->N + chunk - 1) / chunk;
-    long items = (long)n * P;
+    /* Still fewer items than threads (an image too small to split by pixels, as in
+     * VGG-16's last layers at batch 1): blocks of output channels too, so every
+     * thread streams its share of the weights. */
+    int CB = 1, cstep = g->co;
+    if ((long)n * P < T && g->groups == 1 && g->co >= 16 * T) {
+        cstep = ((g->co + T - 1) / T + 15) & ~15;
+        CB = (g->co + cstep - 1) / cstep;
+    }
+    const long items = (long)n * P * CB;
 #pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
     for (long it = 0; it < items; it++) {
-        int i = (int)(it / P), c = (int)(it % P);
-        int p0 = c * chunk, p1 = p0 + chunk < g->N ? p0 + chunk : g->N;
+        const int i = (int)(it / ((long)P * CB)), c = (int)(it / CB % P), b = (int)(it % CB);
+        const int p0 = c * chunk, p1 = p0 + chunk < g->N ? p0 + chunk : g->N;
         float *col = net->col[T > 1 ? omp_get_thread_num() : t1];
-        nn_conv_forward_cols(g, x + i * isz, w, shift, L->relu, y + i * osz, p0, p1, col);
+        nn_conv_geom gb = *g; /* output channels [c0, c0 + gb.co) */
+        const int c0 = b * cstep;
+        if (CB > 1) gb.co = gb.cog = g->co - c0 < cstep ? g->co - c0 : cstep; /* groups 1 */
+        nn_conv_forward_cols(&gb, x + i * isz, w + (size_t)c0 * g->K, shift ? shift + c0 : NULL,
+                             L->relu, y + i * osz + (size_t)c0 * g->N, p0, p1, col);
     }
 }
 

@@ -10,7 +10,8 @@
  * cases with 8 or more input channels and enough pixels in the batch (1024; here the
  * batch of 7, and case 9 from batch 3) run the forward by Winograd
  * F(2x2, 3x3) (nn/winograd.c): odd output sizes (partial tiles), padding 0, 1 and 2,
- * and work items whose tiles run from one image into the next. The output is checked
+ * and work items whose tiles run from one image into the next. A 4x4 map at batch 1
+ * with 2 threads splits by output channels (64 + 56). The output is checked
  * in train mode (layer by layer) and eval mode (image by image).
  * Metric: max |engine - naive| <= 1e-5 * max |naive| per tensor. */
 #include <stdio.h>
@@ -40,6 +41,7 @@ static const conv_case cases[] = {
     {8, 14, 15, 12, 3, 3, 1, 1, 1, true}, /* Winograd (batch 7): odd width, items span images */
     {9, 18, 17, 10, 3, 3, 1, 0, 1, false}, /* Winograd, no padding: 16x15 output */
     {8, 13, 14, 8, 3, 3, 1, 2, 1, true},  /* Winograd, pad 2: 15x16 output */
+    {64, 4, 4, 120, 3, 3, 1, 1, 1, true}, /* 1.1 M MACs at batch 1: threads split channels */
 };
 
 static double max_abs(const double *a, size_t n)
