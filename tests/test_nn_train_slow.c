@@ -27,7 +27,8 @@ static double emomc_number(const char *args)
     return v;
 }
 
-/* The weights file reproduces its recorded test accuracy, which meets target. */
+/* The weights file reproduces its recorded test accuracy, which meets target
+ * (target < 0: a model recorded as below its target; only reproduction is checked). */
 static void check_zoo(const char *model, const char *data, const char *wpath, double target)
 {
     em_error err = {0};
@@ -55,8 +56,9 @@ static void check_zoo(const char *model, const char *data, const char *wpath, do
     /* The record has 4 decimals: the count of correct images must round to it. */
     ck_assert_msg(r->correct == (int)(recorded * 10000 + 0.5), "%s: %d correct, recorded %s",
                   wpath, r->correct, rec);
-    ck_assert_msg(r->accuracy >= target, "%s: test accuracy %.4f below the %.1f%% target",
-                  wpath, r->accuracy, 100 * target);
+    if (target >= 0)
+        ck_assert_msg(r->accuracy >= target, "%s: test accuracy %.4f below the %.1f%% target",
+                      wpath, r->accuracy, 100 * target);
 
     /* The same through the command line, which prints percent with two decimals. */
     char args[5000], want[32], got[32];
@@ -75,6 +77,14 @@ static void check_zoo(const char *model, const char *data, const char *wpath, do
 START_TEST(lenet5_zoo_reproduces_recorded_accuracy)
 {
     check_zoo("lenet5", "mnist", tu_root_path("models/lenet5-mnist.emw"), 0.99);
+}
+END_TEST
+
+/* ResNet-20 is committed below its 88 % target (86.81 % after 40 epochs;
+ * models/README.md): its record must still be reproducible. */
+START_TEST(resnet20_zoo_reproduces_recorded_accuracy)
+{
+    check_zoo("resnet20", "cifar10", tu_root_path("models/resnet20-cifar10.emw"), -1);
 }
 END_TEST
 
@@ -119,6 +129,7 @@ static Suite *suite(void)
     TCase *tc = tcase_create("zoo");
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, lenet5_zoo_reproduces_recorded_accuracy);
+    tcase_add_test(tc, resnet20_zoo_reproduces_recorded_accuracy);
     tcase_add_test(tc, train_half_storage);
     suite_add_tcase(s, tc);
     return s;
