@@ -93,6 +93,14 @@ START_TEST(resnet20_zoo_reproduces_recorded_accuracy)
 }
 END_TEST
 
+/* VGG-16 is committed below its 90 % target (87.60 % after its 30-epoch recipe;
+ * models/README.md), as float16 weights: its record must still be reproducible. */
+START_TEST(vgg16_zoo_reproduces_recorded_accuracy)
+{
+    check_zoo("vgg16", "cifar10", tu_root_path("models/vgg16-cifar10.emw"), ZOO_BELOW_TARGET);
+}
+END_TEST
+
 static long file_size(const char *path)
 {
     FILE *f = fopen(path, "rb");
@@ -135,6 +143,7 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, lenet5_zoo_reproduces_recorded_accuracy);
     tcase_add_test(tc, resnet20_zoo_reproduces_recorded_accuracy);
+    tcase_add_test(tc, vgg16_zoo_reproduces_recorded_accuracy);
     tcase_add_test(tc, train_half_storage);
     suite_add_tcase(s, tc);
     return s;
