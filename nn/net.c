@@ -12,7 +12,13 @@
  * Threads: every parallel loop runs over a partition of the work that does not
  * depend on the thread count (images, image x column chunks, channels, fixed GEMM
  * blocks), and weight gradients of convs are reduced over NN_SLOTS fixed slices of
- * the batch in a fixed order. OpenBLAS runs single-threaded inside. */
+ * the batch in a fixed order. Where a partition must be fine enough to give every
+ * thread work (few images), it is cut for NN_SPLIT_WIDTH threads, whatever the
+ * real count: so every GEMM has the same shape and operands with 1 or 64 threads,
+ * and the results are bit-identical whichever kernel OpenBLAS picks (its kernels
+ * may round a column differently depending on where the GEMM's edge falls). The
+ * eval path (image by image or layer by layer) is chosen from the batch size, never
+ * the thread count. OpenBLAS runs single-threaded inside. */
 #include "nn/net.h"
 
 #include <cblas.h>
@@ -34,6 +40,7 @@
 #define NN_BATCH_COLS 256 /* layers with fewer output pixels put images side by side */
 #define NN_PAR_MIN_WORK 1e6 /* MACs + elements below which a layer runs serially */
 #define NN_WINO_TILES 64  /* Winograd: output tiles per work item (one GEMM width) */
+#define NN_SPLIT_WIDTH 8  /* threads a fine partition is cut for (never the real count) */
 #define NN_WINO_MIN_PIXELS 1024 /* Winograd only when a forward has this many output pixels */
 
 typedef struct layer_rt {
@@ -582,14 +589,16 @@ static int grow_tensor(nn_tensor *t, int n, int size)
 /* ---- forward kernels ------------------------------------------------------------ */
 
 /* A Winograd conv of n images (nn_wino_forward): the tiles of all of them,
- * NN_WINO_TILES per work item (fewer when that leaves a thread idle). T threads;
- * with T == 1 the caller's thread uses workspace t1. */
+ * NN_WINO_TILES per work item (fewer when that leaves one of W threads idle: W is
+ * the split width, NN_SPLIT_WIDTH or 1, never the thread count). T threads; with
+ * T == 1 the caller's thread uses workspace t1. */
 static void wino_run(nn_net *net, const nn_conv_geom *g, const float *in, const float *u,
-                     const float *shift, bool relu, bool add, float *out, int n, int T, int t1)
+                     const float *shift, bool relu, bool add, float *out, int n, int W, int T,
+                     int t1)
 {
     const long total = (long)n * nn_wino_tiles(g);
     long nt = NN_WINO_TILES;
-    if (total < nt * T) nt = (total + T - 1) / T;
+    if (total < nt * W) nt = (total + W - 1) / W;
     const long items = (total + nt - 1) / nt;
 #pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
     for (long it = 0; it < items; it++) {
@@ -599,8 +608,10 @@ static void wino_run(nn_net *net, const nn_conv_geom *g, const float *in, const 
     }
 }
 
-/* T threads; with T == 1 the caller's thread uses workspace t1. */
-static void fwd_conv(nn_net *net, layer_rt *L, const float *x, float *y, int n, int T, int t1)
+/* The work is cut for W threads (the split width: NN_SPLIT_WIDTH, or 1 image by
+ * image) and run by T; with T == 1 the caller's thread uses workspace t1. */
+static void fwd_conv(nn_net *net, layer_rt *L, const float *x, float *y, int n, int W, int T,
+                     int t1)
 {
     const nn_conv_geom *g = &L->g;
     const float *w = L->w->data;
@@ -616,12 +627,12 @@ static void fwd_conv(nn_net *net, layer_rt *L, const float *x, float *y, int n, 
         return;
     }
     if (L->wino) {
-        wino_run(net, g, x, L->wino_u, shift, L->relu, false, y, n, T, t1);
+        wino_run(net, g, x, L->wino_u, shift, L->relu, false, y, n, W, T, t1);
         return;
     }
     if (g->N < NN_BATCH_COLS && n > 1) {
         /* Few pixels: blocks of images per GEMM, at least one block per thread. */
-        int nb = NN_BATCH_COLS / g->N, per_thread = (n + T - 1) / T;
+        int nb = NN_BATCH_COLS / g->N, per_thread = (n + W - 1) / W;
         if (nb > per_thread) nb = per_thread;
         const int blocks = (n + nb - 1) / nb;
 #pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
@@ -636,7 +647,7 @@ static void fwd_conv(nn_net *net, layer_rt *L, const float *x, float *y, int n, 
     /* Output pixels go in chunks: enough chunks to give every thread work when there
      * are fewer images than threads, and small enough that a chunk's im2col matrix
      * (K x chunk) stays in the L2 cache while the GEMM reads it. */
-    int P = n >= T ? 1 : (T + n - 1) / n;
+    int P = n >= W ? 1 : (W + n - 1) / n;
     int chunk = (g->N + P - 1) / P;
     if (!g->direct && (size_t)g->K * chunk > NN_COL_CHUNK_FLOATS) {
         chunk = (int)(NN_COL_CHUNK_FLOATS / (size_t)g->K);
@@ -649,8 +660,8 @@ static void fwd_conv(nn_net *net, layer_rt *L, const float *x, float *y, int n, 
      * VGG-16's last layers at batch 1): blocks of output channels too, so every
      * thread streams its share of the weights. */
     int CB = 1, cstep = g->co;
-    if ((long)n * P < T && g->groups == 1 && g->co >= 16 * T) {
-        cstep = ((g->co + T - 1) / T + 15) & ~15;
+    if ((long)n * P < W && g->groups == 1 && g->co >= 16 * W) {
+        cstep = ((g->co + W - 1) / W + 15) & ~15;
         CB = (g->co + cstep - 1) / cstep;
     }
     const long items = (long)n * P * CB;
@@ -930,15 +941,15 @@ static bool is_alias(const nn_net *net, const layer_rt *L, bool train)
            (s->kind == NN_L_RELU && s->src[0] >= 0 && net->L[s->src[0]].relu);
 }
 
-/* One layer on n images: in (and in2 for add) to y, with T threads; when T == 1 the
- * calling thread uses workspace t1. */
+/* One layer on n images: in (and in2 for add) to y, its work cut for W threads (the
+ * split width) and run by T; when T == 1 the calling thread uses workspace t1. */
 static int run_layer(nn_net *net, layer_rt *L, const float *in, const float *in2, float *y,
-                     int n, bool train, int T, int t1, em_error *err)
+                     int n, bool train, int W, int T, int t1, em_error *err)
 {
     const nn_layer_spec *s = L->s;
     const size_t count = (size_t)n * L->out_size;
     switch (s->kind) {
-    case NN_L_CONV: fwd_conv(net, L, in, y, n, T, t1); break;
+    case NN_L_CONV: fwd_conv(net, L, in, y, n, W, T, t1); break;
     case NN_L_LINEAR: fwd_linear(L, in, y, n, T); break;
     case NN_L_RELU: ew_forward(in, NULL, y, count, true, T); break;
     case NN_L_MAXPOOL:
@@ -973,7 +984,8 @@ static int forward_layerwise(nn_net *net, int n, bool train, int T, em_error *er
             return em_fail(err, EM_ENOMEM, "forward: out of memory at layer '%s'", s->name);
         L->y = L->out.data;
         const float *in2 = s->kind == NN_L_ADD ? src_out(net, s->src[1]) : NULL;
-        int rc = run_layer(net, L, in, in2, L->y, n, train, layer_team(L, n, T), 0, err);
+        int rc = run_layer(net, L, in, in2, L->y, n, train, NN_SPLIT_WIDTH, layer_team(L, n, T),
+                           0, err);
         if (rc) return rc;
     }
     net->acts_stale = false;
@@ -1031,7 +1043,7 @@ static void forward_per_image(nn_net *net, int n, int T, float *logits)
             yp[l] = net->img_acts[t] + L->img_off;
             const float *in2 = NULL;
             if (s->kind == NN_L_ADD) in2 = s->src[1] < 0 ? xin : yp[s->src[1]];
-            run_layer(net, L, in, in2, yp[l], 1, false, 1, t, NULL); /* eval: cannot fail */
+            run_layer(net, L, in, in2, yp[l], 1, false, 1, 1, t, NULL); /* eval: cannot fail */
         }
         memcpy(logits + (size_t)i * a->classes, yp[nl - 1], (size_t)a->classes * sizeof(float));
     }
@@ -1055,11 +1067,11 @@ int nn_net_forward(nn_net *net, const float *x, int n, float *logits, bool train
     if (!train_mode) bn_eval_prepare(net);
     if (wino_prepare(net, n, T)) return em_fail(err, EM_ENOMEM, "forward: out of memory");
 
-    /* Eval with at least one image per thread, of a network whose weights stay in
-     * cache: image by image. Otherwise layer by layer, with the threads sharing each
-     * layer (and each image, if n < T), so each layer's weights are read once for
-     * the whole batch. */
-    if (!train_mode && !net->keep_acts && n >= T &&
+    /* Eval of enough images (NN_SPLIT_WIDTH, so the choice never depends on the
+     * thread count), of a network whose weights stay in cache: image by image.
+     * Otherwise layer by layer, with the threads sharing each layer (and each image,
+     * if there are few), so each layer's weights are read once for the whole batch. */
+    if (!train_mode && !net->keep_acts && n >= NN_SPLIT_WIDTH &&
         net->weight_bytes <= NN_PER_IMAGE_MAX_WEIGHT_BYTES) {
         double work = 0.0;
         for (int i = 0; i < a->n_layers; i++) work += (double)n * layer_work(&net->L[i]);
@@ -1114,7 +1126,8 @@ static void bwd_conv(nn_net *net, layer_rt *L, const float *x, const float *dy, 
                                        net->col[t], net->dcol[t]);
         }
     }
-    if (dx_all && !dx) wino_run(net, &L->gd, dy, L->wino_ud, NULL, false, true, dx_all, n, T, 0);
+    if (dx_all && !dx)
+        wino_run(net, &L->gd, dy, L->wino_ud, NULL, false, true, dx_all, n, NN_SPLIT_WIDTH, T, 0);
     float *gw = L->w->grad;
     const float *slots = net->slots;
     const size_t stride = net->slot_stride;

@@ -377,12 +377,15 @@ END_TEST
 
 START_TEST(lenet5_on_an_mnist_slice)
 {
-    /* The real thing, small: LeNet-5 on 2000 MNIST training images for 2 epochs
-     * must get well above chance on 500 held-out validation images. */
+    /* The real thing, small: LeNet-5 on 4000 MNIST training images for 3 epochs
+     * must get well above chance on 500 held-out validation images. Measured 0.92-0.95
+     * over init seeds 1-4 and OpenBLAS kernels (default, Haswell, SkylakeX,
+     * Sandybridge); the bound leaves 7 points of margin. (lr 0.05 was unstable: 0.80
+     * to 0.87 depending on the kernel's rounding.) */
     em_error err = {0};
     nn_split_opts o;
     nn_split_opts_default(&o);
-    o.limit = 2000;
+    o.limit = 4000;
     nn_dataset *tr, *va;
     ck_assert_msg(nn_dataset_open("mnist", NULL, NN_SPLIT_TRAIN, &o, &tr, &err) == 0, "%s",
                   err.msg);
@@ -398,9 +401,9 @@ START_TEST(lenet5_on_an_mnist_slice)
     nn_net_init(net, 1);
     nn_train_cfg c;
     nn_train_cfg_default(&c);
-    c.epochs = 2;
+    c.epochs = 3;
     c.batch = 32;
-    c.optim.lr = 0.05;
+    c.optim.lr = 0.01;
     c.optim.momentum = 0.9;
     epoch_log log = {0};
     c.progress = log_epochs;
@@ -408,7 +411,7 @@ START_TEST(lenet5_on_an_mnist_slice)
     nn_train_result r;
     ck_assert_msg(nn_train(net, tr, va, &c, NULL, &r, &err) == 0, "%s", err.msg);
     ck_assert_msg(log.loss[1] < log.loss[0], "loss %g -> %g", log.loss[0], log.loss[1]);
-    ck_assert_msg(r.val_accuracy > 0.8, "validation accuracy %g", r.val_accuracy);
+    ck_assert_msg(r.val_accuracy > 0.85, "validation accuracy %g", r.val_accuracy);
     nn_net_free(net);
     nn_dataset_free(tr);
     nn_dataset_free(va);
