@@ -130,11 +130,14 @@ int cmd_eval(int argc, char **argv)
     if (quiet) {
         printf("%.2f\n", 100 * r->accuracy);
     } else {
-        printf("%s on %s %s (%d images): top-1 %.2f%% (%d/%d), loss %.4f, %.0f images/s "
+        /* Say which images: the split, and whether only its first ones. */
+        printf("%s on %s %s (%s%d images%s): top-1 %.2f%% (%d/%d), loss %.4f, %.0f images/s "
                "(batch %ld, %d threads)\n",
-               arch->name, nn_dataset_kind_name(ds->kind), split == NN_SPLIT_TEST ? "test" : "val",
-               r->n, 100 * r->accuracy, r->correct, r->n, r->loss, r->images_per_s, batch,
-               nn_net_threads(net));
+               arch->name, nn_dataset_kind_name(ds->kind),
+               split == NN_SPLIT_TEST ? "test set" : "validation split",
+               limit > 0 && r->n == limit ? "the first " : "", r->n,
+               split == NN_SPLIT_TEST ? "" : ", held out from the training file", 100 * r->accuracy,
+               r->correct, r->n, r->loss, r->images_per_s, batch, nn_net_threads(net));
     }
     if (per_class) {
         printf("class  images  correct  accuracy\n");

@@ -7,9 +7,12 @@
 
 #include "plots/plot_internal.h"
 
+/* EMOMC's aggregation score with tau = 1: r = q rewards a correct answer, tau
+ * penalizes an error (the definition and its reasons: search/select.h, sr_ascore,
+ * which plots cannot call from below search). */
 static double ascore(double acc, double energy, double q)
 {
-    return (q * acc + (1 - acc)) / energy;
+    return (q * acc - (1 - acc)) / energy;
 }
 
 int plot_ascore_argmax(int n, const double *accuracy, const double *energy, double q)
@@ -81,15 +84,23 @@ int plot_ascore(const char *out_path, const plot_ascore_spec *s, em_error *err)
         ord[i].i = i;
     }
     qsort(ord, (size_t)n, sizeof *ord, cmp_energy);
+    /* Each curve is divided by a positive norm (the reference's AScore, or the
+     * curve's maximum); a curve with none is left out, and so are values a log axis
+     * cannot show. Such values are written as NaN, which gnuplot skips. */
     double ymax = 0, ymin = INFINITY;
     for (int j = 0; j < q.n; j++) {
         arg[j] = plot_ascore_argmax(n, s->accuracy.v, s->energy.v, q.v[j]);
         double best = ascore(s->accuracy.v[arg[j]], s->energy.v[arg[j]], q.v[j]);
         norm[j] = ref ? ascore(ref->y, ref->x, q.v[j]) : best;
-        ymax = fmax(ymax, best / norm[j]);
-        for (int i = 0; i < n; i++)
-            ymin = fmin(ymin, ascore(s->accuracy.v[i], s->energy.v[i], q.v[j]) / norm[j]);
+        if (!(norm[j] > 0)) continue;
+        for (int i = 0; i < n; i++) {
+            double v = ascore(s->accuracy.v[i], s->energy.v[i], q.v[j]) / norm[j];
+            if (s->log_y && !(v > 0)) continue;
+            ymin = fmin(ymin, v);
+            ymax = fmax(ymax, v);
+        }
     }
+    if (!(ymin < INFINITY)) ymin = ymax = 1;
 
     /* Key texts: each curve says where its maximum is. */
     char unit[64] = "";
@@ -99,8 +110,12 @@ int plot_ascore(const char *out_path, const plot_ascore_spec *s, em_error *err)
     int longest = 34;
     for (int j = 0; j < q.n; j++) {
         int a = arg[j];
-        snprintf(keys[j], sizeof keys[j], "r/τ = %g: max at %.4g%s, acc %.2f %%", q.v[j],
-                 s->energy.v[a] * es, unit, 100 * s->accuracy.v[a]);
+        if (norm[j] > 0)
+            snprintf(keys[j], sizeof keys[j], "r/τ = %g: max at %.4g%s, acc %.2f %%", q.v[j],
+                     s->energy.v[a] * es, unit, 100 * s->accuracy.v[a]);
+        else
+            snprintf(keys[j], sizeof keys[j], "r/τ = %g: no positive %s", q.v[j],
+                     ref ? "AScore of the reference" : "AScore");
         if ((int)strlen(keys[j]) > longest) longest = (int)strlen(keys[j]);
     }
     if (ref)
@@ -127,7 +142,7 @@ int plot_ascore(const char *out_path, const plot_ascore_spec *s, em_error *err)
     }
     pl_range_finish(&rx, 0.04, 0.04);
     pl_range_finish(&r2, 0.05, 0.05);
-    pl_range ry = {s->log_y ? ymin : 0, ymax, s->log_y != 0};
+    pl_range ry = {s->log_y ? ymin : fmin(0, ymin), ymax, s->log_y != 0};
     if (ref) pl_range_add(&ry, 1);
     pl_range_finish(&ry, s->log_y ? 0.03 : 0, 0.08);
 
@@ -153,21 +168,26 @@ int plot_ascore(const char *out_path, const plot_ascore_spec *s, em_error *err)
     pl_range_emit(&b, "x", &rx);
     pl_range_emit(&b, "y", &ry);
     pl_range_emit(&b, "y2", &r2);
-    if (!ref && !s->log_y) pl_printf(&b, "set ytics 0, 0.2, 1\n");
+    if (!ref && !s->log_y && ymin >= 0) pl_printf(&b, "set ytics 0, 0.2, 1\n");
     pl_printf(&b, "$curves << EOD\n");
     for (int k = 0; k < n; k++) {
         int i = ord[k].i;
         double e = s->energy.v[i] * es, a = 100 * s->accuracy.v[i];
         pl_printf(&b, "%.10g %.10g", xacc ? a : e, xacc ? e : a);
-        for (int j = 0; j < q.n; j++)
-            pl_printf(&b, " %.10g", ascore(s->accuracy.v[i], s->energy.v[i], q.v[j]) / norm[j]);
+        for (int j = 0; j < q.n; j++) {
+            double v = ascore(s->accuracy.v[i], s->energy.v[i], q.v[j]) / norm[j];
+            if (!(norm[j] > 0) || (s->log_y && !(v > 0))) pl_printf(&b, " NaN");
+            else pl_printf(&b, " %.10g", v);
+        }
         pl_printf(&b, "\n");
     }
     pl_printf(&b, "EOD\n$argmax << EOD\n");
     for (int j = 0; j < q.n; j++) {
         int a = arg[j];
-        pl_printf(&b, "%.10g %.10g\n", xacc ? 100 * s->accuracy.v[a] : s->energy.v[a] * es,
-                  ascore(s->accuracy.v[a], s->energy.v[a], q.v[j]) / norm[j]);
+        double v = ascore(s->accuracy.v[a], s->energy.v[a], q.v[j]) / norm[j];
+        pl_printf(&b, "%.10g ", xacc ? 100 * s->accuracy.v[a] : s->energy.v[a] * es);
+        if (!(norm[j] > 0) || (s->log_y && !(v > 0))) pl_printf(&b, "NaN\n");
+        else pl_printf(&b, "%.10g\n", v);
     }
     pl_printf(&b, "EOD\n");
     int lp = n <= 80;

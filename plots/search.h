@@ -92,15 +92,18 @@ typedef struct plot_fronts_spec {
 
 int plot_fronts(const char *out_path, const plot_fronts_spec *spec, em_error *err);
 
-/* 3. AScore along a non-dominated set. For each ratio q = r/tau,
- *    AScore = (acc*r + (1-acc)*tau) / energy = tau * (q*acc + 1 - acc) / energy,
+/* 3. AScore along a non-dominated set. For each ratio q = r/tau (r rewards a correct
+ *    answer, tau penalizes an error: search/select.h),
+ *    AScore = (acc*r - (1-acc)*tau) / energy = tau * (q*acc - (1 - acc)) / energy,
  * one curve per ratio along the set sorted by energy (or by accuracy, as in EMOMC's
  * Figure 7). tau cancels because each curve is normalized: by its own maximum (so all
  * curves peak at 1), or, when a reference model is given, by the reference's AScore
  * for the same ratio (so 1 means "as good as the uncompressed model" and the curves
  * show how many times better a solution is). The argmax of each curve is circled and
  * its energy and accuracy given in the key; the other quantity (accuracy, or energy)
- * is drawn on the right-hand axis for reference.
+ * is drawn on the right-hand axis for reference. Scores can be negative (more errors
+ * than r/tau allows): a curve whose norm is not positive is left out (its key says
+ * so), and a log axis leaves out the values it cannot show.
  * accuracy: fractions in [0, 1]; energy: > 0. */
 typedef struct plot_ascore_spec {
     const char *title;

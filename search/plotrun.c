@@ -120,7 +120,11 @@ int sp_plot_run(const char *rundir, const char *ext, char *list, size_t list_siz
         goto done;
     }
     const double *scost = size_obj ? f.size_kb + first : f.energy_mj + first;
-    int knee = sr_knee(f.acc_final + first, scost, n);
+    /* The knee is chosen on the search accuracy (search/report.h), never the final. */
+    sp_selection sel;
+    if ((rc = sp_selection_make(&f, scost, &sel, err))) goto done;
+    int knee = sp_selection_knee(&sel);
+    sp_selection_free(&sel);
     plot_axis xa = {size_obj ? "model size" : "energy per inference", size_obj ? "KB" : "mJ",
                     PLOT_MINIMIZE, 1, 1};
     plot_axis ya = {"accuracy", "%", PLOT_MAXIMIZE, 0, 100};
@@ -172,10 +176,12 @@ int sp_plot_run(const char *rundir, const char *ext, char *list, size_t list_siz
     fig_path(&fg, size_obj ? "fronts-per-coding" : "fronts-per-dataflow", path, sizeof path);
     if ((rc = plot_fronts(path, &fs, err))) goto done;
 
-    /* 3. AScore along the set (energy problems). */
+    /* 3. AScore along the set (energy problems), on the search accuracy: its maxima
+     * are choices, like the report's. */
     if (!size_obj) {
-        snprintf(title, sizeof title, "%s on %s: AScore along the non-dominated set", arch->name, hw.name);
-        plot_ascore_spec as = {.title = title, .accuracy = PLOT_VEC(f.acc_final + first, n),
+        snprintf(title, sizeof title, "%s on %s: AScore along the non-dominated set (search "
+                 "accuracy)", arch->name, hw.name);
+        plot_ascore_spec as = {.title = title, .accuracy = PLOT_VEC(f.acc_search + first, n),
                                .energy = PLOT_VEC(scost, n), .energy_axis = xa};
         fig_path(&fg, "ascore", path, sizeof path);
         if ((rc = plot_ascore(path, &as, err))) goto done;
@@ -192,8 +198,9 @@ int sp_plot_run(const char *rundir, const char *ext, char *list, size_t list_siz
         facc[i] = kp[i].bits;
         fx[i] = kp[i].keep;
     }
-    snprintf(title, sizeof title, "%s: the knee solution (accuracy %.2f%%, %.4g %s)", arch->name,
-             100 * f.acc_final[first + knee], scost[knee], size_obj ? "KB" : "mJ");
+    snprintf(title, sizeof title, "%s: the knee solution (search %.2f%%, final %.2f%%, %.4g %s)",
+             arch->name, 100 * f.acc_search[first + knee], 100 * f.acc_final[first + knee],
+             scost[knee], size_obj ? "KB" : "mJ");
     plot_layers_spec ls = {.title = title, .names = names, .n_names = L, .bits = PLOT_VEC(facc, L),
                            .keep = PLOT_VEC(fx, L)};
     fig_path(&fg, "knee-layers", path, sizeof path);

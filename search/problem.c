@@ -32,7 +32,8 @@ struct sp_context {
     char **member_path;
     nn_weights *trained;      /* cfg.weights, when given */
     sim_emomc_net *emomc;     /* compiled network for the emomc2021 model */
-    char protocol_text[512];
+    char protocol_text[768];
+    char search_images[256], final_images[256]; /* which images each accuracy is on */
     sp_timing timing;
 };
 
@@ -41,6 +42,8 @@ sp_timing sp_context_timing(const sp_context *ctx) { return ctx->timing; }
 const sp_config *sp_context_config(const sp_context *ctx) { return &ctx->cfg; }
 const nn_arch *sp_context_arch(const sp_context *ctx) { return ctx->arch; }
 const char *sp_context_protocol_text(const sp_context *ctx) { return ctx->protocol_text; }
+const char *sp_context_search_images(const sp_context *ctx) { return ctx->search_images; }
+const char *sp_context_final_images(const sp_context *ctx) { return ctx->final_images; }
 
 int sp_context_members(const sp_context *ctx, const double **keeps)
 {
@@ -68,7 +71,8 @@ void sp_context_free(sp_context *c)
     free(c);
 }
 
-/* The search and final data sets of the protocol. */
+/* The search and final data sets of the protocol, and the words that say which
+ * images each accuracy is on (search_images, final_images, protocol_text). */
 static int open_data(sp_context *c, em_error *err)
 {
     const sp_config *g = &c->cfg;
@@ -76,42 +80,64 @@ static int open_data(sp_context *c, em_error *err)
     nn_split_opts so;
     nn_split_opts_default(&so);
     int rc;
+    nn_dataset *test = NULL;
     if (g->protocol == SP_PROTO_VAL) {
         if ((rc = nn_dataset_open(g->data, root, NN_SPLIT_VAL, &so, &c->search_ds, err))) return rc;
         if ((rc = nn_dataset_open(g->data, root, NN_SPLIT_TEST, &so, &c->final_ds, err))) return rc;
-        snprintf(c->protocol_text, sizeof c->protocol_text,
-                 "search accuracy on %d validation images held out from the training data "
-                 "(seeded); final accuracy on the %.200s test set",
-                 g->eval_images > 0 && g->eval_images < c->search_ds->n ? g->eval_images
-                                                                         : c->search_ds->n,
-                 g->data);
-        return EM_OK;
-    }
-    nn_dataset *test = NULL;
-    if ((rc = nn_dataset_open(g->data, root, NN_SPLIT_TEST, &so, &test, err))) return rc;
-    if (g->protocol == SP_PROTO_TEST) {
-        c->search_ds = test;
-        rc = nn_dataset_subset(test, NULL, test->n, &c->final_ds, err);
-        snprintf(c->protocol_text, sizeof c->protocol_text,
-                 "PAPER PROTOCOL: search and final accuracy both on the %.200s test set", g->data);
+    } else if ((rc = nn_dataset_open(g->data, root, NN_SPLIT_TEST, &so, &test, err))) {
         return rc;
-    }
-    int half = test->n / 2;
-    uint32_t *idx = malloc(sizeof *idx * (size_t)test->n);
-    if (!idx) {
+    } else if (g->protocol == SP_PROTO_TEST) {
+        c->search_ds = test;
+        if ((rc = nn_dataset_subset(test, NULL, test->n, &c->final_ds, err))) return rc;
+    } else {
+        int half = test->n / 2;
+        uint32_t *idx = malloc(sizeof *idx * (size_t)test->n);
+        if (!idx) {
+            nn_dataset_free(test);
+            return em_fail(err, EM_ENOMEM, "out of memory");
+        }
+        for (int i = 0; i < test->n; i++) idx[i] = (uint32_t)i;
+        rc = nn_dataset_subset(test, idx, half, &c->search_ds, err);
+        if (!rc) rc = nn_dataset_subset(test, idx + half, test->n - half, &c->final_ds, err);
+        free(idx);
         nn_dataset_free(test);
-        return em_fail(err, EM_ENOMEM, "out of memory");
+        if (rc) return rc;
     }
-    for (int i = 0; i < test->n; i++) idx[i] = (uint32_t)i;
-    rc = nn_dataset_subset(test, idx, half, &c->search_ds, err);
-    if (!rc) rc = nn_dataset_subset(test, idx + half, test->n - half, &c->final_ds, err);
-    free(idx);
-    nn_dataset_free(test);
-    snprintf(c->protocol_text, sizeof c->protocol_text,
-             "TEST-HALVES PROTOCOL: search accuracy on the first %d images of the %.200s test "
-             "file, final accuracy on the other %d (no image is used for both)",
-             half, g->data, c->final_ds ? c->final_ds->n : 0);
-    return rc;
+    const int ns = c->search_ds->n, nf = c->final_ds->n;
+    const int used = g->eval_images > 0 && g->eval_images < ns ? g->eval_images : ns;
+    char first[64] = "";
+    if (used < ns) snprintf(first, sizeof first, "the first %d of ", used);
+    switch (g->protocol) {
+    case SP_PROTO_VAL:
+        snprintf(c->search_images, sizeof c->search_images,
+                 "%sthe %d validation images held out from the %.100s training file (seeded)",
+                 first, ns, g->data);
+        snprintf(c->final_images, sizeof c->final_images, "the %d %.100s test images", nf,
+                 g->data);
+        snprintf(c->protocol_text, sizeof c->protocol_text,
+                 "search accuracy on %s; final accuracy on %s", c->search_images,
+                 c->final_images);
+        break;
+    case SP_PROTO_TEST:
+        snprintf(c->search_images, sizeof c->search_images, "%sthe %d %.100s test images", first,
+                 ns, g->data);
+        snprintf(c->final_images, sizeof c->final_images,
+                 "the %d %.100s test images (the search's images)", nf, g->data);
+        snprintf(c->protocol_text, sizeof c->protocol_text,
+                 "PAPER PROTOCOL: search accuracy on %s; final accuracy on %s", c->search_images,
+                 c->final_images);
+        break;
+    default:
+        snprintf(c->search_images, sizeof c->search_images,
+                 "%sthe first %d images of the %.100s test file", first, ns, g->data);
+        snprintf(c->final_images, sizeof c->final_images,
+                 "the other %d images of the %.100s test file (its second half)", nf, g->data);
+        snprintf(c->protocol_text, sizeof c->protocol_text,
+                 "TEST-HALVES PROTOCOL: search accuracy on %s; final accuracy on %s (no image "
+                 "is used for both)", c->search_images, c->final_images);
+        break;
+    }
+    return EM_OK;
 }
 
 static int open_library(sp_context *c, em_error *err)

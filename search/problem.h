@@ -62,7 +62,12 @@ sp_timing sp_context_timing(const sp_context *ctx);
 const sp_config *sp_context_config(const sp_context *ctx);
 const nn_arch *sp_context_arch(const sp_context *ctx);
 int sp_context_members(const sp_context *ctx, const double **keeps); /* library keeps used */
-/* Human-readable description of the data the search and final numbers come from. */
+/* Human-readable description of the data the search and final numbers come from:
+ * the whole protocol, and which images the search and the final accuracies are on
+ * (for example "the first 2000 of the 5000 validation images held out from the mnist
+ * training file (seeded)"). Empty when the context opened no data. */
 const char *sp_context_protocol_text(const sp_context *ctx);
+const char *sp_context_search_images(const sp_context *ctx);
+const char *sp_context_final_images(const sp_context *ctx);
 
 #endif

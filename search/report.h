@@ -2,8 +2,13 @@
  * Tables II and III: the non-dominated set with both accuracies, the knee, the best
  * AScore for r/tau in {5, 1, 0.2}, the best accuracy under a budget, and for the
  * selected solution its energy under every dataflow and size under every coding
- * with the improvement factors over the uncompressed model. Reads the run directory
- * only (config.yaml, final.csv); no inference. */
+ * with the improvement factors over the dense 32-bit model. Reads the run directory
+ * only (config.yaml, final.csv, run.yaml); no inference.
+ *
+ * Every choice (knee, AScore bests, budget pick, the default Tables II/III solution)
+ * is made on the search accuracy, over the solutions non-dominated on (search
+ * accuracy, the run's cost): the final accuracy is re-measured to be reported, and
+ * selecting on it would bias what is reported. */
 #ifndef EMOMC_SEARCH_REPORT_H
 #define EMOMC_SEARCH_REPORT_H
 
@@ -31,6 +36,20 @@ typedef struct sp_final {
 int sp_final_read(const char *rundir, const sp_config *cfg, int n_layers, sp_final *out,
                   em_error *err);
 void sp_final_free(sp_final *f);
+
+/* The set choices are made from: the candidates (rows after the reference) that are
+ * non-dominated on (accuracy_search, cost), with cost one of the run's cost columns
+ * (a pointer to its first candidate). idx: their candidate indices, in row order. */
+typedef struct sp_selection {
+    int n;
+    int *idx;
+    double *acc, *cost; /* their search accuracies and costs */
+} sp_selection;
+
+int sp_selection_make(const sp_final *f, const double *cost, sp_selection *s, em_error *err);
+void sp_selection_free(sp_selection *s);
+/* The knee of the selection set, as a candidate index (-1 when it is empty). */
+int sp_selection_knee(const sp_selection *s);
 
 int sp_report(const char *rundir, FILE *out, const sp_report_opts *o, em_error *err);
 

@@ -153,9 +153,12 @@ int sp_run(const sp_config *cfg, const sp_run_opts *o, em_error *err)
     opt.progress_user = o->progress_user;
     if ((rc = run(p, &opt, &res, err))) goto done;
 
-    char extra[1024];
-    snprintf(extra, sizeof extra, "search:\n  config: config.yaml\n  protocol: \"%s\"\n",
-             sp_context_protocol_text(ctx));
+    char extra[2048];
+    snprintf(extra, sizeof extra,
+             "search:\n  config: config.yaml\n  protocol: \"%s\"\n  search_images: \"%s\"\n"
+             "  final_images: \"%s\"\n",
+             sp_context_protocol_text(ctx), sp_context_search_images(ctx),
+             sp_context_final_images(ctx));
     double ref[3] = {0, 0, 0};
     /* Hypervolume reference: accuracy 0 (negated: 0) and 1.1 x the largest cost seen. */
     for (int i = 0; i < res.evals->n; i++)

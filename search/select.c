@@ -1,11 +1,35 @@
-/* search/select.c: AScore, knee point and budgeted choice. */
+/* search/select.c: AScore, knee point, budgeted choice, non-dominated filter. */
 #include "search/select.h"
 
 #include <math.h>
 
 double sr_ascore(double acc, double cost, double r_over_tau)
 {
-    return (acc * r_over_tau + (1.0 - acc)) / cost;
+    return (acc * r_over_tau - (1.0 - acc)) / cost;
+}
+
+double sr_ascore_rel(double acc, double cost, double acc_ref, double cost_ref,
+                     double r_over_tau)
+{
+    double ref = sr_ascore(acc_ref, cost_ref, r_over_tau);
+    if (!(ref > 0)) return NAN;
+    return sr_ascore(acc, cost, r_over_tau) / ref;
+}
+
+int sr_nondominated(const double *acc, const double *cost, int n, bool *nd)
+{
+    int count = 0;
+    for (int i = 0; i < n; i++) {
+        nd[i] = true;
+        for (int j = 0; j < n && nd[i]; j++) {
+            if (j == i) continue;
+            bool no_worse = acc[j] >= acc[i] && cost[j] <= cost[i];
+            bool better = acc[j] > acc[i] || cost[j] < cost[i];
+            if (no_worse && (better || j < i)) nd[i] = false; /* equal: the first stays */
+        }
+        count += nd[i];
+    }
+    return count;
 }
 
 int sr_best_ascore(const double *acc, const double *cost, int n, double r_over_tau)

@@ -518,17 +518,17 @@ END_TEST
 
 /* ---- 3. AScore ----------------------------------------------------------------- */
 
-/* Hand case: A (0.99, 0.42 mJ), B (0.90, 0.40), C (0.40, 0.30), given as C, A, B.
- * AScore/tau = (q*acc + 1 - acc)/E:
- *   q=5: A 4.96/0.42 = 11.8095, B 4.6/0.4 = 11.5,  C 2.6/0.3 = 8.6667 -> A
- *   q=2: A 1.99/0.42 = 4.7381,  B 1.9/0.4 = 4.75,  C 1.4/0.3 = 4.6667 -> B
- *   q=1: A 2.3810,              B 2.5,             C 3.3333          -> C */
+/* Hand case: A (0.99, 0.50 mJ), B (0.90, 0.40), C (0.60, 0.20), given as C, A, B.
+ * AScore/tau = (q*acc - (1 - acc))/E:
+ *   q=5:   A 4.94/0.5 = 9.88,   B 4.4/0.4 = 11.0,  C 2.6/0.2 = 13.0  -> C
+ *   q=1:   A 0.98/0.5 = 1.96,   B 0.8/0.4 = 2.0,   C 0.2/0.2 = 1.0   -> B
+ *   q=0.2: A 0.188/0.5 = 0.376, B 0.08/0.4 = 0.2,  C -0.28/0.2 = -1.4 -> A */
 START_TEST(ascore_hand_case)
 {
-    const double acc[] = {0.40, 0.99, 0.90}, en[] = {0.30, 0.42, 0.40}, q[] = {5, 2, 1};
-    ck_assert_int_eq(plot_ascore_argmax(3, acc, en, 5), 1);
-    ck_assert_int_eq(plot_ascore_argmax(3, acc, en, 2), 2);
-    ck_assert_int_eq(plot_ascore_argmax(3, acc, en, 1), 0);
+    const double acc[] = {0.60, 0.99, 0.90}, en[] = {0.20, 0.50, 0.40}, q[] = {5, 1, 0.2};
+    ck_assert_int_eq(plot_ascore_argmax(3, acc, en, 5), 0);
+    ck_assert_int_eq(plot_ascore_argmax(3, acc, en, 1), 2);
+    ck_assert_int_eq(plot_ascore_argmax(3, acc, en, 0.2), 1);
     ck_assert_int_eq(plot_ascore_argmax(0, acc, en, 1), -1);
     const char *dir = tu_tmpdir();
     plot_ascore_spec s = {0};
@@ -542,21 +542,20 @@ START_TEST(ascore_hand_case)
     char *sc = slurp(in_dir(dir, "as.gp"), NULL);
     double got[3 * 5];
     ck_assert_int_eq(gp_block(sc, "curves", 5, got, 3), 3);
-    /* rows sorted by energy: C, B, A; columns energy, accuracy %, q=5, q=2, q=1 */
-    const double want[3][5] = {
-        {0.30, 40, 8.666666667 / 11.80952381, 4.666666667 / 4.75, 1},
-        {0.40, 90, 11.5 / 11.80952381, 1, 2.5 / 3.333333333},
-        {0.42, 99, 1, 4.738095238 / 4.75, 2.380952381 / 3.333333333}};
+    /* rows sorted by energy: C, B, A; columns energy, accuracy %, q=5, q=1, q=0.2 */
+    const double want[3][5] = {{0.20, 60, 1, 0.5, -1.4 / 0.376},
+                               {0.40, 90, 11.0 / 13.0, 1, 0.2 / 0.376},
+                               {0.50, 99, 9.88 / 13.0, 0.98, 1}};
     for (int r = 0; r < 3; r++)
         for (int c = 0; c < 5; c++) ck_assert_close(got[5 * r + c], want[r][c], 1e-8, 1e-12);
     ck_assert_int_eq(gp_block(sc, "argmax", 2, got, 3), 3);
-    ck_assert_close(got[0], 0.42, 1e-12, 0);
+    ck_assert_close(got[0], 0.20, 1e-12, 0);
     ck_assert_close(got[2], 0.40, 1e-12, 0);
-    ck_assert_close(got[4], 0.30, 1e-12, 0);
+    ck_assert_close(got[4], 0.50, 1e-12, 0);
     free(sc);
     ck_assert_int_eq(plot_ascore(in_dir(dir, "as.svg"), &s, &err), 0);
-    const char *labels[] = {"r/τ = 5: max at 0.42 mJ, acc 99.00 %", "r/τ = 2: max at 0.4 mJ, acc 90.00 %",
-                            "r/τ = 1: max at 0.3 mJ, acc 40.00 %", "AScore / its maximum"};
+    const char *labels[] = {"r/τ = 5: max at 0.2 mJ, acc 60.00 %", "r/τ = 1: max at 0.4 mJ, acc 90.00 %",
+                            "r/τ = 0.2: max at 0.5 mJ, acc 99.00 %", "AScore / its maximum"};
     check_svg(in_dir(dir, "as.svg"), labels, 4);
     rm_dir(dir);
 }
@@ -603,10 +602,13 @@ START_TEST(ascore_lenet_png)
     char *sc = slurp(in_dir(dir, "as2.gp"), NULL);
     static double got[N_EVAL * 5];
     ck_assert_int_eq(gp_block(sc, "curves", 5, got, N_EVAL), k);
-    /* Rows by accuracy; the q=1 column is the reference's energy over the point's. */
+    /* Rows by accuracy; the q=1 column is (2a - 1)/(2 a_ref - 1) times the
+     * reference's energy over the point's. */
     for (int r = 0; r < k; r++) {
         if (r) ck_assert(got[5 * r] >= got[5 * (r - 1)]);
-        ck_assert_close(got[5 * r + 3], 0.86 / got[5 * r + 1], 1e-9, 0);
+        double a = got[5 * r] / 100;
+        ck_assert_close(got[5 * r + 3], (2 * a - 1) / (2 * 0.9915 - 1) * 0.86 / got[5 * r + 1],
+                        1e-8, 0);
     }
     free(sc);
     if (examples_dir())
@@ -801,8 +803,27 @@ START_TEST(bad_inputs)
     EXPECT_FAIL(plot_objective_space(png, &os, err), "x_limit");
     os.x_limit.on = 0;
     EXPECT_FAIL(plot_objective_space(in_dir(dir, "x.gif"), &os, err), "must end in .png, .svg or .pdf");
-    EXPECT_FAIL(plot_objective_space(in_dir(dir, "missing/x.png"), &os, err), "cannot open file");
-    EXPECT_FAIL(plot_objective_space(in_dir(dir, "missing/x.svg"), &os, err), "gnuplot failed");
+    /* A missing folder is made; a regular file where a folder should be is an error. */
+    em_error e1 = {0};
+    char made[1024], made_svg[1100];
+    snprintf(made, sizeof made, "%s/made", dir);
+    snprintf(made_svg, sizeof made_svg, "%s/x.svg", made);
+    ck_assert_msg(plot_objective_space(made_svg, &os, &e1) == 0, "%s", e1.msg);
+    remove(made_svg);
+    rmdir(made);
+    const char *other = tu_tmpdir(); /* EXPECT_FAIL counts the files of dir */
+    char plain[1024];
+    snprintf(plain, sizeof plain, "%s/plain", other);
+    FILE *pf = fopen(plain, "w");
+    fclose(pf);
+    strcat(plain, "/x.png");
+    EXPECT_FAIL(plot_objective_space(plain, &os, err), "is not a directory");
+    /* gnuplot's own failure comes back with its exit status, and no file is left. */
+    setenv("EMOMC_GNUPLOT", "false", 1);
+    char failing[1024];
+    snprintf(failing, sizeof failing, "%s/x.svg", dir);
+    EXPECT_FAIL(plot_objective_space(failing, &os, err), "gnuplot failed (exit status 1)");
+    unsetenv("EMOMC_GNUPLOT");
     EXPECT_FAIL(plot_objective_space(NULL, &os, err), "no output path");
     /* Sanity: the same spec is fine once the path is. */
     em_error e0 = {0};

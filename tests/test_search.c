@@ -180,6 +180,79 @@ static int stopper(void *user, int gen, int n_gen, long n_evals, long max_evals,
     return gen >= stop_at_gen;
 }
 
+/* A hand-made run directory where choosing on the final accuracy would pick other
+ * solutions than choosing on the search accuracy. Costs 0.1, 0.2, 0.3, 1.0, 0.35 mJ;
+ * search accuracies 0.50, 0.95, 0.96, 0.99, 0.94; final 0.50, 0.60, 0.97, 0.99, 0.999.
+ * Knee on search (both scaled to [0, 1], distance below the chord u + v = 1): #1
+ * (1 - 0.111 - 0.082 = 0.807) over #2 (0.716); on final it would be #2 (#1: 0.093).
+ * #4 is dominated on search by #1 and #2: left out of every choice, though it is the
+ * best final accuracy per mJ. AScore r/tau = 0.2, (1.2a - 1)/c on search: #1 0.7,
+ * #2 0.507, #3 0.188 (on final: #2 0.547 beats #1, whose score is negative). */
+START_TEST(report_selects_on_search_accuracy)
+{
+    const char *dir = tu_tmpdir();
+    char path[1024];
+    snprintf(path, sizeof path, "%s/config.yaml", dir);
+    FILE *f = fopen(path, "w");
+    fprintf(f, "problem: emomc-energy\nmodel: lenet5\nhw: vu9p\nweights: \"%s\"\n"
+               "library: \"%s\"\ndata: \"%s\"\nprotocol: val\n",
+            tu_root_path("models/lenet5-mnist.emw"), tu_root_path("models/lenet5-mnist-library"),
+            tu_root_path("data/mnist"));
+    fclose(f);
+    snprintf(path, sizeof path, "%s/final.csv", dir);
+    f = fopen(path, "w");
+    fprintf(f, "member,b1,b2,b3,b4,b5,kind,library_keep,accuracy_search,accuracy_final,"
+               "energy_mj,size_kb,nonzero_rate,plan\n"
+               ",,,,,,uncompressed,1,0.99,0.99,0.8,240,1,1:32;1:32;1:32;1:32;1:32\n");
+    const double cost[] = {0.1, 0.2, 0.3, 1.0, 0.35}, as[] = {0.50, 0.95, 0.96, 0.99, 0.94},
+                 af[] = {0.50, 0.60, 0.97, 0.99, 0.999};
+    for (int i = 0; i < 5; i++)
+        fprintf(f, "0,4,4,4,4,4,candidate,0.5,%g,%g,%g,20,0.5,0.5:%d;0.5:4;0.5:4;0.5:4;0.5:4\n", as[i],
+                af[i], cost[i], 3 + i);
+    fclose(f);
+    char *txt = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&txt, &len);
+    sp_report_opts ro = {0, -1};
+    em_error err = {0};
+    ck_assert_msg(sp_report(dir, mem, &ro, &err) == 0, "%s", err.msg);
+    fclose(mem);
+    ck_assert_msg(strstr(txt, "knee point: #1 (search 95.00%, final 60.00%"), "%s", txt);
+    ck_assert_msg(strstr(txt, "best AScore, r/tau = 0.2: #1 "), "%s", txt);
+    /* #1 and #2 are in the selection set, #4 is not. */
+    ck_assert_msg(strstr(txt, "\n  1* ") && strstr(txt, "\n  2* ") && strstr(txt, "\n  4  "),
+                  "%s", txt);
+    ck_assert_ptr_nonnull(strstr(txt, "selected #1: energy per dataflow"));
+    /* Table III: the CSR row's last factor is against the dense 32-bit normal model. */
+    nn_arch *a = NULL;
+    ck_assert_int_eq(nn_arch_resolve("lenet5", path, sizeof path, &err), 0);
+    ck_assert_int_eq(nn_arch_load(path, &a, &err), 0);
+    hw_target hw;
+    ck_assert_int_eq(hw_resolve("vu9p", path, sizeof path, &err), 0);
+    ck_assert_int_eq(hw_load(path, &hw, &err), 0);
+    sim_layer_plan dense[5], knee[5];
+    for (int l = 0; l < 5; l++) {
+        dense[l] = (sim_layer_plan){1, 32, -1};
+        knee[l] = (sim_layer_plan){0.5, 4, -1};
+    }
+    sim_options on = {df_mapping_builtin(DF_XY), CODING_NORMAL, 3}, oc = on;
+    oc.coding = CODING_CSR;
+    sim_report rn, rc;
+    ck_assert_int_eq(sim_estimate(a, &hw, &on, dense, 32, &rn, &err), 0);
+    ck_assert_int_eq(sim_estimate(a, &hw, &oc, knee, 32, &rc, &err), 0);
+    char want[64];
+    snprintf(want, sizeof want, "%.2fx\n", rn.size_bits / rc.size_bits);
+    const char *csr = strstr(txt, "\ncsr ");
+    ck_assert_ptr_nonnull(csr);
+    ck_assert_msg(strstr(csr, want) && strstr(csr, want) < strchr(csr + 1, '\n') + 1, "%s / %s",
+                  want, csr);
+    sim_report_free(&rn);
+    sim_report_free(&rc);
+    nn_arch_free(a);
+    free(txt);
+}
+END_TEST
+
 START_TEST(kill_and_resume_gives_the_same_front)
 {
     sp_config cfg;
@@ -352,6 +425,7 @@ int main(void)
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, config_errors);
     tcase_add_test(tc, run_directory_matches_independent_measurements);
+    tcase_add_test(tc, report_selects_on_search_accuracy);
     tcase_add_test(tc, kill_and_resume_gives_the_same_front);
     tcase_add_test(tc, budget_rejects_before_inference);
     tcase_add_test(tc, sbo_candidate_semantics);

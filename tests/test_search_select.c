@@ -1,21 +1,59 @@
 /* tests/test_search_select.c: AScore, knee and budget choice on hand cases. */
 #include "search/select.h"
+
+#include <math.h>
+
 #include "tests/testutil.h"
 
 START_TEST(ascore_hand)
 {
-    /* acc 0.9, cost 2 mJ, r/tau 5: (4.5 + 0.1) / 2 = 2.3 */
-    ck_assert_close(sr_ascore(0.9, 2.0, 5.0), 2.3, 1e-15, 0);
-    ck_assert_close(sr_ascore(0.9, 2.0, 0.2), (0.18 + 0.1) / 2.0, 1e-15, 0);
-    /* A front: with r/tau = 5 accuracy matters; with 0.2 cost does. */
+    /* (r*acc - tau*(1-acc))/cost with tau = 1. acc 0.9, cost 2, r/tau 5: (4.5 - 0.1)/2 */
+    ck_assert_close(sr_ascore(0.9, 2.0, 5.0), 2.2, 1e-15, 0);
+    ck_assert_close(sr_ascore(0.9, 2.0, 0.2), (0.18 - 0.1) / 2.0, 1e-15, 0);
+    /* Relative to a reference (0.99, 4): r/tau 1: (0.8/2) / (0.98/4) */
+    ck_assert_close(sr_ascore_rel(0.9, 2.0, 0.99, 4.0, 1.0), 0.4 / 0.245, 1e-14, 0);
+    /* A reference whose score is not positive normalizes nothing. */
+    ck_assert(isnan(sr_ascore_rel(0.9, 2.0, 0.5, 4.0, 0.2)));
+    /* A front: with r/tau = 5 cheapness wins; with r/tau = 0.2 an error costs five
+     * correct answers, so the accurate points win. */
     double acc[] = {0.99, 0.97, 0.90, 0.60};
     double cost[] = {1.00, 0.50, 0.20, 0.10};
-    /* r/tau 5: 5.0, 9.76, 23.0, 34.0 -> index 3; r/tau 1: 1/cost -> 3 too. */
+    /* r/tau 5: 4.94, 9.64, 22.0, 26.0 -> 3 */
     ck_assert_int_eq(sr_best_ascore(acc, cost, 4, 5.0), 3);
+    /* r/tau 0.2: 0.188, 0.328, 0.4, -2.8 -> 2 */
+    ck_assert_int_eq(sr_best_ascore(acc, cost, 4, 0.2), 2);
     double acc2[] = {0.99, 0.97, 0.90, 0.20};
-    /* r/tau 5: 5.0, 9.76, 23.0, 18.0 -> 2 */
+    /* r/tau 5: 4.94, 9.64, 22.0, 2.0 -> 2 */
     ck_assert_int_eq(sr_best_ascore(acc2, cost, 4, 5.0), 2);
     ck_assert_int_eq(sr_best_ascore(acc2, cost, 0, 5.0), -1);
+}
+END_TEST
+
+/* The case where the old form (acc*r + (1-acc)*tau)/cost went wrong: a 40 % model at
+ * half the cost. An error must not earn a score: at r/tau = 0.2 and 1 the accurate
+ * models win, and even at 5 the 40 % model loses to the 98 % one at 0.9 cost. */
+START_TEST(ascore_never_rewards_errors)
+{
+    double acc[] = {0.99, 0.40, 0.98};
+    double cost[] = {1.00, 0.50, 0.90};
+    /* r/tau 0.2: 0.188, -1.04, 0.1956 -> 2 (the old form: 0.208, 1.36, 0.2400 -> 1) */
+    ck_assert_int_eq(sr_best_ascore(acc, cost, 3, 0.2), 2);
+    /* r/tau 1: 0.98, -0.4, 1.0667 -> 2 */
+    ck_assert_int_eq(sr_best_ascore(acc, cost, 3, 1.0), 2);
+    /* r/tau 5: 4.94, 2.8, 5.4222 -> 2 */
+    ck_assert_int_eq(sr_best_ascore(acc, cost, 3, 5.0), 2);
+}
+END_TEST
+
+START_TEST(nondominated_hand)
+{
+    /* (0.9, 2) dominates (0.8, 3); (0.95, 5) and (0.7, 1) are extremes; (0.9, 2)
+     * appears twice: the first copy stays. */
+    double acc[] = {0.80, 0.90, 0.95, 0.70, 0.90};
+    double cost[] = {3.0, 2.0, 5.0, 1.0, 2.0};
+    bool nd[5];
+    ck_assert_int_eq(sr_nondominated(acc, cost, 5, nd), 3);
+    ck_assert(!nd[0] && nd[1] && nd[2] && nd[3] && !nd[4]);
 }
 END_TEST
 
@@ -48,6 +86,8 @@ int main(void)
     Suite *s = suite_create("search_select");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, ascore_hand);
+    tcase_add_test(tc, ascore_never_rewards_errors);
+    tcase_add_test(tc, nondominated_hand);
     tcase_add_test(tc, knee_hand);
     tcase_add_test(tc, budget_hand);
     suite_add_tcase(s, tc);
