@@ -667,6 +667,7 @@ int cp_library_build(const char *dir, const nn_arch *arch, const nn_weights *tra
                  .test = test, .cfg = cfg};
     b.pr.members = n;
     if (!rc) rc = make_dirs(dir, err);
+    if (!rc) rc = em_atomic_remove_stale(dir, NULL, err); /* what a killed build left */
     if (!rc && !cfg->resume) {
         char *ip = join(dir, CP_LIBRARY_INDEX);
         if (ip && file_exists(ip))

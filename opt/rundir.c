@@ -15,24 +15,10 @@
 
 int opt_rundir_prepare(const char *dir, em_error *err)
 {
-    char path[4096];
-    if (!dir || !*dir) return em_fail(err, EM_EINVAL, "run directory: empty path");
-    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
-        return em_fail(err, EM_EINVAL, "%s: path too long", dir);
-    for (char *s = path + 1;; s++) {
-        char c = *s;
-        if (c == '/' || c == 0) {
-            *s = 0;
-            if (mkdir(path, 0777) != 0 && errno != EEXIST)
-                return em_fail(err, EM_EIO, "%s: cannot create directory: %s", path, strerror(errno));
-            *s = c;
-        }
-        if (!c) break;
-    }
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return em_fail(err, EM_EIO, "%s: not a directory", dir);
-    return EM_OK;
+    int rc = em_make_dirs(dir, err);
+    if (rc) return rc;
+    /* Temporaries a killed run left mid-write (never anything else). */
+    return em_atomic_remove_stale(dir, NULL, err);
 }
 
 int opt_rundir_path(const char *dir, const char *file, char *buf, size_t size, em_error *err)

@@ -32,7 +32,8 @@ typedef struct opt_rundir_info {
 } opt_rundir_info;
 
 /* Creates dir (and missing parents); EM_EIO naming the path if it cannot, or if it
- * exists and is not a directory. */
+ * exists and is not a directory. Removes the stale temporaries of atomic writes that
+ * a killed run left there (common/atomicfile.h), so a resumed run leaves no debris. */
 int opt_rundir_prepare(const char *dir, em_error *err);
 
 /* Writes "<dir>/<file>" into buf; EM_EINVAL when it does not fit. */

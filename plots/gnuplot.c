@@ -167,14 +167,30 @@ int plot_gnuplot(const char *out_path, int width_px, int height_px, const char *
     if (width_px < 16 || height_px < 16 || width_px > 20000 || height_px > 20000)
         return em_fail(err, EM_EINVAL, "%s: plot size %dx%d is out of range", out_path,
                        width_px, height_px);
+    /* gnuplot draws into a temporary made like the atomic writer's (a unique name
+     * beside the output, created here with O_EXCL: common/atomicfile.h), renamed
+     * into place on success. */
     size_t n = strlen(out_path) + 32;
-    char *tmp = malloc(n);
-    if (!tmp) return em_fail(err, EM_ENOMEM, "out of memory");
-    snprintf(tmp, n, "%.*s.tmp%ld%s", (int)(ext - out_path), out_path, (long)getpid(), ext);
-    char *pro = prologue(term, tmp, width_px, height_px);
+    char *tmp = malloc(n), *pro = NULL;
+    if (!tmp || em_atomic_temp_name(out_path, tmp, n)) {
+        free(tmp);
+        return em_fail(err, EM_ENOMEM, "out of memory");
+    }
     char script[4096], log[4096];
-    int sfd = -1, lfd = -1, rc = EM_OK;
+    int sfd = -1, lfd = -1, rc = em_make_parent_dirs(out_path, err);
     script[0] = log[0] = '\0';
+    if (rc) {
+        free(tmp);
+        return rc;
+    }
+    int tfd = mkstemp(tmp);
+    if (tfd < 0) {
+        int e = errno;
+        free(tmp);
+        return em_fail(err, EM_EIO, "%s: cannot write: %s", out_path, strerror(e));
+    }
+    close(tfd);
+    pro = prologue(term, tmp, width_px, height_px);
     if (!pro) {
         rc = em_fail(err, EM_ENOMEM, "out of memory");
         goto done;
@@ -209,8 +225,11 @@ int plot_gnuplot(const char *out_path, int width_px, int height_px, const char *
         log_gist(log, gist, sizeof gist);
         rc = em_fail(err, EM_EIO, "%s: gnuplot failed (exit status %d)%s%s", out_path, status,
                      gist[0] ? ": " : "", gist);
-    } else if (rename(tmp, out_path) != 0) {
-        rc = em_fail(err, EM_EIO, "%s: cannot write: %s", out_path, strerror(errno));
+    } else {
+        mode_t mask = umask(0);
+        umask(mask);
+        if (chmod(tmp, 0666 & ~mask) != 0 || rename(tmp, out_path) != 0)
+            rc = em_fail(err, EM_EIO, "%s: cannot write: %s", out_path, strerror(errno));
     }
 done:
     if (rc) remove(tmp);
