@@ -3,8 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "common/atomicfile.h"
 #include "common/progress.h"
 #include "nn/arch.h"
 #include "nn/dataset.h"
@@ -193,6 +195,21 @@ int cmd_train(int argc, char **argv)
     nn_net *net = NULL;
     nn_dataset *full = NULL, *tr = NULL, *va = NULL, *te = NULL;
     nn_weights *w = NULL;
+    /* Both files must be writable before any work; the checkpoint of a device or
+     * pipe output has no place beside it. */
+    struct stat ost;
+    if (!ckpt && stat(out, &ost) == 0 && !S_ISREG(ost.st_mode) && !S_ISDIR(ost.st_mode))
+        return cli_usage_error(C, "--out %s is not a regular file: give --checkpoint PATH", out);
+    if (!ckpt) {
+        size_t l = strlen(out);
+        if (l > 4 && !strcmp(out + l - 4, ".emw"))
+            snprintf(ckbuf, sizeof ckbuf, "%.*s.ckpt.emw", (int)(l - 4), out);
+        else
+            snprintf(ckbuf, sizeof ckbuf, "%s.ckpt.emw", out);
+        ckpt = ckbuf;
+    }
+    if (em_check_output_file(out, &err) || em_check_output_file(ckpt, &err))
+        return cli_report(C, &err);
     int rc = nn_arch_resolve(model, path, sizeof path, &err);
     if (!rc) rc = nn_arch_load(path, &arch, &err);
     if (!rc) rc = nn_net_new(arch, &net, &err);
@@ -236,14 +253,6 @@ int cmd_train(int argc, char **argv)
     c.aug_pad = crop >= 0 ? (int)crop : augment ? (cifar ? 4 : 2) : 0;
     c.aug_flip = flip >= 0 ? flip == 1 : augment && cifar;
     c.seed = (uint64_t)seed;
-    if (!ckpt) {
-        size_t l = strlen(out);
-        if (l > 4 && !strcmp(out + l - 4, ".emw"))
-            snprintf(ckbuf, sizeof ckbuf, "%.*s.ckpt.emw", (int)(l - 4), out);
-        else
-            snprintf(ckbuf, sizeof ckbuf, "%s.ckpt.emw", out);
-        ckpt = ckbuf;
-    }
     c.checkpoint = ckpt;
     c.stop_after = (int)stop_after;
     ui u = {.quiet = quiet, .epochs = (int)epochs};

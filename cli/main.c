@@ -1,4 +1,5 @@
 /* cli/main.c: the `emomc` command: dispatches to subcommands. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,7 +27,20 @@ static void usage(FILE *out)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
 }
 
-int main(int argc, char **argv)
+/* Standard output is flushed and checked before exit, as coreutils do: a full disk
+ * or a closed pipe must not pass for success. */
+static int finish(int rc)
+{
+    errno = 0;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "emomc: error: write error on standard output: %s\n",
+                errno ? strerror(errno) : "I/O error");
+        return rc ? rc : 1;
+    }
+    return rc;
+}
+
+static int dispatch(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);
@@ -46,3 +60,5 @@ int main(int argc, char **argv)
     usage(stderr);
     return 2;
 }
+
+int main(int argc, char **argv) { return finish(dispatch(argc, argv)); }

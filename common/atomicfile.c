@@ -115,6 +115,42 @@ int em_make_parent_dirs(const char *path, em_error *err)
     return em_make_dirs(dir, err);
 }
 
+int em_check_output_file(const char *path, em_error *err)
+{
+    size_t len = strlen(path);
+    if (!len) return em_fail(err, EM_EINVAL, "empty output path");
+    if (path[len - 1] == '/')
+        return em_fail(err, EM_EINVAL, "%s: names a folder; give a file name", path);
+    char *target = NULL;
+    int rc = resolve_target(path, &target, err);
+    if (rc) return rc;
+    struct stat st;
+    if (stat(target, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) rc = em_fail(err, EM_EINVAL, "%s: is a directory, not a file "
+                                              "to write", path);
+        else if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode))
+            rc = em_fail(err, EM_EIO, "%s: not a regular file, a device or a pipe", path);
+        else if (access(target, W_OK) != 0)
+            rc = em_fail(err, EM_EIO, "%s: not writable: %s", path, strerror(errno));
+        if (rc || !S_ISREG(st.st_mode)) {
+            free(target);
+            return rc;
+        }
+    }
+    /* The folder must exist (or be made) and take a new file (the temporary). */
+    rc = em_make_parent_dirs(target, err);
+    if (!rc) {
+        char *slash = strrchr(target, '/');
+        if (slash == target) slash[1] = '\0';
+        else if (slash) *slash = '\0';
+        const char *dir = slash ? target : ".";
+        if (access(dir, W_OK | X_OK) != 0)
+            rc = em_fail(err, EM_EIO, "%s: cannot write in %s: %s", path, dir, strerror(errno));
+    }
+    free(target);
+    return rc;
+}
+
 int em_atomic_temp_name(const char *target, char *buf, size_t cap)
 {
     const char *slash = strrchr(target, '/');

@@ -47,6 +47,12 @@ int em_make_dirs(const char *dir, em_error *err);
 /* em_make_dirs of the folder holding path (nothing for a bare file name). */
 int em_make_parent_dirs(const char *path, em_error *err);
 
+/* Checks, before long work, that path can be written as em_atomic_open would: not
+ * a folder (nor a name ending in '/'), not a special file it refuses, writable, in
+ * a folder that exists or is made now and takes new files. EM_EINVAL or EM_EIO
+ * naming the path. */
+int em_check_output_file(const char *path, em_error *err);
+
 /* The mkstemp template of the temporary for target (".<name>.tmp-XXXXXX" in its
  * folder); -1 if it does not fit in cap. */
 int em_atomic_temp_name(const char *target, char *buf, size_t cap);

@@ -27,3 +27,10 @@ bool em_find_data_file(const char *subdir, const char *name_or_path, const char 
     }
     return false;
 }
+
+const char *em_not_a_file(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || S_ISREG(st.st_mode)) return NULL;
+    return S_ISDIR(st.st_mode) ? "is a directory" : "is not a regular file";
+}

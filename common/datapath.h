@@ -12,5 +12,8 @@ bool em_file_exists(const char *path);
 /* Writes the found path into buf; returns false when nothing matched. */
 bool em_find_data_file(const char *subdir, const char *name_or_path, const char *ext,
                        char *buf, size_t n);
+/* Why an existing path is not a file to read: "is a directory", "is not a regular
+ * file"; NULL when nothing is there or it is a regular file. For error messages. */
+const char *em_not_a_file(const char *path);
 
 #endif

@@ -224,6 +224,8 @@ int hw_parse(const char *yaml_text, const char *name, hw_target *out, em_error *
 int hw_resolve(const char *name_or_path, char *buf, size_t n, em_error *err)
 {
     if (em_find_data_file("hwconfigs", name_or_path, ".yaml", buf, n)) return EM_OK;
+    const char *why = em_not_a_file(name_or_path);
+    if (why) return em_fail(err, EM_EIO, "hardware target '%s' %s", name_or_path, why);
     return em_fail(err, EM_EIO, "hardware target '%s': no such file, and no "
                    "hwconfigs/%s.yaml in $EMOMC_HOME or the emomc data folders",
                    name_or_path, name_or_path);

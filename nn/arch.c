@@ -361,6 +361,8 @@ int nn_arch_parse(const char *text, const char *name, nn_arch **out, em_error *e
 int nn_arch_resolve(const char *name_or_path, char *buf, size_t n, em_error *err)
 {
     if (em_find_data_file("models", name_or_path, ".yaml", buf, n)) return EM_OK;
+    const char *why = em_not_a_file(name_or_path);
+    if (why) return em_fail(err, EM_EIO, "model '%s' %s", name_or_path, why);
     return em_fail(err, EM_EIO, "model '%s': no such file, and no models/%s.yaml in "
                    "$EMOMC_HOME or the emomc data folders", name_or_path, name_or_path);
 }

@@ -1,8 +1,16 @@
 /* tests/test_cli_estimate.c: `emomc estimate`, `compare` and `simulate` as a user runs
  * them: outputs, exit codes, error messages, and no partial output files. */
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "tests/testutil.h"
 
@@ -29,6 +37,102 @@ START_TEST(estimate_outputs)
         "model,hw,cost_model,dataflow,coding,layer");
     RUN("estimate --model lenet5 --hw vu9p --keep 0.9,0.5,0.3,0.3,0.8 --bits 8,6,5,5,8", 0, "X:FX");
     RUN("estimate --help", 0, "usage: emomc estimate");
+}
+END_TEST
+
+extern char **environ;
+
+/* Runs emomc with argv, standard output to out_path, standard error to err_path;
+ * returns the exit status. */
+static int run_redirected(char *const argv[], const char *out_path, const char *err_path)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    pid_t pid;
+    int e = posix_spawn(&pid, EMOMC_BIN, &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    ck_assert_int_eq(e, 0);
+    int st = 0;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* A write error on standard output (a full device, made with mknod here; root only)
+ * fails the command with a message, for tables, JSON, CSV and --help alike. */
+START_TEST(stdout_write_errors_fail)
+{
+    const char *dir = tu_tmpdir();
+    char full[512], errf[512];
+    snprintf(full, sizeof full, "%s/full", dir);
+    snprintf(errf, sizeof errf, "%s/err.txt", dir);
+    if (mknod(full, S_IFCHR | 0666, makedev(1, 7)) != 0) {
+        fprintf(stderr, "stdout_write_errors_fail: mknod: %s (not root?): skipped\n",
+                strerror(errno));
+        return;
+    }
+    char *cases[][9] = {
+        {"emomc", "estimate", "--model", "lenet5", "--hw", "vu9p", NULL},
+        {"emomc", "estimate", "--model", "lenet5", "--hw", "vu9p", "--format", "json", NULL},
+        {"emomc", "estimate", "--model", "lenet5", "--hw", "vu9p", "--format", "csv", NULL},
+        {"emomc", "estimate", "--help", NULL},
+        {"emomc", "--help", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int rc = run_redirected(cases[i], full, errf);
+        ck_assert_msg(rc == 1, "case %zu: exit %d, expected 1", i, rc);
+        FILE *f = fopen(errf, "r");
+        char msg[512] = "";
+        size_t n = fread(msg, 1, sizeof msg - 1, f);
+        msg[n] = '\0';
+        fclose(f);
+        ck_assert_msg(strstr(msg, "write error on standard output"), "case %zu: %s", i, msg);
+    }
+}
+END_TEST
+
+/* Long commands check their outputs before the work (no epoch is spent on a path that
+ * cannot be written), and targets that are not files say what they are. */
+START_TEST(outputs_checked_before_work)
+{
+    const char *dir = tu_tmpdir();
+    char args[2048];
+    snprintf(args, sizeof args, "train --model lenet5 --data mnist --epochs 1 --out %s/", dir);
+    RUN(args, 1, "names a folder");
+    snprintf(args, sizeof args, "train --model lenet5 --data mnist --epochs 1 --out %s", dir);
+    RUN(args, 1, "is a directory");
+    snprintf(args, sizeof args, "estimate --model lenet5 --hw vu9p --out %s", dir);
+    RUN(args, 1, "is a directory");
+    RUN("estimate --model lenet5 --hw /tmp", 1, "'/tmp' is a directory");
+    snprintf(args, sizeof args, "estimate --model %s --hw vu9p", dir);
+    RUN(args, 1, "is a directory");
+    char fifo[512];
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    snprintf(args, sizeof args, "estimate --model lenet5 --hw %s", fifo);
+    RUN(args, 1, "is not a regular file");
+    /* A device as --out of train: its checkpoint has no place beside it. */
+    char full[512];
+    snprintf(full, sizeof full, "%s/full", dir);
+    if (mknod(full, S_IFCHR | 0666, makedev(1, 7)) == 0) {
+        snprintf(args, sizeof args, "train --model lenet5 --data mnist --epochs 1 --out %s", full);
+        RUN(args, 2, "give --checkpoint PATH");
+        /* estimate --out a full device: the error is reported, the device stays. */
+        snprintf(args, sizeof args, "estimate --model lenet5 --hw vu9p --out %s", full);
+        RUN(args, 1, "No space left on device");
+        struct stat st;
+        ck_assert_int_eq(stat(full, &st), 0);
+        ck_assert(S_ISCHR(st.st_mode));
+    }
+    /* Nothing but what the test made is left in the folder (no checkpoint, no temporary). */
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.' || (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))) n++;
+    closedir(d);
+    ck_assert_int_eq(n, tu_file_exists(full) ? 2 : 1);
 }
 END_TEST
 
@@ -136,6 +240,8 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, estimate_outputs);
     tcase_add_test(tc, estimate_bad_input);
+    tcase_add_test(tc, stdout_write_errors_fail);
+    tcase_add_test(tc, outputs_checked_before_work);
     tcase_add_test(tc, compare_plot);
     tcase_add_test(tc, simulate_layer);
     tcase_add_test(tc, eval_compressed);
