@@ -1,6 +1,7 @@
 /* cli/cmd_eval.c: `emomc eval`: top-1 accuracy (optionally per class) and images/s
- * of a model's weights on the test split or the validation split; the work is
- * nn_evaluate (nn/train.h). */
+ * of a model's weights on the test split or the validation split, optionally after
+ * pruning and quantization (in either order with BN folding, compress/quant.h); the
+ * work is nn_evaluate (nn/train.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,10 +33,17 @@ static void usage(FILE *out)
         "  --per-class        also print the accuracy of each class\n"
         "  --batch B          images per forward pass (default 256)\n"
         "  --threads T        worker threads (default: all cores)\n"
-        "  --no-fold          do not fold batch norm into the convolutions\n"
+        "  --no-fold          do not fold batch norm into the convolutions (with --bits:\n"
+        "                     the unfolded weights are quantized, as --quantize-before-fold)\n"
         "  --keep P           first prune every conv/linear layer's weights to a fraction P\n"
         "                     (L1 magnitude, per layer; no fine-tuning)\n"
-        "  --bits Q           then quantize their weights to Q bits (EMOMC linear, 1..23)\n"
+        "  --bits Q           then fold batch norm into the convolutions and quantize the\n"
+        "                     folded weights to Q bits (EMOMC linear, 1..23): the weights\n"
+        "                     executed lie on the Q-bit grid (pruned weights stay 0)\n"
+        "  --quantize-before-fold\n"
+        "                     with --bits: quantize the unfolded weights, then fold (emomc's\n"
+        "                     old order, bn: quantize-then-fold; the executed weights of a\n"
+        "                     layer with batch norm are then not on the grid)\n"
         "  --quiet            print only the accuracy (a number in percent)\n");
 }
 
@@ -45,7 +53,7 @@ int cmd_eval(int argc, char **argv)
     const char *model = NULL, *weights = NULL, *data = NULL, *root = NULL;
     long limit = 0, threads = 0, batch = 256;
     double val = NN_VAL_DEFAULT_COUNT;
-    bool per_class = false, fold = true, quiet = false;
+    bool per_class = false, fold = true, quiet = false, quantize_first = false;
     double keep = 1.0;
     long bits = 0;
     nn_split split = NN_SPLIT_TEST;
@@ -79,6 +87,7 @@ int cmd_eval(int argc, char **argv)
             if (cli_parse_int(C, a, v, 1, 1024, &threads)) return 2;
         } else if (!strcmp(a, "--per-class")) per_class = true;
         else if (!strcmp(a, "--no-fold")) fold = false;
+        else if (!strcmp(a, "--quantize-before-fold")) quantize_first = true;
         else if (!strcmp(a, "--keep")) {
             NEED_VALUE();
             if (cli_parse_double(C, a, v, 0, 1, &keep)) return 2;
@@ -117,11 +126,19 @@ int cmd_eval(int argc, char **argv)
     }
     if (rc) goto done;
     nn_net_set_threads(net, (int)threads);
-    for (int l = 0; l < arch->n_layers && !rc && (keep < 1 || bits); l++) {
-        if (!nn_layer_is_compute(&arch->layers[l])) continue;
-        if (keep < 1)
+    for (int l = 0; l < arch->n_layers && !rc && keep < 1; l++)
+        if (nn_layer_is_compute(&arch->layers[l]))
             rc = cp_prune_layer(net, l, CP_PRUNE_L1, CP_TARGET_WEIGHTS, keep, 1, &err);
-        if (!rc && bits) rc = cp_quantize_layer(net, l, (int)bits, &err);
+    if (!rc && bits) {
+        int n = nn_arch_compute_layer_count(arch);
+        int *lb = malloc(sizeof *lb * (size_t)(n ? n : 1));
+        if (!lb) rc = em_fail(&err, EM_ENOMEM, "out of memory");
+        for (int i = 0; i < n && lb; i++) lb[i] = (int)bits;
+        /* Without folding there is nothing to quantize after: the unfolded weights. */
+        cp_bn_order order = quantize_first || !fold ? CP_BN_QUANTIZE_THEN_FOLD
+                                                    : CP_BN_FOLD_THEN_QUANTIZE;
+        if (!rc) rc = cp_quantize_net(net, lb, order, &err);
+        free(lb);
     }
     if (rc) goto done;
     if (fold && (rc = nn_net_fold_bn(net, NULL, &err))) goto done;

@@ -21,6 +21,9 @@ static void usage(FILE *out)
         "  --model M --weights W.emw --library DIR --hw H\n"
         "  --data SPEC [--data-root DIR] --protocol val|test|test-halves --eval-images N\n"
         "  --dataflow D --coding C --keep LO:HI --bits LO:HI\n"
+        "  --bn fold-then-quantize|quantize-then-fold   batch norm folded into the convs\n"
+        "     before their weights are quantized (the default: the weights executed are\n"
+        "     on the q-bit grid), or after (emomc's old order); config key 'bn'\n"
         "  --energy-budget MJ --size-budget KB --tau T\n"
         "  --algorithm nsga2|ctaea|random|sbo --pop N --gens G --budget B --seed S --threads T\n"
         "  --out RUNDIR (default: runs/<problem>-<model>)  --resume  --quiet  --help\n");
@@ -121,6 +124,11 @@ int cli_optimize_search(int argc, char **argv)
         }
         else if (!strcmp(f, "--bits")) {
             if (!(rc = parse_range(f, v, 1, 23, &a, &b))) cfg.bits_lo = (int)a, cfg.bits_hi = (int)b;
+        }
+        else if (!strcmp(f, "--bn")) {
+            if (cp_bn_order_parse(v, &cfg.bn))
+                rc = cli_usage_error(CMD, "--bn: '%s' (expected fold-then-quantize or "
+                                     "quantize-then-fold)", v);
         }
         else if (!strcmp(f, "--energy-budget")) rc = cli_parse_double(CMD, f, v, 0, 1e12, &cfg.energy_budget_mj);
         else if (!strcmp(f, "--size-budget")) rc = cli_parse_double(CMD, f, v, 0, 1e12, &cfg.size_budget_kb);

@@ -52,6 +52,8 @@ int cp_plan_check(const cp_plan *p, const nn_arch *a, em_error *err)
     if (n > CP_PLAN_MAX_LAYERS)
         return em_fail(err, EM_EUNSUPPORTED, "plan: model %s has %d conv/linear layers (max %d)",
                        a->name, n, CP_PLAN_MAX_LAYERS);
+    if ((unsigned)p->bn >= CP_BN_ORDER_COUNT)
+        return em_fail(err, EM_EINVAL, "plan: bad batch-norm order %d", (int)p->bn);
     double gkeep = -1;
     for (int i = 0; i < n; i++) {
         const cp_layer_plan *l = &p->layer[i];
@@ -81,8 +83,8 @@ int cp_plan_check(const cp_plan *p, const nn_arch *a, em_error *err)
 
 /* ---- text form ---------------------------------------------------------------- */
 
-enum { K_KEEP, K_BITS, K_PRUNE, K_TARGET, K_DYNQ, K_SCOPE, K_COUNT };
-static const char *key_names[K_COUNT] = {"keep", "bits", "prune", "target", "dynq", "scope"};
+enum { K_KEEP, K_BITS, K_PRUNE, K_TARGET, K_DYNQ, K_SCOPE, K_BN, K_COUNT };
+static const char *key_names[K_COUNT] = {"keep", "bits", "prune", "target", "dynq", "scope", "bn"};
 
 static char *trim(char *s)
 {
@@ -145,7 +147,7 @@ int cp_plan_parse(const char *text, int n_layers, cp_plan *out, em_error *err)
         while (k < K_COUNT && strcmp(key, key_names[k])) k++;
         if (k == K_COUNT) {
             rc = em_fail(err, EM_EINVAL, "plan: unknown key '%s' (keep, bits, prune, target, "
-                         "dynq, scope)", key);
+                         "dynq, scope, bn)", key);
             break;
         }
         if (seen[k]) {
@@ -157,6 +159,12 @@ int cp_plan_parse(const char *text, int n_layers, cp_plan *out, em_error *err)
             if (!strcmp(val, "layer")) p.global_l1 = false;
             else if (!strcmp(val, "global")) p.global_l1 = true;
             else rc = em_fail(err, EM_EINVAL, "plan: scope '%s' is not layer or global", val);
+            continue;
+        }
+        if (k == K_BN) {
+            if (cp_bn_order_parse(val, &p.bn))
+                rc = em_fail(err, EM_EINVAL, "plan: bn '%s' is not fold-then-quantize or "
+                             "quantize-then-fold", val);
             continue;
         }
         int count = 1;
@@ -209,7 +217,8 @@ static void fmt_field(const cp_plan *p, int k, int i, char *b, size_t n)
 
 int cp_plan_format(const cp_plan *p, char *buf, size_t n)
 {
-    static const char *defaults[K_COUNT] = {"1", "0", "l1", "weights", "0", "layer"};
+    static const char *defaults[K_COUNT] = {"1", "0", "l1", "weights", "0", "layer",
+                                            "fold-then-quantize"};
     char *tmp = malloc(64 * (size_t)CP_PLAN_MAX_LAYERS * K_COUNT + 64);
     if (!tmp) return -1;
     size_t at = 0;
@@ -230,6 +239,8 @@ int cp_plan_format(const cp_plan *p, char *buf, size_t n)
         }
     }
     if (p->global_l1) at += (size_t)sprintf(tmp + at, ";scope=global");
+    if (p->bn != CP_BN_FOLD_THEN_QUANTIZE)
+        at += (size_t)sprintf(tmp + at, ";bn=%s", cp_bn_order_name(p->bn));
     int len = snprintf(buf, n, "%s", tmp);
     free(tmp);
     return len;
@@ -291,9 +302,11 @@ int cp_plan_apply(nn_net *net, const cp_plan *plan, uint64_t seed, cp_plan_stats
         rc = cp_prune_layer(net, cp_compute_layer_index(a, i), l->method, l->target, l->keep,
                             cp_mix_seed(seed, (uint64_t)i), err);
     }
-    for (int i = 0; i < plan->n_layers && !rc; i++)
-        if (plan->layer[i].bits)
-            rc = cp_quantize_layer(net, cp_compute_layer_index(a, i), plan->layer[i].bits, err);
+    if (!rc) {
+        int bits[CP_PLAN_MAX_LAYERS];
+        for (int i = 0; i < plan->n_layers; i++) bits[i] = plan->layer[i].bits;
+        rc = cp_quantize_net(net, bits, plan->bn, err);
+    }
     free(use);
     if (!rc && stats) cp_plan_measure(net, plan, stats);
     return rc;

@@ -17,8 +17,10 @@
  *     keep=0.3;scope=global
  * keys: keep (0..1), bits (0..23), prune (none|l1|random), target (weights|biases|
  * both, or w|b|wb), dynq (0|1, linear layers only, with bits 0), scope (layer|global;
- * global needs one keep shared by the L1 layers). Missing keys take the defaults
- * keep=1, bits=0, prune=l1, target=weights, dynq=0, scope=layer. cp_plan_format
+ * global needs one keep shared by the L1 layers), bn (fold-then-quantize|
+ * quantize-then-fold: see cp_bn_order in compress/quant.h; a whole-plan scalar).
+ * Missing keys take the defaults keep=1, bits=0, prune=l1, target=weights, dynq=0,
+ * scope=layer, bn=fold-then-quantize. cp_plan_format
  * writes the shortest form (scalars where all layers agree, defaults left out) and
  * parsing it gives back the same plan. */
 #ifndef EMOMC_COMPRESS_PLAN_H
@@ -30,6 +32,7 @@
 
 #include "common/error.h"
 #include "compress/prune.h"
+#include "compress/quant.h"
 #include "nn/arch.h"
 #include "nn/dataset.h"
 #include "nn/net.h"
@@ -47,6 +50,7 @@ typedef struct cp_layer_plan {
 typedef struct cp_plan {
     int n_layers;             /* compute layers of the model */
     bool global_l1;           /* one L1 ranking over every layer with method l1 */
+    cp_bn_order bn;           /* BN folding and quantization order (default: fold first) */
     cp_layer_plan layer[CP_PLAN_MAX_LAYERS];
 } cp_plan;
 
@@ -83,9 +87,14 @@ typedef struct cp_plan_stats {
 
 /* Applies the plan to net in place: pruning first (masks installed with
  * nn_net_set_mask; random pruning of compute layer i uses cp_mix_seed(seed, i)),
- * then quantization of the weights. Dynamic int8 changes no weights: it is an
- * inference mode (see cp_plan_evaluate). stats may be NULL. On error the network may
- * be partly changed. */
+ * then quantization of the weights in the plan's BN order (cp_quantize_net): with
+ * fold-then-quantize (the default) and any layer quantized, every foldable BN is
+ * folded into its conv first and the folded weights are quantized, so the network
+ * is then inference-only and executes weights on the q-bit grid; the masks stay
+ * installed and the pruned weights exactly 0. With quantize-then-fold the BNs are
+ * left unfolded. Dynamic int8 changes no weights: it is an inference mode (see
+ * cp_plan_evaluate). stats may be NULL. On error the network may be partly
+ * changed. */
 int cp_plan_apply(nn_net *net, const cp_plan *plan, uint64_t seed, cp_plan_stats *stats,
                   em_error *err);
 

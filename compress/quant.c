@@ -1,10 +1,11 @@
-/* compress/quant.c: the EMOMC linear symmetric quantizer and its codes (see
- * compress/quant.h). */
+/* compress/quant.c: the EMOMC linear symmetric quantizer, its codes, and quantizing a
+ * whole network in either order with batch-norm folding (see compress/quant.h). */
 #include "compress/quant.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "compress/prune.h"
 
@@ -80,4 +81,47 @@ int cp_layer_codes(nn_net *net, int layer, int bits, int32_t *codes, em_error *e
     if (rc) em_error_prefix(err, "%s", p->name);
     free(tmp);
     return rc;
+}
+
+static const char *const bn_order_names[CP_BN_ORDER_COUNT] = {"fold-then-quantize",
+                                                              "quantize-then-fold"};
+
+const char *cp_bn_order_name(cp_bn_order o)
+{
+    return (unsigned)o < CP_BN_ORDER_COUNT ? bn_order_names[o] : "?";
+}
+
+int cp_bn_order_parse(const char *s, cp_bn_order *out)
+{
+    for (int i = 0; i < CP_BN_ORDER_COUNT; i++)
+        if (s && !strcmp(s, bn_order_names[i])) {
+            *out = (cp_bn_order)i;
+            return 0;
+        }
+    return -1;
+}
+
+int cp_quantize_net(nn_net *net, const int *bits, cp_bn_order order, em_error *err)
+{
+    const nn_arch *a = nn_net_arch(net);
+    if ((unsigned)order >= CP_BN_ORDER_COUNT)
+        return em_fail(err, EM_EINVAL, "quantize: bad batch-norm order %d", (int)order);
+    bool any = false;
+    for (int l = 0, i = 0; l < a->n_layers; l++)
+        if (nn_layer_is_compute(&a->layers[l])) {
+            int rc = cp_quant_check_bits(bits[i], a->layers[l].name, err);
+            if (rc) return rc;
+            any |= bits[i++] > 0;
+        }
+    if (!any) return EM_OK;
+    if (order == CP_BN_FOLD_THEN_QUANTIZE) {
+        int rc = nn_net_fold_bn(net, NULL, err);
+        if (rc) return rc;
+    }
+    for (int l = 0, i = 0; l < a->n_layers; l++) {
+        if (!nn_layer_is_compute(&a->layers[l])) continue;
+        int rc = cp_quantize_layer(net, l, bits[i++], err);
+        if (rc) return rc;
+    }
+    return EM_OK;
 }

@@ -1,6 +1,6 @@
 /* compress/quant.h: weight quantization: EMOMC's linear symmetric per-layer
- * quantizer (1..23 bits) with its integer codes, and PyTorch's dynamic int8 for
- * linear layers as an inference mode.
+ * quantizer (1..23 bits) with its integer codes, its order with batch-norm folding
+ * (cp_bn_order), and PyTorch's dynamic int8 for linear layers as an inference mode.
  *
  * EMOMC quantizer, per tensor, bit depth q (computed in double, result stored as
  * float32; rint rounds half to even like torch.round):
@@ -64,6 +64,36 @@ int cp_quantize_layer(nn_net *net, int layer, int bits, em_error *err);
  * coding/: codes[numel]. On weights already quantized at `bits` these are the codes
  * that produced them (requantization is the identity, see above). */
 int cp_layer_codes(nn_net *net, int layer, int bits, int32_t *codes, em_error *err);
+
+/* ---- batch norm and quantization -------------------------------------------------- */
+
+/* In which order a network's weights are quantized and its batch norms folded into
+ * the preceding convolutions (W' = W * g/sqrt(var+eps) per output channel, plus a
+ * per-channel shift; see nn_net_fold_bn). Networks without a foldable BN get the same
+ * result either way.
+ *   CP_BN_FOLD_THEN_QUANTIZE (the default, "fold-then-quantize"): fold first, then
+ *     quantize the folded weights, so the weights the network executes (and a device
+ *     would hold) lie on the q-bit grid of their layer. Pruned weights stay exactly 0
+ *     (folding scales them). The network is then inference-only.
+ *   CP_BN_QUANTIZE_THEN_FOLD ("quantize-then-fold"): quantize the unfolded weights and
+ *     leave each BN as a float scale after them: what emomc did before issue 12. If
+ *     the BN is folded afterwards, the executed weights are off the grid. The network
+ *     stays trainable. */
+typedef enum {
+    CP_BN_FOLD_THEN_QUANTIZE,
+    CP_BN_QUANTIZE_THEN_FOLD,
+    CP_BN_ORDER_COUNT
+} cp_bn_order;
+
+const char *cp_bn_order_name(cp_bn_order o); /* "fold-then-quantize", "quantize-then-fold" */
+int cp_bn_order_parse(const char *s, cp_bn_order *out); /* 0, or -1 for an unknown name */
+
+/* Quantizes the weights of compute layer i (the i-th conv/linear layer in the arch's
+ * order) to bits[i] bits (0: left float32) for every i, in the given order with BN
+ * folding. fold-then-quantize folds (nn_net_fold_bn) only when some bits[i] > 0: a
+ * network that is not quantized keeps its BN as it is. quantize-then-fold never folds
+ * (the caller may). bits has nn_arch_compute_layer_count entries. */
+int cp_quantize_net(nn_net *net, const int *bits, cp_bn_order order, em_error *err);
 
 /* ---- dynamic int8 ----------------------------------------------------------- */
 

@@ -1459,6 +1459,22 @@ int nn_net_fold_bn(nn_net *net, int *folded, em_error *err)
     return EM_OK;
 }
 
+void nn_net_unfold_bn(nn_net *net)
+{
+    if (!net->folded) return;
+    for (int j = 0; j < net->arch.n_layers; j++) {
+        layer_rt *B = &net->L[j];
+        if (B->s->kind != NN_L_BN || !B->folded) continue;
+        layer_rt *C = &net->L[B->s->src[0]];
+        nn_free_floats(C->shift);
+        C->shift = NULL;
+        C->relu = false; /* its only consumer is the BN again (the fold needs one) */
+        B->folded = false;
+    }
+    net->folded = false;
+    net->batch = 0;
+}
+
 /* ---- loss ---------------------------------------------------------------------- */
 
 double nn_softmax_xent(const float *logits, const int *labels, int n, int classes,

@@ -131,6 +131,12 @@ void nn_net_apply_masks(nn_net *net);
 int nn_net_fold_bn(nn_net *net, int *folded, em_error *err);
 bool nn_net_is_folded(const nn_net *net);
 
+/* Undoes what nn_net_fold_bn set up: every BN runs as its own layer again and the
+ * convs lose their shifts, so the network can train again. The conv weights keep
+ * the values they hold (the folded ones): load the weights again (nn_weights_apply)
+ * before using the network. Does nothing on a network that is not folded. */
+void nn_net_unfold_bn(nn_net *net);
+
 /* Softmax cross-entropy averaged over the batch (PyTorch's CrossEntropyLoss with
  * reduction 'mean'). logits[n][classes], labels in [0, classes). When dlogits is not
  * NULL it receives dLoss/dlogits = (softmax - onehot)/n. Computed in double with

@@ -42,6 +42,7 @@ void sp_config_default(sp_config *c)
     c->keep_hi = 0.80;
     c->bits_lo = 2;
     c->bits_hi = 12;
+    c->bn = CP_BN_FOLD_THEN_QUANTIZE;
     c->tau = 0.9;
     snprintf(c->algorithm, sizeof c->algorithm, "nsga2");
     c->pop = 40;
@@ -81,7 +82,7 @@ int sp_config_load(const char *path, sp_config *c, em_error *err)
         "problem", "model", "weights", "library", "hw", "data", "data_root", "protocol",
         "eval_images", "dataflow", "coding", "keep", "bits", "energy_budget_mj",
         "size_budget_kb", "tau", "algorithm", "pop", "gens", "budget", "seed", "threads",
-        "description", NULL};
+        "bn", "description", NULL};
     em_yaml y;
     int rc = em_yaml_load_file(&y, path, err);
     if (rc) {
@@ -138,6 +139,12 @@ int sp_config_load(const char *path, sp_config *c, em_error *err)
         goto done;
     }
     c->bits_lo = (int)a, c->bits_hi = (int)b;
+    if ((rc = read_choice(&y, root, "bn", s, sizeof s, &line, err))) goto done;
+    if (s[0] && cp_bn_order_parse(s, &c->bn)) {
+        rc = em_fail(err, EM_EINVAL, "%s:%d: key 'bn': '%s' (expected fold-then-quantize or "
+                     "quantize-then-fold)", path, line, s);
+        goto done;
+    }
     if ((rc = em_yaml_num_opt(&y, root, "energy_budget_mj", 0, 1e12, &c->energy_budget_mj, err)) ||
         (rc = em_yaml_num_opt(&y, root, "size_budget_kb", 0, 1e12, &c->size_budget_kb, err)) ||
         (rc = em_yaml_num_opt(&y, root, "tau", 0, 1, &c->tau, err)))
@@ -184,6 +191,8 @@ int sp_config_validate(const sp_config *c, em_error *err)
         strcmp(c->algorithm, "random") && strcmp(c->algorithm, "sbo"))
         return em_fail(err, EM_EINVAL, "'algorithm' '%s' (expected nsga2, ctaea, random or sbo)",
                        c->algorithm);
+    if ((unsigned)c->bn >= CP_BN_ORDER_COUNT)
+        return em_fail(err, EM_EINVAL, "'bn': bad batch-norm order %d", (int)c->bn);
     if (c->gens == 0 && c->budget == 0)
         return em_fail(err, EM_EINVAL, "give 'gens' or 'budget'");
     return EM_OK;

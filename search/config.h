@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include "coding/coding.h"
 #include "common/error.h"
+#include "compress/quant.h"
 #include "dataflow/mapping.h"
 
 typedef enum { SP_EMOMC_ENERGY, SP_EMOMC_SIZE, SP_EMOMC_JOINT, SP_SBO, SP_KIND_COUNT } sp_kind;
@@ -37,6 +38,8 @@ typedef struct sp_config {
     coding_kind coding;         /* emomc-size */
     double keep_lo, keep_hi;    /* library members used (emomc-*) */
     int bits_lo, bits_hi;       /* per-layer weight bits (emomc-*) */
+    cp_bn_order bn;             /* key 'bn': fold-then-quantize (default) or
+                                 * quantize-then-fold (emomc before issue 12) */
     double energy_budget_mj;    /* constraint energy <= budget (0: none) */
     double size_budget_kb;      /* constraint size <= budget (0: none) */
     double tau;                 /* sbo: constraint accuracy >= tau */

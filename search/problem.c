@@ -222,14 +222,22 @@ fail:
 
 /* ---- evaluation ---------------------------------------------------------------- */
 
+/* Puts weights w (from file `path`) into the work network, which the last candidate
+ * may have left with its BN folded (fold-then-quantize): the fold is undone first. */
+static int load_work_net(sp_context *c, const nn_weights *w, const char *path, em_error *err)
+{
+    nn_net_unfold_bn(c->net);
+    nn_net_clear_masks(c->net);
+    return nn_weights_apply(w, c->net, path, err);
+}
+
 static int load_member(sp_context *c, int m, em_error *err)
 {
     if (!c->members[m]) {
         int rc = nn_weights_load(c->member_path[m], &c->members[m], err);
         if (rc) return rc;
     }
-    nn_net_clear_masks(c->net);
-    return nn_weights_apply(c->members[m], c->net, c->member_path[m], err);
+    return load_work_net(c, c->members[m], c->member_path[m], err);
 }
 
 static int nvars_emomc(const sp_context *c) { return 1 + c->n_compute; }
@@ -329,8 +337,7 @@ static int accuracy_untimed(sp_context *c, bool final, bool dynq_linear, double 
  * fraction pruned, x5 x6 what (0 weights, 1 biases, 2 both), x7 dynamic int8. */
 static int apply_sbo(sp_context *c, const double *x, em_error *err)
 {
-    nn_net_clear_masks(c->net);
-    int rc = nn_weights_apply(c->trained, c->net, c->cfg.weights, err);
+    int rc = load_work_net(c, c->trained, c->cfg.weights, err);
     for (int i = 0; i < c->n_compute && !rc; i++) {
         bool lin = c->arch->layers[c->compute[i]].kind == NN_L_LINEAR;
         int method = (int)x[lin ? 0 : 1];
@@ -371,8 +378,7 @@ static int compress_candidate(sp_context *c, const double *x, int *bits, sim_lay
     int rc;
     if (!x) { /* the uncompressed reference */
         if (!c->trained) return em_fail(err, EM_EINVAL, "no trained weights configured");
-        nn_net_clear_masks(c->net);
-        rc = nn_weights_apply(c->trained, c->net, g->weights, err);
+        rc = load_work_net(c, c->trained, g->weights, err);
         if (!rc) plan_from_net(c, NULL, plan);
         return rc;
     }
@@ -382,10 +388,10 @@ static int compress_candidate(sp_context *c, const double *x, int *bits, sim_lay
         return rc;
     }
     if ((rc = load_member(c, (int)x[0], err))) return rc;
-    for (int i = 0; i < c->n_compute && !rc; i++) {
-        bits[i] = (int)x[1 + i];
-        rc = cp_quantize_layer(c->net, c->compute[i], bits[i], err);
-    }
+    for (int i = 0; i < c->n_compute; i++) bits[i] = (int)x[1 + i];
+    /* The configured order with BN folding; fold-then-quantize leaves the work net
+     * folded (load_work_net undoes it for the next candidate). */
+    rc = cp_quantize_net(c->net, bits, g->bn, err);
     if (!rc) plan_from_net(c, bits, plan);
     return rc;
 }

@@ -3,6 +3,9 @@
  * of the protocol and the variable ranges; its problem evaluates a batch of
  * candidates by compressing a work network, measuring accuracy with the nn engine and
  * cost with the estimator (using the real non-zero counts after quantization).
+ * Quantization follows the configured BN order (sp_config.bn): by default each BN is
+ * folded into its conv and the folded weights are quantized, so accuracy, non-zero
+ * counts and costs are those of the weights executed.
  *
  * Variables and objectives (accuracy maximized, costs minimized):
  *   emomc-energy  member (library keep ratio index), bits_<layer>...  -> accuracy, energy_mj

@@ -30,6 +30,7 @@ int sp_config_save(const sp_config *c, const char *path, em_error *err)
     fprintf(f, "dataflow: \"%s\"\ncoding: %s\n", c->mapping.name, coding_kind_name(c->coding));
     fprintf(f, "keep: [%.17g, %.17g]\nbits: [%d, %d]\n", c->keep_lo, c->keep_hi, c->bits_lo,
             c->bits_hi);
+    fprintf(f, "bn: %s\n", cp_bn_order_name(c->bn));
     fprintf(f, "energy_budget_mj: %.17g\nsize_budget_kb: %.17g\ntau: %.17g\n",
             c->energy_budget_mj, c->size_budget_kb, c->tau);
     fprintf(f, "algorithm: %s\npop: %d\ngens: %d\nbudget: %ld\nseed: %llu\nthreads: %d\n",

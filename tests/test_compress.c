@@ -5,8 +5,11 @@
  * q = 1, 2, 3, 8 and 23, invariants that hold for every input (max|w| maps to
  * itself, requantization is the identity, error <= spacing/2), a brute-force
  * sort-based L1 ranking on random tensors, direct non-zero counts for plan
- * statistics, and a training step for masks. PyTorch fixtures are in
- * test_compress_torch.c. */
+ * statistics, and a training step for masks. BN networks (a tiny conv+bn net and
+ * ResNet-20, random and zoo weights): after a plan, every executed weight lies on
+ * its layer's q-bit grid (checked here without the quantizer) and pruned weights
+ * are 0; the old order (quantize-then-fold) leaves folded weights off the grid; no-BN
+ * nets are identical in both orders. PyTorch fixtures are in test_compress_torch.c. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +24,7 @@
 #include "nn/dataset.h"
 #include "nn/net.h"
 #include "nn/train.h"
+#include "nn/weights.h"
 #include "tests/testutil.h"
 
 static float *masks_for(const float *w, const float *old, int64_t n, double keep, int64_t *kept)
@@ -467,6 +471,15 @@ START_TEST(plan_parse_and_format)
     ck_assert(p.global_l1 && p.layer[4].keep == 0.3);
     cp_plan_format(&p, buf, sizeof buf);
     ck_assert_str_eq(buf, "keep=0.3;bits=0;scope=global");
+    ck_assert(p.bn == CP_BN_FOLD_THEN_QUANTIZE);
+    ck_assert_int_eq(cp_plan_parse("bits=4;bn=quantize-then-fold", 5, &p, &err), 0);
+    ck_assert(p.bn == CP_BN_QUANTIZE_THEN_FOLD);
+    cp_plan_format(&p, buf, sizeof buf);
+    ck_assert_str_eq(buf, "keep=1;bits=4;bn=quantize-then-fold");
+    ck_assert_int_eq(cp_plan_parse("bits=4;bn=fold-then-quantize", 5, &p, &err), 0);
+    ck_assert(p.bn == CP_BN_FOLD_THEN_QUANTIZE);
+    cp_plan_format(&p, buf, sizeof buf);
+    ck_assert_str_eq(buf, "keep=1;bits=4");
     /* Round trip of random plans, keeps with many digits. */
     em_rng r;
     em_rng_seed(&r, 9);
@@ -481,6 +494,7 @@ START_TEST(plan_parse_and_format)
             a.layer[i].dynq = em_rng_below(&r, 2);
         }
         a.global_l1 = trial % 2;
+        a.bn = (cp_bn_order)(trial / 2 % 2);
         cp_plan_format(&a, buf, sizeof buf);
         ck_assert_msg(cp_plan_parse(buf, 7, &b, &err) == 0, "%s: %s", buf, err.msg);
         ck_assert_mem_eq(&a, &b, sizeof a);
@@ -505,6 +519,8 @@ START_TEST(plan_bad_text)
         {"scope=everywhere", "scope 'everywhere'"},
         {"bits=8,,8,8,8", "empty value"},
         {"dynq=2", "dynq '2'"},
+        {"bn=fold-first", "bn 'fold-first'"},
+        {"bn=fold-then-quantize,quantize-then-fold", "bn 'fold-then-quantize,quantize-then-fold'"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ck_assert_msg(cp_plan_parse(bad[i].text, 5, &p, &err) == EM_EINVAL, "%s", bad[i].text);
@@ -692,6 +708,231 @@ START_TEST(codes_feed_the_coders)
 }
 END_TEST
 
+/* ---- batch norm: fold, then quantize ----------------------------------------------- */
+
+static const char *BN_YAML =
+    "name: tinybn\n"
+    "input: [2, 8, 8]\n"
+    "classes: 4\n"
+    "layers:\n"
+    "  - {name: conv1, type: conv, out: 6, kernel: 3, bias: false}\n"
+    "  - {name: bn1, type: bn}\n"
+    "  - {name: relu1, type: relu}\n"
+    "  - {name: conv2, type: conv, out: 5, kernel: 3}\n"
+    "  - {name: bn2, type: bn}\n"
+    "  - {name: relu2, type: relu}\n"
+    "  - {name: flatten, type: flatten}\n"
+    "  - {name: fc1, type: linear, out: 4}\n";
+
+/* Gives every BN its own per-channel scale, shift and statistics (a fresh net's BNs
+ * scale every channel alike, which would keep any grid a grid). */
+static void randomize_bn(nn_net *net, uint64_t seed)
+{
+    em_rng r;
+    em_rng_seed(&r, seed);
+    for (int i = 0; i < nn_net_param_count(net); i++) {
+        nn_param *p = nn_net_param(net, i);
+        if (nn_net_arch(net)->layers[p->layer].kind != NN_L_BN) continue;
+        const char *field = strrchr(p->name, '.') + 1;
+        for (int64_t j = 0; j < p->numel; j++) {
+            double u = em_rng_uniform(&r);
+            if (!strcmp(field, "weight")) p->data[j] = (float)((0.3 + 1.7 * u) * (j % 3 ? 1 : -1));
+            else if (!strcmp(field, "bias")) p->data[j] = (float)(u - 0.5);
+            else if (!strcmp(field, "running_mean")) p->data[j] = (float)(0.4 * (u - 0.5));
+            else p->data[j] = (float)(0.05 + 3 * u); /* running_var */
+        }
+    }
+}
+
+static nn_net *bn_net(const char *model_or_yaml, uint64_t seed)
+{
+    em_error err = {0};
+    nn_arch *a = NULL;
+    if (strchr(model_or_yaml, '\n')) {
+        ck_assert_msg(nn_arch_parse(model_or_yaml, "tinybn.yaml", &a, &err) == 0, "%s", err.msg);
+    } else {
+        char path[4096];
+        ck_assert_int_eq(nn_arch_resolve(model_or_yaml, path, sizeof path, &err), 0);
+        ck_assert_int_eq(nn_arch_load(path, &a, &err), 0);
+    }
+    nn_net *net = NULL;
+    ck_assert_int_eq(nn_net_new(a, &net, &err), 0);
+    nn_arch_free(a);
+    nn_net_init(net, seed);
+    randomize_bn(net, seed + 100);
+    nn_net_set_threads(net, 2);
+    return net;
+}
+
+/* How many of the n weights of w lie off the EMOMC q-bit grid of the tensor
+ * (spacing = max|w|/(2^(q-1)-1), w = k*spacing with integer |k| <= 2^(q-1)-1),
+ * computed here without the quantizer. A weight counts as on the grid when w/spacing
+ * is within 1e-4 of an integer (the float32 storage of k*spacing is off by at most
+ * |k| * 2^-24 <= 1e-4 spacings for q <= 12). */
+static int64_t off_grid(const float *w, int64_t n, int q)
+{
+    double m = 0;
+    for (int64_t i = 0; i < n; i++) m = fmax(m, fabs((double)w[i]));
+    if (m == 0) return 0;
+    double L = (double)((1 << (q - 1)) - 1), s = m / L;
+    int64_t off = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double k = (double)w[i] / s;
+        off += fabs(k - rint(k)) > 1e-4 || fabs(rint(k)) > L;
+    }
+    return off;
+}
+
+/* Applies keep/bits to every layer in the given BN order; checks the masks. */
+static void apply_uniform(nn_net *net, double keep, int q, cp_bn_order order)
+{
+    const nn_arch *a = nn_net_arch(net);
+    cp_plan p;
+    cp_plan_uniform(&p, nn_arch_compute_layer_count(a), keep, q);
+    p.bn = order;
+    em_error err = {0};
+    cp_plan_stats st;
+    ck_assert_msg(cp_plan_apply(net, &p, 5, &st, &err) == 0, "%s", err.msg);
+    for (int i = 0; i < st.n_layers; i++) {
+        nn_param *w = cp_layer_param(net, cp_compute_layer_index(a, i), false);
+        if (keep < 1) {
+            ck_assert_ptr_nonnull(w->mask);
+            ck_assert_int_eq(st.layer[i].kept, (int64_t)rint(keep * (double)w->numel));
+            for (int64_t j = 0; j < w->numel; j++)
+                if (w->mask[j] == 0)
+                    ck_assert_msg(w->data[j] == 0.0f, "%s[%lld] = %g is pruned",
+                                  w->name, (long long)j, w->data[j]);
+        }
+        ck_assert_int_eq(st.layer[i].nnz, cp_count_nonzero(w->data, w->numel));
+    }
+}
+
+/* Checks every conv/linear layer of a BN net after a plan, both orders. */
+static void bn_grid_case(const char *model, uint64_t seed, const char *weights, double keep, int q)
+{
+    em_error err = {0};
+    nn_net *net = bn_net(model, seed), *old = bn_net(model, seed);
+    if (strchr(model, '\n')) model = "tinybn";
+    if (weights) {
+        ck_assert_msg(nn_weights_load_into(tu_root_path(weights), net, NULL, &err) == 0, "%s",
+                      err.msg);
+        ck_assert_int_eq(nn_weights_load_into(tu_root_path(weights), old, NULL, &err), 0);
+    }
+    const nn_arch *a = nn_net_arch(net);
+    apply_uniform(net, keep, q, CP_BN_FOLD_THEN_QUANTIZE);
+    ck_assert(nn_net_is_folded(net));
+    /* The old order: quantized, BN unfolded (trainable); folding afterwards moves the
+     * weights of every BN-followed conv off the grid. */
+    apply_uniform(old, keep, q, CP_BN_QUANTIZE_THEN_FOLD);
+    ck_assert(!nn_net_is_folded(old));
+    ck_assert_int_eq(nn_net_fold_bn(old, NULL, &err), 0);
+    int64_t off_old = 0, nz_old = 0;
+    for (int i = 0; i < nn_arch_compute_layer_count(a); i++) {
+        int li = cp_compute_layer_index(a, i);
+        nn_param *w = cp_layer_param(net, li, false), *o = cp_layer_param(old, li, false);
+        /* What the engine executes is the folded tensor now in w->data. */
+        int64_t off = off_grid(w->data, w->numel, q);
+        ck_assert_msg(off == 0, "%s %s at %d bits: %lld of %lld executed weights off the grid",
+                      model, w->name, q, (long long)off, (long long)w->numel);
+        off_old += off_grid(o->data, o->numel, q);
+        nz_old += cp_count_nonzero(o->data, o->numel);
+        if (keep < 1)
+            for (int64_t j = 0; j < o->numel; j++)
+                if (o->mask[j] == 0) ck_assert(o->data[j] == 0.0f);
+    }
+    ck_assert_msg(off_old > nz_old / 4, "%s at %d bits: old order, only %lld of %lld non-zero "
+                  "weights off the grid after folding", model, q, (long long)off_old,
+                  (long long)nz_old);
+    /* Both are inference networks that run. */
+    const nn_shape in = a->input;
+    int64_t isz = (int64_t)in.c * in.h * in.w;
+    float *x = malloc(sizeof *x * (size_t)(2 * isz)), y[2 * 16];
+    em_rng r;
+    em_rng_seed(&r, seed);
+    for (int64_t i = 0; i < 2 * isz; i++) x[i] = (float)em_rng_normal(&r);
+    ck_assert(a->classes <= 16);
+    ck_assert_int_eq(nn_net_forward(net, x, 2, y, false, &err), 0);
+    ck_assert_int_eq(nn_net_forward(net, x, 2, y, true, &err), EM_EINVAL); /* inference only */
+    free(x);
+    nn_net_free(net);
+    nn_net_free(old);
+}
+
+START_TEST(bn_fold_then_quantize_tiny)
+{
+    const int qs[] = {2, 3, 4, 8};
+    for (int k = 0; k < 4; k++) {
+        bn_grid_case(BN_YAML, 10 + (uint64_t)k, NULL, 1.0, qs[k]);
+        bn_grid_case(BN_YAML, 20 + (uint64_t)k, NULL, 0.6, qs[k]);
+    }
+}
+END_TEST
+
+START_TEST(bn_fold_then_quantize_resnet20)
+{
+    bn_grid_case("resnet20", 3, NULL, 0.7, 4);                        /* random, random BN */
+    bn_grid_case("resnet20", 4, "models/resnet20-cifar10.emw", 1.0, 3); /* zoo */
+    bn_grid_case("resnet20", 5, "models/resnet20-cifar10.emw", 0.5, 6);
+}
+END_TEST
+
+/* Without BN, both orders give the same network, bit for bit, and it stays
+ * trainable (nothing is folded). */
+START_TEST(bn_order_is_moot_without_bn)
+{
+    em_error err = {0};
+    for (int t = 0; t < 2; t++) {
+        nn_net *x = lenet(7), *y = lenet(7);
+        if (t) {
+            ck_assert_int_eq(nn_weights_load_into(tu_root_path("models/lenet5-mnist.emw"), x, NULL, &err), 0);
+            ck_assert_int_eq(nn_weights_load_into(tu_root_path("models/lenet5-mnist.emw"), y, NULL, &err), 0);
+        }
+        cp_plan p;
+        ck_assert_int_eq(cp_plan_parse("keep=0.5,0.6,0.5,0.4,0.9;bits=8,6,5,3,2", 5, &p, &err), 0);
+        ck_assert_int_eq(p.bn, CP_BN_FOLD_THEN_QUANTIZE);
+        cp_plan_stats sx, sy;
+        ck_assert_int_eq(cp_plan_apply(x, &p, 1, &sx, &err), 0);
+        p.bn = CP_BN_QUANTIZE_THEN_FOLD;
+        ck_assert_int_eq(cp_plan_apply(y, &p, 1, &sy, &err), 0);
+        ck_assert(!nn_net_is_folded(x) && !nn_net_is_folded(y));
+        for (int i = 0; i < nn_net_param_count(x); i++) {
+            nn_param *a = nn_net_param(x, i), *b = nn_net_param(y, i);
+            ck_assert_mem_eq(a->data, b->data, sizeof(float) * (size_t)a->numel);
+        }
+        ck_assert_mem_eq(&sx, &sy, sizeof sx);
+        float in[2 * 28 * 28], ox[20], oy[20];
+        for (int i = 0; i < 2 * 28 * 28; i++) in[i] = (float)((i * 37) % 101) / 101.0f;
+        ck_assert_int_eq(nn_net_forward(x, in, 2, ox, false, &err), 0);
+        ck_assert_int_eq(nn_net_forward(y, in, 2, oy, false, &err), 0);
+        ck_assert_mem_eq(ox, oy, sizeof ox);
+        nn_net_free(x);
+        nn_net_free(y);
+    }
+}
+END_TEST
+
+/* A plan that quantizes nothing leaves the BNs alone (the net stays trainable). */
+START_TEST(bn_float_plan_does_not_fold)
+{
+    nn_net *net = bn_net(BN_YAML, 1);
+    cp_plan p;
+    em_error err = {0};
+    ck_assert_int_eq(cp_plan_parse("keep=0.5", 3, &p, &err), 0);
+    ck_assert_int_eq(cp_plan_apply(net, &p, 0, NULL, &err), 0);
+    ck_assert(!nn_net_is_folded(net));
+    /* Unfolding restores a trainable network (the weights are the caller's to reload). */
+    ck_assert_int_eq(cp_plan_parse("bits=4", 3, &p, &err), 0);
+    ck_assert_int_eq(cp_plan_apply(net, &p, 0, NULL, &err), 0);
+    ck_assert(nn_net_is_folded(net));
+    nn_net_unfold_bn(net);
+    ck_assert(!nn_net_is_folded(net));
+    float x[2 * 2 * 8 * 8], y[8];
+    for (int i = 0; i < 2 * 2 * 8 * 8; i++) x[i] = (float)(i % 7) - 3;
+    ck_assert_msg(nn_net_forward(net, x, 2, y, true, &err) == 0, "%s", err.msg);
+    nn_net_free(net);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("compress");
@@ -719,6 +960,13 @@ static Suite *suite(void)
     tcase_add_test(t, plan_apply_counts);
     tcase_add_test(t, masks_survive_fine_tuning);
     tcase_add_test(t, codes_feed_the_coders);
+    suite_add_tcase(s, t);
+    t = tcase_create("bn");
+    tcase_set_timeout(t, 120);
+    tcase_add_test(t, bn_fold_then_quantize_tiny);
+    tcase_add_test(t, bn_fold_then_quantize_resnet20);
+    tcase_add_test(t, bn_order_is_moot_without_bn);
+    tcase_add_test(t, bn_float_plan_does_not_fold);
     suite_add_tcase(s, t);
     return s;
 }

@@ -2,12 +2,16 @@
  * two-member library pruned in the test, the shipped MNIST test file, test-halves
  * protocol): run directory contents against independent measurements, early
  * rejection by a budget, kill and resume giving the same pareto.csv, and the
- * configuration file's error messages. */
+ * configuration file's error messages. A tiny conv+bn network's candidates are
+ * measured against a fresh network folded before quantizing (or, with bn:
+ * quantize-then-fold, not folded), and LeNet-5 (no BN) measures the same in both
+ * orders. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/datapath.h"
+#include "common/rng.h"
 #include "compress/prune.h"
 #include "compress/quant.h"
 #include "nn/net.h"
@@ -341,6 +345,7 @@ START_TEST(config_errors)
     expect_config_error("model: lenet5\nhw: vu9p\n", "'library'");
     expect_config_error("problem: sbo\nmodel: lenet5\n", "'weights'");
     expect_config_error("model: lenet5\nhw: vu9p\nlibrary: x\nalgorithm: sa\n", "'algorithm' 'sa'");
+    expect_config_error("model: lenet5\nhw: vu9p\nlibrary: x\nbn: fold\n", "run.yaml:4: key 'bn': 'fold'");
     /* A saved configuration loads back identically. */
     sp_config c, d;
     base_config(&c);
@@ -355,6 +360,18 @@ START_TEST(config_errors)
     ck_assert_int_eq(d.bits_hi, c.bits_hi);
     ck_assert_double_eq(d.keep_lo, c.keep_lo);
     ck_assert_str_eq(d.mapping.name, c.mapping.name);
+    ck_assert_int_eq(d.bn, CP_BN_FOLD_THEN_QUANTIZE);
+    /* The BN order is saved and read back; a file without the key gets the default. */
+    c.bn = CP_BN_QUANTIZE_THEN_FOLD;
+    ck_assert_int_eq(sp_config_save(&c, path, &err), 0);
+    *strrchr(path, '/') = '\0';
+    char *txt = slurp(path, "config.yaml");
+    ck_assert_ptr_nonnull(strstr(txt, "\nbn: quantize-then-fold\n"));
+    free(txt);
+    strcat(path, "/config.yaml");
+    sp_config_default(&d);
+    ck_assert_msg(sp_config_load(path, &d, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(d.bn, CP_BN_QUANTIZE_THEN_FOLD);
 }
 END_TEST
 
@@ -418,6 +435,156 @@ START_TEST(sbo_candidate_semantics)
 }
 END_TEST
 
+/* ---- BN networks: candidates fold, then quantize --------------------------------- */
+
+static char bn_dir[512], bn_model[600];
+
+/* A tiny conv+bn network on MNIST (random weights, random BN statistics) and a
+ * library of two L1-pruned members of it. */
+static void make_bn_library(void)
+{
+    if (bn_dir[0]) return;
+    snprintf(bn_dir, sizeof bn_dir, "%s", tu_tmpdir());
+    snprintf(bn_model, sizeof bn_model, "%s/tinybn.yaml", bn_dir);
+    FILE *f = fopen(bn_model, "w");
+    fputs("name: tinybn\ninput: [1, 28, 28]\nclasses: 10\nlayers:\n"
+          "  - {name: conv1, type: conv, out: 4, kernel: 5, stride: 2, bias: false}\n"
+          "  - {name: bn1, type: bn}\n"
+          "  - {name: relu1, type: relu}\n"
+          "  - {name: flatten, type: flatten}\n"
+          "  - {name: fc1, type: linear, out: 10}\n", f);
+    fclose(f);
+    em_error err = {0};
+    nn_arch *a = NULL;
+    ck_assert_msg(nn_arch_load(bn_model, &a, &err) == 0, "%s", err.msg);
+    nn_net *net = NULL;
+    ck_assert_int_eq(nn_net_new(a, &net, &err), 0);
+    char idx[700];
+    snprintf(idx, sizeof idx, "%s/index.csv", bn_dir);
+    f = fopen(idx, "w");
+    fprintf(f, "keep,member,val_acc,test_acc,epochs,seconds\n");
+    const double keeps[2] = {0.8, 0.5};
+    for (int m = 0; m < 2; m++) {
+        nn_net_clear_masks(net);
+        nn_net_init(net, 11);
+        em_rng r;
+        em_rng_seed(&r, 12);
+        nn_param *g = nn_net_find_param(net, "bn1.weight"), *v = nn_net_find_param(net, "bn1.running_var");
+        for (int c = 0; c < 4; c++) {
+            g->data[c] = (float)(0.2 + 2 * em_rng_uniform(&r));
+            v->data[c] = (float)(0.05 + 2 * em_rng_uniform(&r));
+        }
+        for (int i = 0; i < a->n_layers; i++)
+            if (nn_layer_is_compute(&a->layers[i]))
+                ck_assert_int_eq(cp_prune_layer(net, i, CP_PRUNE_L1, CP_TARGET_WEIGHTS, keeps[m], 1, &err), 0);
+        nn_weights *w = NULL;
+        ck_assert_int_eq(nn_weights_from_net(net, &w, &err), 0);
+        char file[700];
+        snprintf(file, sizeof file, "%s/keep-%.3f.emw", bn_dir, keeps[m]);
+        ck_assert_msg(nn_weights_save(w, file, &err) == 0, "%s", err.msg);
+        nn_weights_free(w);
+        fprintf(f, "%g,keep-%.3f.emw,0.1,,0,0\n", keeps[m], keeps[m]);
+    }
+    fclose(f);
+    nn_net_free(net);
+    nn_arch_free(a);
+}
+
+/* Accuracy and non-zero counts of member file `file` at bits q, computed here: a
+ * fresh network, folded before quantizing (fold_first) or not folded at all. */
+static double bn_reference(const char *file, const int *q, bool fold_first, int64_t *nnz)
+{
+    em_error err = {0};
+    nn_arch *a = NULL;
+    ck_assert_int_eq(nn_arch_load(bn_model, &a, &err), 0);
+    nn_net *net = NULL;
+    ck_assert_int_eq(nn_net_new(a, &net, &err), 0);
+    ck_assert_msg(nn_weights_load_into(file, net, NULL, &err) == 0, "%s", err.msg);
+    if (fold_first) ck_assert_int_eq(nn_net_fold_bn(net, NULL, &err), 0);
+    for (int i = 0, k = 0; i < a->n_layers; i++) {
+        if (!nn_layer_is_compute(&a->layers[i])) continue;
+        ck_assert_int_eq(cp_quantize_layer(net, i, q[k], &err), 0);
+        nn_param *w = cp_layer_param(net, i, false);
+        nnz[k++] = cp_count_nonzero(w->data, w->numel);
+    }
+    nn_dataset *test = NULL, *first = NULL;
+    nn_split_opts so;
+    nn_split_opts_default(&so);
+    ck_assert_int_eq(nn_dataset_open(tu_root_path("data/mnist"), NULL, NN_SPLIT_TEST, &so, &test, &err), 0);
+    ck_assert_int_eq(nn_dataset_subset(test, NULL, test->n / 2, &first, &err), 0);
+    nn_eval_result *r = malloc(sizeof *r);
+    ck_assert_int_eq(nn_evaluate(net, first, 256, 300, r, &err), 0);
+    double acc = r->accuracy;
+    free(r);
+    nn_dataset_free(first);
+    nn_dataset_free(test);
+    nn_net_free(net);
+    nn_arch_free(a);
+    return acc;
+}
+
+START_TEST(bn_candidates_fold_then_quantize)
+{
+    make_bn_library();
+    for (int order = 0; order < 2; order++) {
+        sp_config cfg;
+        base_config(&cfg);
+        snprintf(cfg.model, sizeof cfg.model, "%s", bn_model);
+        cfg.weights[0] = '\0';
+        snprintf(cfg.library, sizeof cfg.library, "%s", bn_dir);
+        cfg.bn = (cp_bn_order)order;
+        sp_context *ctx = NULL;
+        em_error err = {0};
+        ck_assert_msg(sp_context_new(&cfg, true, &ctx, &err) == 0, "%s", err.msg);
+        /* Members in increasing keep: 0 is keep 0.5, 1 is keep 0.8. */
+        const double xs[3][3] = {{1, 3, 4}, {0, 2, 6}, {1, 3, 4}};
+        double acc[3];
+        for (int t = 0; t < 3; t++) {
+            sp_measure m;
+            ck_assert_msg(sp_measure_candidate(ctx, xs[t], false, &m, &err) == 0, "%s", err.msg);
+            int q[2] = {(int)xs[t][1], (int)xs[t][2]};
+            int64_t nnz[2];
+            char file[700];
+            snprintf(file, sizeof file, "%s/keep-%.3f.emw", bn_dir, xs[t][0] ? 0.8 : 0.5);
+            double want = bn_reference(file, q, order == CP_BN_FOLD_THEN_QUANTIZE, nnz);
+            ck_assert_msg(m.accuracy == want, "order %d candidate %d: %g, reference %g", order,
+                          t, m.accuracy, want);
+            for (int l = 0; l < 2; l++) {
+                ck_assert_int_eq(m.plan[l].nnz, nnz[l]);
+                ck_assert_int_eq((int)m.plan[l].bits, q[l]);
+            }
+            acc[t] = m.accuracy;
+            sp_measure_free(&m);
+        }
+        ck_assert(acc[0] == acc[2]); /* the work net's fold is undone between candidates */
+        sp_context_free(ctx);
+    }
+}
+END_TEST
+
+/* LeNet-5 has no BN: both orders measure every candidate the same. */
+START_TEST(bn_order_is_moot_for_lenet)
+{
+    sp_measure m[2];
+    em_error err = {0};
+    const double x[6] = {1, 7, 3, 5, 2, 8};
+    for (int order = 0; order < 2; order++) {
+        sp_config cfg;
+        base_config(&cfg);
+        cfg.bn = (cp_bn_order)order;
+        sp_context *ctx = NULL;
+        ck_assert_msg(sp_context_new(&cfg, true, &ctx, &err) == 0, "%s", err.msg);
+        ck_assert_int_eq(sp_measure_candidate(ctx, x, false, &m[order], &err), 0);
+        sp_context_free(ctx);
+    }
+    ck_assert(m[0].accuracy == m[1].accuracy && m[0].energy_mj == m[1].energy_mj &&
+              m[0].size_kb == m[1].size_kb && m[0].nonzero_rate == m[1].nonzero_rate);
+    ck_assert_mem_eq(m[0].plan, m[1].plan, sizeof *m[0].plan * 5);
+    sp_measure_free(&m[0]);
+    sp_measure_free(&m[1]);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("search");
@@ -429,6 +596,8 @@ int main(void)
     tcase_add_test(tc, kill_and_resume_gives_the_same_front);
     tcase_add_test(tc, budget_rejects_before_inference);
     tcase_add_test(tc, sbo_candidate_semantics);
+    tcase_add_test(tc, bn_candidates_fold_then_quantize);
+    tcase_add_test(tc, bn_order_is_moot_for_lenet);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
