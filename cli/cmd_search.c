@@ -21,6 +21,8 @@ static void usage(FILE *out)
         "  --model M --weights W.emw --library DIR --hw H\n"
         "  --data SPEC [--data-root DIR] --protocol val|test|test-halves --eval-images N\n"
         "  --dataflow D --coding C --keep LO:HI --bits LO:HI\n"
+        "  --store FILE|none   evaluation store (SQLite) shared by runs; default\n"
+        "     RUNDIR/store.sqlite; accuracies found there are not measured again\n"
         "  --bn fold-then-quantize|quantize-then-fold   batch norm folded into the convs\n"
         "     before their weights are quantized (the default: the weights executed are\n"
         "     on the q-bit grid), or after (emomc's old order); config key 'bn'\n"
@@ -95,6 +97,7 @@ int cli_optimize_search(int argc, char **argv)
         long n;
         if (!strcmp(f, "--config")) continue;
         else if (!strcmp(f, "--out")) out = v;
+        else if (!strcmp(f, "--store")) rc = copy_arg(cfg.store, sizeof cfg.store, f, v);
         else if (!strcmp(f, "--problem")) {
             if (sp_kind_parse(v, &cfg.kind))
                 rc = cli_usage_error(CMD, "--problem: '%s' (expected emomc-energy, emomc-size, "

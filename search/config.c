@@ -82,7 +82,7 @@ int sp_config_load(const char *path, sp_config *c, em_error *err)
         "problem", "model", "weights", "library", "hw", "data", "data_root", "protocol",
         "eval_images", "dataflow", "coding", "keep", "bits", "energy_budget_mj",
         "size_budget_kb", "tau", "algorithm", "pop", "gens", "budget", "seed", "threads",
-        "bn", "description", NULL};
+        "bn", "store", "description", NULL};
     em_yaml y;
     int rc = em_yaml_load_file(&y, path, err);
     if (rc) {
@@ -106,7 +106,8 @@ int sp_config_load(const char *path, sp_config *c, em_error *err)
         (rc = em_yaml_str_opt(&y, root, "library", c->library, sizeof c->library, err)) ||
         (rc = em_yaml_str_opt(&y, root, "hw", c->hw, sizeof c->hw, err)) ||
         (rc = em_yaml_str_opt(&y, root, "data", c->data, sizeof c->data, err)) ||
-        (rc = em_yaml_str_opt(&y, root, "data_root", c->data_root, sizeof c->data_root, err)))
+        (rc = em_yaml_str_opt(&y, root, "data_root", c->data_root, sizeof c->data_root, err)) ||
+        (rc = em_yaml_str_opt(&y, root, "store", c->store, sizeof c->store, err)))
         goto done;
     if ((rc = read_choice(&y, root, "protocol", s, sizeof s, &line, err))) goto done;
     if (s[0] && sp_protocol_parse(s, &c->protocol)) {

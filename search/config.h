@@ -32,6 +32,8 @@ typedef struct sp_config {
     char hw[SP_PATH_MAX];
     char data[SP_PATH_MAX];     /* data set spec: mnist, fashion-mnist, cifar10 or a folder */
     char data_root[SP_PATH_MAX];
+    char store[SP_PATH_MAX];    /* evaluation store (search/store.h): a file; "" = the run
+                                 * directory's store.sqlite; "none" = no store */
     sp_protocol protocol;
     int eval_images;            /* accuracy on this many images of the search split (0 = all) */
     df_mapping mapping;         /* emomc-energy */

@@ -6,7 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <errno.h>
+
 #include "common/progress.h"
+#include "common/sha256.h"
 #include "compress/library.h"
 #include "compress/prune.h"
 #include "compress/quant.h"
@@ -35,7 +38,17 @@ struct sp_context {
     char protocol_text[768];
     char search_images[256], final_images[256]; /* which images each accuracy is on */
     sp_timing timing;
+    /* The evaluation store (borrowed; NULL: none) and the keys of what is loaded. */
+    sp_store *store;
+    char trained_sha[65];     /* cfg.weights' file */
+    char (*member_sha)[65];   /* each member's file, "" until first loaded */
+    char search_sha[65], final_sha[65]; /* the image sets (search: its first eval_images) */
+    int search_used;          /* images the search accuracy is measured on */
+    const char *cur_weights;  /* SHA of the weights the work network started from */
+    char cur_plan[1024];      /* the compression applied to them, in words */
 };
+
+void sp_context_set_store(sp_context *ctx, sp_store *store) { ctx->store = store; }
 
 sp_timing sp_context_timing(const sp_context *ctx) { return ctx->timing; }
 
@@ -66,9 +79,22 @@ void sp_context_free(sp_context *c)
     free(c->members);
     free(c->member_path);
     free(c->member_keep);
+    free(c->member_sha);
     nn_weights_free(c->trained);
     sim_emomc2021_net_free(c->emomc);
     free(c);
+}
+
+/* The store's key of an image set: its shape, count, pixels and labels. */
+static void image_set_sha(const nn_dataset *ds, int n, char out[65])
+{
+    em_sha256 s;
+    em_sha256_init(&s);
+    int32_t head[4] = {ds->c, ds->h, ds->w, n};
+    em_sha256_update(&s, head, sizeof head);
+    em_sha256_update(&s, ds->pixels, (size_t)n * (size_t)ds->c * (size_t)ds->h * (size_t)ds->w);
+    em_sha256_update(&s, ds->labels, (size_t)n);
+    em_sha256_hex(&s, out);
 }
 
 /* The search and final data sets of the protocol, and the words that say which
@@ -105,6 +131,9 @@ static int open_data(sp_context *c, em_error *err)
     }
     const int ns = c->search_ds->n, nf = c->final_ds->n;
     const int used = g->eval_images > 0 && g->eval_images < ns ? g->eval_images : ns;
+    c->search_used = used;
+    image_set_sha(c->search_ds, used, c->search_sha);
+    image_set_sha(c->final_ds, nf, c->final_sha);
     char first[64] = "";
     if (used < ns) snprintf(first, sizeof first, "the first %d of ", used);
     switch (g->protocol) {
@@ -149,7 +178,8 @@ static int open_library(sp_context *c, em_error *err)
     c->members = calloc((size_t)n, sizeof *c->members);
     c->member_path = calloc((size_t)n, sizeof *c->member_path);
     c->member_keep = calloc((size_t)n, sizeof *c->member_keep);
-    if (!c->members || !c->member_path || !c->member_keep) {
+    c->member_sha = calloc((size_t)(n ? n : 1), sizeof *c->member_sha);
+    if (!c->members || !c->member_path || !c->member_keep || !c->member_sha) {
         cp_library_free(lib);
         return em_fail(err, EM_ENOMEM, "out of memory");
     }
@@ -211,6 +241,10 @@ int sp_context_new(const sp_config *cfg, bool with_data, sp_context **out, em_er
     for (int i = 0, k = 0; i < c->arch->n_layers; i++)
         if (nn_layer_is_compute(&c->arch->layers[i])) c->compute[k++] = i;
     if (cfg->weights[0] && (rc = nn_weights_load(cfg->weights, &c->trained, err))) goto fail;
+    if (cfg->weights[0] && em_sha256_file(cfg->weights, c->trained_sha)) {
+        rc = em_fail(err, EM_EIO, "%s: cannot read: %s", cfg->weights, strerror(errno));
+        goto fail;
+    }
     if (cfg->kind != SP_SBO && (rc = open_library(c, err))) goto fail;
     if (with_data && (rc = open_data(c, err))) goto fail;
     *out = c;
@@ -236,7 +270,10 @@ static int load_member(sp_context *c, int m, em_error *err)
     if (!c->members[m]) {
         int rc = nn_weights_load(c->member_path[m], &c->members[m], err);
         if (rc) return rc;
+        if (em_sha256_file(c->member_path[m], c->member_sha[m]))
+            return em_fail(err, EM_EIO, "%s: cannot read: %s", c->member_path[m], strerror(errno));
     }
+    c->cur_weights = c->member_sha[m];
     return load_work_net(c, c->members[m], c->member_path[m], err);
 }
 
@@ -300,11 +337,30 @@ int sp_cost(sp_context *c, const sim_layer_plan *plan, const df_mapping *map, co
 static int accuracy_untimed(sp_context *c, bool final, bool dynq_linear, double *acc,
                             em_error *err);
 
+/* The accuracy of the work network as compress_candidate left it: from the store
+ * when it holds it, else by inference (then stored). */
 static int accuracy(sp_context *c, bool final, bool dynq_linear, double *acc, em_error *err)
 {
+    sp_store_key key;
+    if (c->store && c->search_ds) {
+        snprintf(key.weights, sizeof key.weights, "%s", c->cur_weights ? c->cur_weights : "");
+        key.plan = c->cur_plan;
+        snprintf(key.images, sizeof key.images, "%s", final ? c->final_sha : c->search_sha);
+        bool found = false;
+        int rc = sp_store_get(c->store, &key, acc, &found, err);
+        if (rc) return rc;
+        if (found) {
+            c->timing.store_hits++;
+            return EM_OK;
+        }
+    }
     double t0 = em_now_seconds();
     int rc = accuracy_untimed(c, final, dynq_linear, acc, err);
-    c->timing.inference += em_now_seconds() - t0;
+    double dt = em_now_seconds() - t0;
+    c->timing.inference += dt;
+    c->timing.inferences++;
+    if (!rc && c->store && c->search_ds)
+        rc = sp_store_put(c->store, &key, *acc, final ? c->final_ds->n : c->search_used, dt, err);
     return rc;
 }
 
@@ -379,16 +435,30 @@ static int compress_candidate(sp_context *c, const double *x, int *bits, sim_lay
     if (!x) { /* the uncompressed reference */
         if (!c->trained) return em_fail(err, EM_EINVAL, "no trained weights configured");
         rc = load_work_net(c, c->trained, g->weights, err);
+        c->cur_weights = c->trained_sha;
+        snprintf(c->cur_plan, sizeof c->cur_plan, "uncompressed");
         if (!rc) plan_from_net(c, NULL, plan);
         return rc;
     }
     if (g->kind == SP_SBO) {
         rc = apply_sbo(c, x, err);
+        c->cur_weights = c->trained_sha;
+        snprintf(c->cur_plan, sizeof c->cur_plan,
+                 "sbo=%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g;seed=%llu", x[0], x[1], x[2],
+                 x[3], x[4], x[5], x[6], (unsigned long long)g->seed);
         if (!rc) plan_from_net(c, NULL, plan);
         return rc;
     }
     if ((rc = load_member(c, (int)x[0], err))) return rc;
-    for (int i = 0; i < c->n_compute; i++) bits[i] = (int)x[1 + i];
+    size_t k = (size_t)snprintf(c->cur_plan, sizeof c->cur_plan, "bits=");
+    for (int i = 0; i < c->n_compute; i++) {
+        bits[i] = (int)x[1 + i];
+        if (k < sizeof c->cur_plan)
+            k += (size_t)snprintf(c->cur_plan + k, sizeof c->cur_plan - k, "%s%d", i ? "," : "",
+                                  bits[i]);
+    }
+    if (k < sizeof c->cur_plan)
+        snprintf(c->cur_plan + k, sizeof c->cur_plan - k, ";bn=%s", cp_bn_order_name(g->bn));
     /* The configured order with BN folding; fold-then-quantize leaves the work net
      * folded (load_work_net undoes it for the next candidate). */
     rc = cp_quantize_net(c->net, bits, g->bn, err);

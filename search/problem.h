@@ -21,6 +21,7 @@
 #include "nn/dataset.h"
 #include "opt/problem.h"
 #include "search/config.h"
+#include "search/store.h"
 #include "sim/estimate.h"
 
 typedef struct sp_context sp_context;
@@ -55,12 +56,18 @@ int sp_cost(sp_context *ctx, const sim_layer_plan *plan, const df_mapping *map,
             coding_kind coding, double *energy_mj, double *size_kb, em_error *err);
 
 /* Seconds spent so far in inference, in the cost model and in compressing candidates,
- * and the number of candidates rejected by a budget before inference. */
+ * the number of candidates rejected by a budget before inference, the accuracies
+ * measured by inference and those served by the evaluation store. */
 typedef struct sp_timing {
     double inference, cost, compress;
     long evaluated, rejected;
+    long inferences, store_hits;
 } sp_timing;
 sp_timing sp_context_timing(const sp_context *ctx);
+
+/* Consult and fill the evaluation store (search/store.h) before any inference; the
+ * store stays the caller's and must outlive the context. NULL: no store. */
+void sp_context_set_store(sp_context *ctx, sp_store *store);
 
 const sp_config *sp_context_config(const sp_context *ctx);
 const nn_arch *sp_context_arch(const sp_context *ctx);

@@ -26,6 +26,7 @@ int sp_config_save(const sp_config *c, const char *path, em_error *err)
     if (c->hw[0]) fprintf(f, "hw: \"%s\"\n", c->hw);
     fprintf(f, "data: \"%s\"\n", c->data);
     if (c->data_root[0]) fprintf(f, "data_root: \"%s\"\n", c->data_root);
+    if (c->store[0]) fprintf(f, "store: \"%s\"\n", c->store);
     fprintf(f, "protocol: %s\neval_images: %d\n", sp_protocol_name(c->protocol), c->eval_images);
     fprintf(f, "dataflow: \"%s\"\ncoding: %s\n", c->mapping.name, coding_kind_name(c->coding));
     fprintf(f, "keep: [%.17g, %.17g]\nbits: [%d, %d]\n", c->keep_lo, c->keep_hi, c->bits_lo,
@@ -118,8 +119,9 @@ static int write_search_json(const char *dir, sp_context *ctx, const opt_result 
                    "\"seconds_compress\": %.6f, \"seconds_optimizer_and_io\": %.6f,\n",
             t.inference, t.cost, t.compress, other);
     fprintf(af.fp, " \"evaluations\": %ld, \"cache_hits\": %ld, \"rejected_by_budget\": %ld, "
-                   "\"generations\": %d}\n",
+                   "\"generations\": %d,\n",
             res->n_evals, res->cache_hits, t.rejected, res->n_gen);
+    fprintf(af.fp, " \"inferences\": %ld, \"store_hits\": %ld}\n", t.inferences, t.store_hits);
     return em_atomic_commit(&af, err);
 }
 
@@ -130,6 +132,7 @@ int sp_run(const sp_config *cfg, const sp_run_opts *o, em_error *err)
     int rc = opt_rundir_prepare(o->out_dir, err);
     if (rc) return rc;
     sp_context *ctx = NULL;
+    sp_store *store = NULL;
     opt_problem *p = NULL;
     opt_result res;
     memset(&res, 0, sizeof res);
@@ -139,6 +142,14 @@ int sp_run(const sp_config *cfg, const sp_run_opts *o, em_error *err)
         (rc = opt_rundir_path(o->out_dir, "config.yaml", cfgpath, sizeof cfgpath, err)))
         return rc;
     if ((rc = sp_context_new(cfg, true, &ctx, err))) return rc;
+    if (strcmp(cfg->store, "none")) {
+        char spath[4096];
+        if (cfg->store[0]) snprintf(spath, sizeof spath, "%s", cfg->store);
+        else if ((rc = opt_rundir_path(o->out_dir, "store.sqlite", spath, sizeof spath, err)))
+            goto done;
+        if ((rc = sp_store_open(spath, &store, err))) goto done;
+        sp_context_set_store(ctx, store);
+    }
     if ((rc = sp_problem_new(ctx, &p, err))) goto done;
     if ((rc = sp_config_save(cfg, cfgpath, err))) goto done;
 
@@ -182,5 +193,6 @@ done:
     opt_result_free(&res);
     opt_problem_free(p);
     sp_context_free(ctx);
+    sp_store_close(store);
     return rc;
 }

@@ -257,6 +257,56 @@ START_TEST(report_selects_on_search_accuracy)
 }
 END_TEST
 
+static long json_count(const char *dir, const char *name)
+{
+    char *j = slurp(dir, "search.json"), pat[64];
+    snprintf(pat, sizeof pat, "\"%s\": ", name);
+    const char *at = strstr(j, pat);
+    ck_assert_msg(at != NULL, "search.json lacks %s", name);
+    long v = strtol(at + strlen(pat), NULL, 10);
+    free(j);
+    return v;
+}
+
+/* Runs sharing a store: the first measures, a repeat measures nothing, a search
+ * under another dataflow reuses what it shares; every front is byte-identical to a
+ * run without a store. */
+START_TEST(store_shared_by_runs_gives_identical_results)
+{
+    sp_config cfg;
+    base_config(&cfg);
+    em_error err = {0};
+    const char *none = tu_tmpdir(), *first = tu_tmpdir(), *again = tu_tmpdir(), *cico = tu_tmpdir();
+    snprintf(cfg.store, sizeof cfg.store, "none");
+    sp_run_opts o = {.out_dir = none};
+    ck_assert_msg(sp_run(&cfg, &o, &err) == 0, "%s", err.msg);
+    snprintf(cfg.store, sizeof cfg.store, "%s/shared.sqlite", tu_tmpdir());
+    o.out_dir = first;
+    ck_assert_msg(sp_run(&cfg, &o, &err) == 0, "%s", err.msg);
+    o.out_dir = again;
+    ck_assert_msg(sp_run(&cfg, &o, &err) == 0, "%s", err.msg);
+    const char *files[] = {"pareto.csv", "final.csv"};
+    for (int i = 0; i < 2; i++) {
+        char *a = slurp(none, files[i]), *b = slurp(first, files[i]), *c = slurp(again, files[i]);
+        ck_assert_str_eq(a, b);
+        ck_assert_str_eq(a, c);
+        free(a);
+        free(b);
+        free(c);
+    }
+    ck_assert_int_gt(json_count(first, "inferences"), 0);
+    ck_assert_int_eq(json_count(again, "inferences"), 0);
+    ck_assert_int_eq(json_count(again, "store_hits"),
+                     json_count(first, "inferences") + json_count(first, "store_hits"));
+    /* Another dataflow: another search, on the same accuracies where it meets them
+     * (the same seed starts from the same population). */
+    cfg.mapping = df_mapping_builtin(DF_CICO);
+    o.out_dir = cico;
+    ck_assert_msg(sp_run(&cfg, &o, &err) == 0, "%s", err.msg);
+    ck_assert_int_ge(json_count(cico, "store_hits"), cfg.pop);
+}
+END_TEST
+
 START_TEST(kill_and_resume_gives_the_same_front)
 {
     sp_config cfg;
@@ -594,6 +644,7 @@ int main(void)
     tcase_add_test(tc, run_directory_matches_independent_measurements);
     tcase_add_test(tc, report_selects_on_search_accuracy);
     tcase_add_test(tc, kill_and_resume_gives_the_same_front);
+    tcase_add_test(tc, store_shared_by_runs_gives_identical_results);
     tcase_add_test(tc, budget_rejects_before_inference);
     tcase_add_test(tc, sbo_candidate_semantics);
     tcase_add_test(tc, bn_candidates_fold_then_quantize);
