@@ -2,6 +2,7 @@
  * on a target for chosen dataflows and weight codings, as a table, CSV or JSON, and
  * (compare) a grouped bar chart through gnuplot. */
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,74 +204,148 @@ static void print_table_row(FILE *f, const hw_target *hw, const char *df, const 
             100.0 * (double)r->array_luts / (double)(r->device_luts ? r->device_luts : 1), mem);
 }
 
-static void print_layers_table(FILE *f, const sim_report *r)
+static void print_layers_table(FILE *f, const hw_target *hw, const sim_report *r)
 {
-    fprintf(f, "    %-16s %12s %6s %4s %12s %12s %6s %10s%s\n", "layer", "MACs", "keep", "q",
-            "energy(uJ)", "cycles", "util%", "size(KB)", "");
+    if (hw->cost_model == HW_COST_EMOMC2021) {
+        fprintf(f, "    %-16s %12s %6s %4s %12s %10s\n", "layer", "MACs", "keep", "q", "energy(uJ)",
+                "size(KB)");
+        for (int i = 0; i < r->n_layers; i++) {
+            const sim_layer_cost *l = &r->layers[i];
+            fprintf(f, "    %-16s %12.0f %6.3f %4d %12.6g %10.3f\n", l->name, l->macs, l->keep,
+                    l->bits, l->energy_pj * 1e-6, l->size_bits / 8192.0);
+        }
+        return;
+    }
+    fprintf(f, "    %-16s %12s %6s %4s %12s %5s %5s %5s %5s %5s %12s %12s %6s %-8s %10s\n", "layer",
+            "MACs", "keep", "q", "energy(uJ)", "mac%", "reg%", "buf%", "dram%", "stat%",
+            "ideal cyc", "cycles", "util%", "bound", "size(KB)");
     for (int i = 0; i < r->n_layers; i++) {
         const sim_layer_cost *l = &r->layers[i];
-        fprintf(f, "    %-16s %12.0f %6.3f %4d %12.6g %12.0f %6.1f %10.3f%s\n", l->name, l->macs,
-                l->keep, l->bits, l->energy_pj * 1e-6, l->cycles, 100 * l->utilization,
-                l->size_bits / 8192.0, l->dram_bound ? "  DRAM-bound" : "");
+        double t = l->energy_pj > 0 ? 100.0 / l->energy_pj : 0;
+        fprintf(f, "    %-16s %12.0f %6.3f %4d %12.6g %5.1f %5.1f %5.1f %5.1f %5.1f %12.0f %12.0f "
+                   "%6.1f %-8s %10.3f\n",
+                l->name, l->macs, l->keep, l->bits, l->energy_pj * 1e-6, l->fpga.mac * t,
+                l->fpga.reg * t, l->fpga.buffer * t, l->fpga.dram * t, l->fpga.stat * t,
+                l->ideal_cycles, l->cycles, 100 * l->utilization, sim_bound_name(l->bound),
+                l->size_bits / 8192.0);
     }
 }
 
-static void csv_row(FILE *f, const est_args *a, const hw_target *hw, const char *df,
-                    const char *cod, const char *layer, double macs, double macs_exec,
-                    double keep, int bits, double e, const sim_fpga_energy *fe, double cycles,
-                    double seconds, double util, double size_bits, double dram_bits)
+/* A CSV field, quoted (RFC 4180) when it holds a comma, a quote or a line break. */
+static void csv_field(FILE *f, const char *s)
 {
-    fprintf(f, "%s,%s,%s,%s,%s,%s,%.0f,%.6f,%.6g,%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.6f,%.9g,%.6f,%.6f,%.6f\n",
-            a->model, hw->name, hw_cost_model_name(hw->cost_model), df, cod, layer, macs,
-            macs_exec, keep, bits, e, fe->mac, fe->reg, fe->buffer, fe->dram, fe->stat, cycles,
-            seconds, util, size_bits, dram_bits);
-}
-
-static void json_str(FILE *f, const char *s)
-{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
     fputc('"', f);
     for (; *s; s++) {
-        if (*s == '"' || *s == '\\') fputc('\\', f);
+        if (*s == '"') fputc('"', f);
         fputc(*s, f);
     }
     fputc('"', f);
 }
 
-static void json_result(FILE *f, const sim_report *r, const char *df, const char *cod, int per_layer)
+static void csv_row(FILE *f, const char *model, const hw_target *hw, const char *df,
+                    const char *cod, const char *layer, double macs, double macs_exec,
+                    double keep, int bits, double e, const sim_fpga_energy *fe, double cycles,
+                    double ideal, sim_bound bound, double seconds, double util,
+                    double size_bits, double dram_bits, int fits)
 {
-    fprintf(f, "    {\"dataflow\": ");
-    json_str(f, df);
-    fprintf(f, ", \"coding\": \"%s\", \"energy_pj\": %.9g, \"energy_mj\": %.9g, "
-               "\"energy_components_pj\": {\"mac\": %.9g, \"register\": %.9g, \"buffer\": %.9g, "
-               "\"dram\": %.9g, \"static\": %.9g}, \"macs\": %.0f, \"macs_executed\": %.6f, "
-               "\"cycles\": %.6f, \"seconds\": %.9g, \"utilization\": %.6f, \"size_bits\": %.6f, "
-               "\"dram_bits\": %.6f, \"array_luts\": %lld, \"device_luts\": %lld, "
-               "\"weights_onchip\": %s, \"fmaps_onchip\": %s",
-            cod, r->energy_pj, r->energy_pj * 1e-9, r->fpga.mac, r->fpga.reg, r->fpga.buffer,
-            r->fpga.dram, r->fpga.stat, r->macs, r->macs_executed, r->cycles, r->seconds,
-            r->utilization, r->size_bits, r->dram_bits, (long long)r->array_luts,
-            (long long)r->device_luts, r->weights_onchip ? "true" : "false",
-            r->fmaps_onchip ? "true" : "false");
-    if (per_layer) {
-        fprintf(f, ",\n     \"layers\": [");
-        for (int i = 0; i < r->n_layers; i++) {
-            const sim_layer_cost *l = &r->layers[i];
-            fprintf(f, "%s\n      {\"name\": ", i ? "," : "");
-            json_str(f, l->name);
-            fprintf(f, ", \"macs\": %.0f, \"keep\": %.6g, \"bits\": %d, \"energy_pj\": %.9g, "
-                       "\"cycles\": %.6f, \"utilization\": %.6f, \"size_bits\": %.6f, "
-                       "\"dram_bits\": {\"W\": %.6f, \"I\": %.6f, \"O\": %.6f}, "
-                       "\"buffer_reads\": {\"W\": %.6f, \"I\": %.6f, \"O\": %.6f}, "
-                       "\"buffer_writes_O\": %.6f, \"stalls\": %.6f, \"skipped\": %.6f}",
-                    l->macs, l->keep, l->bits, l->energy_pj, l->cycles, l->utilization,
-                    l->size_bits, l->dram_bits_op[DF_W], l->dram_bits_op[DF_I],
-                    l->dram_bits_op[DF_O], l->counts.buffer_reads[DF_W],
-                    l->counts.buffer_reads[DF_I], l->counts.buffer_reads[DF_O],
-                    l->counts.buffer_writes[DF_O], l->counts.stalls, l->counts.skipped);
-        }
-        fprintf(f, "]");
+    const char *text[] = {model, hw->name, hw_cost_model_name(hw->cost_model), df, cod, layer};
+    for (int i = 0; i < 6; i++) {
+        csv_field(f, text[i]);
+        fputc(',', f);
     }
-    fprintf(f, "}");
+    fprintf(f, "%.0f,%.6f,%.6g,%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%s,%.9g,%.6f,%.6f,%.6f,%s\n",
+            macs, macs_exec, keep, bits, e, fe->mac, fe->reg, fe->buffer, fe->dram, fe->stat,
+            cycles, ideal, sim_bound_name(bound), seconds, util, size_bits, dram_bits,
+            fits < 0 ? "" : fits ? "yes" : "no");
+}
+
+/* ---- JSON (through jansson: escaping and number types are its job). Counts that are
+ * whole by definition (MACs of the dense nest, LUTs, DSPs, bits of a layer's coded
+ * weights are not: CSR fillers are expected values) are integers; every other number
+ * is a real, always. */
+static json_t *energy_parts(const sim_fpga_energy *e)
+{
+    return json_pack("{s:f, s:f, s:f, s:f, s:f}", "mac", e->mac, "register", e->reg, "buffer",
+                     e->buffer, "dram", e->dram, "static", e->stat);
+}
+
+static json_t *fit_json(const sim_report *r, const hw_target *hw)
+{
+    const sim_fit *f = &r->fit;
+    json_t *why = json_array();
+    if (!f->luts)
+        json_array_append_new(why, json_sprintf("the PE array needs %lld LUTs, the device has %lld",
+                                                (long long)r->array_luts, (long long)r->device_luts));
+    if (!f->fmaps_onchip)
+        json_array_append_new(why, json_string("the largest feature maps do not fit on chip"));
+    return json_pack("{s:b, s:b, s:f, s:b, s:b, s:f, s:I, s:I, s:s, s:o}", "fits", f->fits,
+                     "luts_fit", f->luts, "lut_share", f->lut_share, "weights_onchip",
+                     f->weights_onchip, "fmaps_onchip", f->fmaps_onchip, "memory_share",
+                     f->memory_share, "dsps_used", (json_int_t)f->dsps_used, "dsps",
+                     (json_int_t)f->dsps, "device", hw->name, "reasons", why);
+}
+
+static json_t *layer_json(const sim_layer_cost *l)
+{
+    json_t *o = json_pack("{s:s, s:I, s:f, s:f, s:i, s:f, s:f, s:f, s:f, s:s, s:f, s:f}",
+                          "name", l->name, "macs", (json_int_t)l->macs, "macs_executed",
+                          l->macs_executed, "keep", l->keep, "bits", l->bits, "energy_pj",
+                          l->energy_pj, "cycles", l->cycles, "ideal_cycles", l->ideal_cycles,
+                          "utilization", l->utilization, "bound", sim_bound_name(l->bound),
+                          "size_bits", l->size_bits, "seconds", l->seconds);
+    json_object_set_new(o, "energy_components_pj", energy_parts(&l->fpga));
+    json_object_set_new(o, "dram_bits", json_pack("{s:f, s:f, s:f}", "W", l->dram_bits_op[DF_W],
+                                                  "I", l->dram_bits_op[DF_I], "O",
+                                                  l->dram_bits_op[DF_O]));
+    json_object_set_new(o, "buffer_reads", json_pack("{s:f, s:f, s:f}", "W",
+                                                     l->counts.buffer_reads[DF_W], "I",
+                                                     l->counts.buffer_reads[DF_I], "O",
+                                                     l->counts.buffer_reads[DF_O]));
+    json_object_set_new(o, "buffer_writes_O", json_real(l->counts.buffer_writes[DF_O]));
+    json_object_set_new(o, "stalls", json_real(l->counts.stalls));
+    json_object_set_new(o, "skipped", json_real(l->counts.skipped));
+    return o;
+}
+
+static json_t *result_json(const sim_report *r, const hw_target *hw, const char *df,
+                           const char *cod, int per_layer)
+{
+    json_t *o = json_pack("{s:s, s:s, s:f, s:f, s:I, s:f, s:f, s:f, s:f, s:f, s:s, s:f, s:f, "
+                          "s:I, s:I, s:b, s:b}",
+                          "dataflow", df, "coding", cod, "energy_pj", r->energy_pj, "energy_mj",
+                          r->energy_pj * 1e-9, "macs", (json_int_t)r->macs, "macs_executed",
+                          r->macs_executed, "cycles", r->cycles, "ideal_cycles", r->ideal_cycles,
+                          "seconds", r->seconds, "utilization", r->utilization, "bound",
+                          sim_bound_name(r->bound), "size_bits", r->size_bits, "dram_bits",
+                          r->dram_bits, "array_luts", (json_int_t)r->array_luts, "device_luts",
+                          (json_int_t)r->device_luts, "weights_onchip", r->weights_onchip,
+                          "fmaps_onchip", r->fmaps_onchip);
+    json_object_set_new(o, "energy_components_pj", energy_parts(&r->fpga));
+    if (hw->cost_model == HW_COST_FPGA) json_object_set_new(o, "fit", fit_json(r, hw));
+    if (per_layer) {
+        json_t *ls = json_array();
+        for (int i = 0; i < r->n_layers; i++) json_array_append_new(ls, layer_json(&r->layers[i]));
+        json_object_set_new(o, "layers", ls);
+    }
+    return o;
+}
+
+/* The warning a design that does not fit gets, on stderr in every format. */
+static void warn_fit(const char *cmd, const sim_report *r, const hw_target *hw, const char *df)
+{
+    if (hw->cost_model != HW_COST_FPGA || r->fit.fits) return;
+    fprintf(stderr, "emomc %s: warning: does not fit %s under %s:", cmd, hw->name, df);
+    if (!r->fit.luts)
+        fprintf(stderr, " the PE array needs %lld LUTs (%.0f%% of the device's %lld)",
+                (long long)r->array_luts, 100 * r->fit.lut_share, (long long)r->device_luts);
+    if (!r->fit.fmaps_onchip)
+        fprintf(stderr, "%s the largest feature maps (%.0f KB) exceed the on-chip memory (%.0f KB)",
+                r->fit.luts ? "" : ";", r->fmap_peak_bits / 8192.0, r->onchip_bits / 8192.0);
+    fprintf(stderr, "\n");
 }
 
 static int run(est_args *a, int compare)
@@ -294,22 +369,23 @@ static int run(est_args *a, int compare)
     if (!f) goto done;
     energy = calloc((size_t)(a->n_maps * a->n_codings), sizeof *energy);
     sizes = calloc((size_t)a->n_codings, sizeof *sizes);
+    json_t *results = json_array();
     if (a->format == FMT_TABLE) {
         fprintf(f, "%s on %s (%s cost model", arch->name, hw.name, hw_cost_model_name(hw.cost_model));
         if (hw.cost_model == HW_COST_FPGA)
             fprintf(f, ", %dx%d PEs, %d-bit activations", hw.pe_rows, hw.pe_cols, hw.act_bits);
         fprintf(f, ")\n");
+        if (hw.cost_model == HW_COST_FPGA)
+            fprintf(f, "mac%% reg%% buf%% dram%% stat%%: shares of the energy spent in the MACs "
+                       "(LUT multipliers and adders), PE registers, the on-chip buffer, DRAM, and "
+                       "static power over the time; bound: what limits the time (compute, buffer "
+                       "bandwidth, DRAM)\n");
         print_table_head(f, &hw);
     } else if (a->format == FMT_CSV) {
         fprintf(f, "model,hw,cost_model,dataflow,coding,layer,macs,macs_executed,keep,bits,"
                    "energy_pj,energy_mac_pj,energy_register_pj,energy_buffer_pj,energy_dram_pj,"
-                   "energy_static_pj,cycles,seconds,utilization,size_bits,dram_bits\n");
-    } else {
-        fprintf(f, "{\"model\": ");
-        json_str(f, arch->name);
-        fprintf(f, ", \"hw\": ");
-        json_str(f, hw.name);
-        fprintf(f, ", \"cost_model\": \"%s\", \"results\": [\n", hw_cost_model_name(hw.cost_model));
+                   "energy_static_pj,cycles,ideal_cycles,bound,seconds,utilization,size_bits,"
+                   "dram_bits,fits\n");
     }
     rc = 0;
     for (int d = 0; d < a->n_maps && !rc; d++)
@@ -323,35 +399,55 @@ static int run(est_args *a, int compare)
             const char *df = a->maps[d].name, *cod = coding_kind_name(a->codings[c]);
             energy[d * a->n_codings + c] = r.energy_pj * 1e-9;
             sizes[c] = r.size_bits / 8192.0;
+            if (c == 0) warn_fit(a->cmd, &r, &hw, df);
+            const int fits = hw.cost_model == HW_COST_FPGA ? r.fit.fits : -1;
             if (a->format == FMT_TABLE) {
                 print_table_row(f, &hw, df, cod, &r);
-                if (a->per_layer) print_layers_table(f, &r);
+                if (a->per_layer) print_layers_table(f, &hw, &r);
             } else if (a->format == FMT_CSV) {
-                csv_row(f, a, &hw, df, cod, "total", r.macs, r.macs_executed, -1, -1,
-                        r.energy_pj, &r.fpga, r.cycles, r.seconds, r.utilization, r.size_bits,
-                        r.dram_bits);
+                csv_row(f, arch->name, &hw, df, cod, "total", r.macs, r.macs_executed, -1, -1,
+                        r.energy_pj, &r.fpga, r.cycles, r.ideal_cycles, r.bound, r.seconds,
+                        r.utilization, r.size_bits, r.dram_bits, fits);
                 for (int i = 0; a->per_layer && i < r.n_layers; i++) {
                     const sim_layer_cost *l = &r.layers[i];
-                    csv_row(f, a, &hw, df, cod, l->name, l->macs, l->macs_executed, l->keep,
-                            l->bits, l->energy_pj, &l->fpga, l->cycles, l->seconds,
-                            l->utilization, l->size_bits, l->dram_bits);
+                    csv_row(f, arch->name, &hw, df, cod, l->name, l->macs, l->macs_executed, l->keep,
+                            l->bits, l->energy_pj, &l->fpga, l->cycles, l->ideal_cycles,
+                            l->bound, l->seconds, l->utilization, l->size_bits, l->dram_bits,
+                            fits);
                 }
             } else {
-                if (d || c) fprintf(f, ",\n");
-                json_result(f, &r, df, cod, a->per_layer);
+                json_array_append_new(results, result_json(&r, &hw, df, cod, a->per_layer));
             }
             sim_report_free(&r);
         }
-    if (a->format == FMT_JSON) fprintf(f, "\n]}\n");
+    if (!rc && a->format == FMT_JSON) {
+        json_t *doc = json_pack("{s:s, s:s, s:s, s:O}", "model", arch->name, "hw", hw.name,
+                                "cost_model", hw_cost_model_name(hw.cost_model), "results", results);
+        char *text = doc ? json_dumps(doc, JSON_INDENT(1) | JSON_REAL_PRECISION(10)) : NULL;
+        if (!text) {
+            em_fail(&err, EM_ENOMEM, "out of memory writing JSON");
+            rc = cli_report(a->cmd, &err);
+        } else {
+            fprintf(f, "%s\n", text);
+        }
+        free(text);
+        json_decref(doc);
+    }
+    json_decref(results);
     if (!rc && a->format == FMT_TABLE && hw.cost_model == HW_COST_FPGA) {
         sim_report r;
         sim_options opt = {a->maps[0], a->codings[0], a->csr_bits};
         if (!sim_estimate(arch, &hw, &opt, plan, 16, &r, &err)) {
             fprintf(f, "PE array: %lld LUTs per PE, %lld in all (%.1f%% of %lld device LUTs); "
-                       "on-chip memory %.0f KB\n",
+                       "on-chip memory %.0f KB; no DSPs (LUT multipliers)\n",
                     (long long)r.pe_luts, (long long)r.array_luts,
                     100.0 * (double)r.array_luts / (double)r.device_luts, (long long)r.device_luts,
                     r.onchip_bits / 8192.0);
+            fprintf(f, "fit on %s: %s\n", hw.name,
+                    r.fit.fits ? (r.fit.weights_onchip ? "yes, weights and feature maps on chip"
+                                                       : "yes, weights streamed from DRAM")
+                    : !r.fit.luts ? "NO: the PE array needs more LUTs than the device has"
+                                  : "NO: the feature maps do not fit on chip");
             sim_report_free(&r);
         }
     }

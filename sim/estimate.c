@@ -46,6 +46,35 @@ static int layer_size(const sim_report *r, const sim_options *opt, sim_layer_cos
     return EM_OK;
 }
 
+const char *sim_bound_name(sim_bound b)
+{
+    static const char *const names[] = {"-", "compute", "buffer", "DRAM"};
+    return (unsigned)b <= SIM_BOUND_DRAM ? names[b] : "?";
+}
+
+/* The report's bound (the one the most time is spent under) and the fit verdict. */
+static void explain(sim_report *r, const hw_target *hw)
+{
+    double t[SIM_BOUND_DRAM + 1] = {0};
+    for (int i = 0; i < r->n_layers; i++) {
+        r->ideal_cycles += r->layers[i].ideal_cycles;
+        t[r->layers[i].bound] += r->layers[i].seconds;
+    }
+    r->bound = SIM_BOUND_COMPUTE;
+    for (int b = SIM_BOUND_BUFFER; b <= SIM_BOUND_DRAM; b++)
+        if (t[b] > t[r->bound]) r->bound = (sim_bound)b;
+    sim_fit *f = &r->fit;
+    f->lut_share = r->device_luts > 0 ? (double)r->array_luts / (double)r->device_luts : INFINITY;
+    f->luts = r->device_luts > 0 && r->array_luts <= r->device_luts;
+    f->weights_onchip = r->weights_onchip;
+    f->fmaps_onchip = r->fmaps_onchip;
+    f->memory_share = r->onchip_bits > 0 ? (r->size_bits + r->fmap_peak_bits) / r->onchip_bits
+                                         : INFINITY;
+    f->dsps_used = 0;
+    f->dsps = hw->device.dsp;
+    f->fits = f->luts && f->fmaps_onchip;
+}
+
 int sim_estimate(const nn_arch *a, const hw_target *hw, const sim_options *opt,
                  const sim_layer_plan *plan, double default_bits, sim_report *out,
                  em_error *err)
@@ -126,6 +155,10 @@ int sim_estimate(const nn_arch *a, const hw_target *hw, const sim_options *opt,
             double t_dram = c->dram_bits / 8.0 / (hw->dram_gbytes_per_s * 1e9);
             c->dram_bound = t_dram > t_compute;
             c->seconds = c->dram_bound ? t_dram : t_compute;
+            c->ideal_cycles = ceil(c->macs_executed / ((double)hw->pe_rows * hw->pe_cols));
+            c->bound = c->dram_bound ? SIM_BOUND_DRAM
+                       : 2 * c->counts.stalls >= c->cycles && c->cycles > 0 ? SIM_BOUND_BUFFER
+                                                                             : SIM_BOUND_COMPUTE;
             c->fpga = sim_fpga_layer_energy(hw, &c->counts, c->bits, c->dram_bits, c->seconds);
             c->energy_pj = c->fpga.total;
         }
@@ -152,6 +185,7 @@ int sim_estimate(const nn_arch *a, const hw_target *hw, const sim_options *opt,
     out->pe_luts = sim_pe_luts(hw->act_bits, qmax, hw->acc_bits);
     out->array_luts = out->pe_luts * hw->pe_rows * hw->pe_cols;
     out->device_luts = hw->device.luts;
+    if (hw->cost_model == HW_COST_FPGA) explain(out, hw);
     return EM_OK;
 }
 

@@ -21,6 +21,12 @@ typedef struct sim_layer_plan {
     int64_t nnz;   /* real non-zero count when known (then keep = nnz / N), else -1 */
 } sim_layer_plan;
 
+/* What limits a layer's time (fpga model; emomc2021 has no time): the PE array's
+ * computation, the on-chip buffer's bandwidth (stall cycles are at least half of
+ * the cycles), or DRAM (moving its bits takes longer than the cycles). */
+typedef enum { SIM_BOUND_NONE = 0, SIM_BOUND_COMPUTE, SIM_BOUND_BUFFER, SIM_BOUND_DRAM } sim_bound;
+const char *sim_bound_name(sim_bound b); /* "-", "compute", "buffer", "DRAM" */
+
 typedef struct sim_layer_cost {
     char name[NN_NAME_MAX];
     df_nest nest;
@@ -38,7 +44,21 @@ typedef struct sim_layer_cost {
     double dram_bits;            /* sum of dram_bits_op */
     double dram_bits_op[DF_NOPERAND]; /* W streamed, I read, O written */
     bool dram_bound;
+    sim_bound bound;
+    double ideal_cycles;         /* ceil(MACs executed / PEs): every PE busy every cycle */
 } sim_layer_cost;
+
+/* Whether the design fits the device (fpga model). Multipliers are built from LUTs,
+ * so no DSP is used. Weights that do not fit on chip stream from DRAM (slower, but
+ * it runs); feature maps that do not fit mean it does not. */
+typedef struct sim_fit {
+    bool fits;                   /* luts && fmaps */
+    bool luts;                   /* PE array LUTs <= device LUTs */
+    bool weights_onchip, fmaps_onchip;
+    double lut_share;            /* array LUTs / device LUTs */
+    double memory_share;         /* (weights + largest feature maps) / on-chip bits */
+    int64_t dsps_used, dsps;
+} sim_fit;
 
 typedef struct sim_report {
     hw_cost_model model;
@@ -52,6 +72,9 @@ typedef struct sim_report {
     int64_t pe_luts, array_luts, device_luts;
     double onchip_bits, fmap_peak_bits;
     bool weights_onchip, fmaps_onchip;
+    double ideal_cycles;          /* sum over layers */
+    sim_bound bound;              /* the bound of the layers that take most of the time */
+    sim_fit fit;
 } sim_report;
 
 typedef struct sim_options {

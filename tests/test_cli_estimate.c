@@ -2,6 +2,8 @@
  * them: outputs, exit codes, error messages, and no partial output files. */
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
+#include <math.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,6 +138,138 @@ START_TEST(outputs_checked_before_work)
 }
 END_TEST
 
+/* Runs emomc and parses its standard output as JSON (standard error apart). */
+static json_t *run_json(const char *args)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "'%s' %s 2>/dev/null", EMOMC_BIN, args);
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    json_error_t je;
+    json_t *doc = json_loadf(p, 0, &je);
+    pclose(p);
+    ck_assert_msg(doc != NULL, "emomc %s: not JSON: %s (line %d)", args, je.text, je.line);
+    return doc;
+}
+
+static const char *write_file(const char *dir, const char *name, const char *text)
+{
+    static char path[4][1024];
+    static int k;
+    char *b = path[k++ % 4];
+    snprintf(b, 1024, "%s/%s", dir, name);
+    FILE *f = fopen(b, "w");
+    fputs(text, f);
+    fclose(f);
+    return b;
+}
+
+/* What limits each layer, the ideal cycles, the energy parts summing to the total,
+ * and the fit verdict, on targets made to be compute-, buffer- and DRAM-bound, and
+ * one too big for its device. */
+START_TEST(estimate_explains_the_cost)
+{
+    const char *dir = tu_tmpdir();
+    char args[2048];
+    /* vu9p as shipped: LeNet-5's conv1 under X:Y (28x28 outputs on 32x32 PEs). */
+    json_t *doc = run_json("estimate --model lenet5 --hw vu9p --dataflow xy --format json --per-layer");
+    json_t *r0 = json_array_get(json_object_get(doc, "results"), 0);
+    json_t *layers = json_object_get(r0, "layers");
+    ck_assert_int_eq(json_array_size(layers), 5);
+    double sum = 0;
+    for (size_t i = 0; i < json_array_size(layers); i++) {
+        json_t *l = json_array_get(layers, i), *e = json_object_get(l, "energy_components_pj");
+        double parts = 0;
+        const char *keys[] = {"mac", "register", "buffer", "dram", "static"};
+        for (int k = 0; k < 5; k++) parts += json_real_value(json_object_get(e, keys[k]));
+        double total = json_real_value(json_object_get(l, "energy_pj"));
+        ck_assert_msg(fabs(parts - total) <= 1e-9 * total, "layer %zu: parts %g, total %g", i,
+                      parts, total);
+        sum += total;
+        /* Whole counts are integers, everything else reals, always. */
+        ck_assert(json_is_integer(json_object_get(l, "macs")));
+        ck_assert(json_is_real(json_object_get(l, "cycles")));
+        ck_assert(json_is_real(json_object_get(l, "keep")));
+    }
+    ck_assert(fabs(sum - json_real_value(json_object_get(r0, "energy_pj"))) < 1e-6 * sum);
+    /* conv1: 117600 MACs on 1024 PEs: at best ceil(114.84) = 115 cycles. */
+    json_t *c1 = json_array_get(layers, 0);
+    ck_assert_double_eq(json_real_value(json_object_get(c1, "ideal_cycles")), 115);
+    ck_assert(json_is_true(json_object_get(json_object_get(r0, "fit"), "fits")));
+    json_decref(doc);
+
+    /* One word per cycle from the buffer: the array waits on it. */
+    char hw[8192];
+    FILE *f = fopen(tu_root_path("hwconfigs/vu9p.yaml"), "r");
+    size_t n = fread(hw, 1, sizeof hw - 1, f);
+    hw[n] = '\0';
+    fclose(f);
+    char slow[8192], big[8192], tiny[8192];
+    const char *bw = strstr(hw, "buffer_words_per_cycle:");
+    ck_assert_ptr_nonnull(bw);
+    snprintf(slow, sizeof slow, "%.*sbuffer_words_per_cycle: 1%s", (int)(bw - hw), hw,
+             strchr(bw, '\n'));
+    snprintf(args, sizeof args, "estimate --model lenet5 --hw %s --dataflow xy --format json --per-layer",
+             write_file(dir, "slow.yaml", slow));
+    doc = run_json(args);
+    r0 = json_array_get(json_object_get(doc, "results"), 0);
+    c1 = json_array_get(json_object_get(r0, "layers"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(c1, "bound")), "buffer");
+    json_decref(doc);
+    /* A 64 GB/s DRAM cut to 1 MB/s: every layer waits on DRAM. */
+    const char *dr = strstr(hw, "dram_gbytes_per_s:");
+    ck_assert_ptr_nonnull(dr);
+    snprintf(tiny, sizeof tiny, "%.*sdram_gbytes_per_s: 0.001%s", (int)(dr - hw), hw, strchr(dr, '\n'));
+    snprintf(args, sizeof args, "estimate --model lenet5 --hw %s --dataflow xy --format json --per-layer",
+             write_file(dir, "tiny.yaml", tiny));
+    doc = run_json(args);
+    r0 = json_array_get(json_object_get(doc, "results"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(r0, "bound")), "DRAM");
+    json_decref(doc);
+    /* A 4096 x 4096 array: far more LUTs than a VU9P has. */
+    const char *rows = strstr(hw, "rows:"), *cols = strstr(hw, "cols:");
+    ck_assert(rows && cols && rows < cols);
+    snprintf(big, sizeof big, "%.*srows: 4096%.*scols: 4096%s", (int)(rows - hw), hw,
+             (int)(cols - strchr(rows, '\n')), strchr(rows, '\n'), strchr(cols, '\n'));
+    const char *bigp = write_file(dir, "big.yaml", big);
+    snprintf(args, sizeof args, "estimate --model lenet5 --hw %s --dataflow xy --format json", bigp);
+    doc = run_json(args);
+    json_t *fit = json_object_get(json_array_get(json_object_get(doc, "results"), 0), "fit");
+    ck_assert(json_is_false(json_object_get(fit, "fits")));
+    ck_assert(json_is_false(json_object_get(fit, "luts_fit")));
+    ck_assert_int_eq(json_array_size(json_object_get(fit, "reasons")), 1);
+    json_decref(doc);
+    snprintf(args, sizeof args, "estimate --model lenet5 --hw %s --dataflow xy", bigp);
+    RUN(args, 0, "warning: does not fit vu9p under X:Y: the PE array needs");
+    RUN(args, 0, "fit on vu9p: NO");
+    RUN("estimate --model lenet5 --hw vu9p --dataflow xy", 0, "mac% reg% buf% dram% stat%: shares");
+}
+END_TEST
+
+/* Names with a tab, quotes and a comma come out as valid JSON and quoted CSV. */
+START_TEST(outputs_escape_names)
+{
+    const char *dir = tu_tmpdir();
+    char text[4096], args[2048];
+    FILE *f = fopen(tu_root_path("models/lenet5.yaml"), "r");
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    char *name = strstr(text, "name: lenet5");
+    ck_assert_ptr_nonnull(name);
+    char yaml[4200];
+    snprintf(yaml, sizeof yaml, "%.*sname: \"le\\tnet \\\"5\\\", odd\"%s", (int)(name - text), text,
+             name + strlen("name: lenet5"));
+    const char *path = write_file(dir, "odd.yaml", yaml);
+    snprintf(args, sizeof args, "estimate --model %s --hw vu9p --dataflow xy --format json", path);
+    json_t *doc = run_json(args);
+    ck_assert_str_eq(json_string_value(json_object_get(doc, "model")), "le\tnet \"5\", odd");
+    json_decref(doc);
+    snprintf(args, sizeof args, "estimate --model %s --hw vu9p --dataflow xy --format csv", path);
+    RUN(args, 0, "\"le\tnet \"\"5\"\", odd\",vu9p,fpga,X:Y,normal,total,");
+}
+END_TEST
+
 START_TEST(estimate_bad_input)
 {
     RUN("estimate --model lenet5", 2, "--hw is required");
@@ -242,6 +376,8 @@ int main(void)
     tcase_add_test(tc, estimate_bad_input);
     tcase_add_test(tc, stdout_write_errors_fail);
     tcase_add_test(tc, outputs_checked_before_work);
+    tcase_add_test(tc, estimate_explains_the_cost);
+    tcase_add_test(tc, outputs_escape_names);
     tcase_add_test(tc, compare_plot);
     tcase_add_test(tc, simulate_layer);
     tcase_add_test(tc, eval_compressed);
