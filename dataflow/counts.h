@@ -2,8 +2,9 @@
  * model and the cycle-level simulator, so the two can be compared field by field).
  *
  * Semantics (docs/cost-model.md, "fpga model"): each PE holds one value per operand.
- * An operand's register is refilled whenever a loop it depends on advances (the
- * tile loops of the array count as loops); each refill reads one buffer word per
+ * An operand's register is refilled when the value the PE needs differs from the
+ * one it holds (a loop it depends on advanced, the tile loops of the array
+ * included, and the address changed); each refill reads one buffer word per
  * distinct value in the array (a value shared by several PEs is multicast; an input
  * pixel reached by several (x, fx) pairs is read once). Zero weights are skipped: a
  * PE with a zero weight does no MAC; an input or partial-sum refill whose value only
