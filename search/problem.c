@@ -34,7 +34,7 @@ struct sp_context {
     nn_weights **members;     /* loaded on first use */
     char **member_path;
     nn_weights *trained;      /* cfg.weights, when given */
-    sim_emomc_net *emomc;     /* compiled network for the emomc2021 model */
+    sim_estimator *estimator; /* every cost goes through it */
     char protocol_text[768];
     char search_images[256], final_images[256]; /* which images each accuracy is on */
     sp_timing timing;
@@ -81,7 +81,7 @@ void sp_context_free(sp_context *c)
     free(c->member_keep);
     free(c->member_sha);
     nn_weights_free(c->trained);
-    sim_emomc2021_net_free(c->emomc);
+    sim_estimator_free(c->estimator);
     free(c);
 }
 
@@ -223,8 +223,8 @@ int sp_context_new(const sp_config *cfg, bool with_data, sp_context **out, em_er
         if ((rc = hw_resolve(cfg->hw, path, sizeof path, err)) || (rc = hw_load(path, &c->hw, err)))
             goto fail;
         c->have_hw = true;
+        if ((rc = sim_estimator_new(c->arch, &c->hw, &c->estimator, err))) goto fail;
         if (c->hw.cost_model == HW_COST_EMOMC2021) {
-            if ((rc = sim_emomc2021_compile(c->arch, &c->hw.emomc, &c->emomc, err))) goto fail;
             if (cfg->kind != SP_SBO && cfg->kind != SP_EMOMC_SIZE &&
                 cfg->mapping.kind == DF_CUSTOM) {
                 rc = em_fail(err, EM_EINVAL, "%s: the emomc2021 model has only the four "
@@ -308,30 +308,7 @@ int sp_cost(sp_context *c, const sim_layer_plan *plan, const df_mapping *map, co
             double *energy_mj, double *size_kb, em_error *err)
 {
     if (!c->have_hw) return em_fail(err, EM_EINVAL, "no hardware target configured");
-    if (c->emomc && map->kind != DF_CUSTOM) {
-        /* Fast path: the compiled emomc2021 network. */
-        double keep[512], bits[512];
-        if (c->n_compute <= 512) {
-            double size = 0;
-            for (int i = 0; i < c->n_compute; i++) {
-                keep[i] = plan[i].keep;
-                bits[i] = plan[i].bits;
-                size += coding_size_bits_emomc2021(coding, nn_layer_weight_count(&c->arch->layers[c->compute[i]]),
-                                                   plan[i].keep, plan[i].bits);
-            }
-            *energy_mj = 10.0 * sim_emomc2021_net_energy(c->emomc, map->kind, keep, bits) * 1e-9;
-            *size_kb = size / 8192.0;
-            return EM_OK;
-        }
-    }
-    sim_options opt = {*map, coding, CODING_CSR_IDX_BITS_DEFAULT};
-    sim_report r;
-    int rc = sim_estimate(c->arch, &c->hw, &opt, plan, 32, &r, err);
-    if (rc) return rc;
-    *energy_mj = r.energy_pj * 1e-9;
-    *size_kb = r.size_bits / 8192.0;
-    sim_report_free(&r);
-    return EM_OK;
+    return sim_estimator_cost(c->estimator, plan, map, coding, energy_mj, size_kb, err);
 }
 
 static int accuracy_untimed(sp_context *c, bool final, bool dynq_linear, double *acc,

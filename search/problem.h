@@ -22,7 +22,7 @@
 #include "opt/problem.h"
 #include "search/config.h"
 #include "search/store.h"
-#include "sim/estimate.h"
+#include "sim/estimator.h"
 
 typedef struct sp_context sp_context;
 

@@ -5,7 +5,8 @@
 #include <string.h>
 
 #include "dataflow/analytic.h"
-#include "sim/estimate.h"
+#include "sim/estimator.h"
+#include <stdlib.h>
 #include "tests/testutil.h"
 
 /* CI=2, CO=4, 3x3 kernel, 4x4 output: 1152 MACs, 72 weights. */
@@ -217,11 +218,62 @@ START_TEST(estimate_fpga_memory_fit)
 }
 END_TEST
 
+/* The prepared estimator gives what sim_estimate gives, on its fast path (emomc2021,
+ * built-in dataflows) and off it (fpga, a custom mapping), for random plans. */
+START_TEST(estimator_equals_estimate)
+{
+    const char *models[] = {"lenet5", "resnet20"}, *targets[] = {"emomc2021", "vu9p"};
+    em_error err = {0};
+    uint64_t state = 12345;
+    for (int m = 0; m < 2; m++)
+        for (int t = 0; t < 2; t++) {
+            char path[4096];
+            nn_arch *a = NULL;
+            hw_target hw;
+            ck_assert_int_eq(nn_arch_resolve(models[m], path, sizeof path, &err), 0);
+            ck_assert_int_eq(nn_arch_load(path, &a, &err), 0);
+            ck_assert_int_eq(hw_resolve(targets[t], path, sizeof path, &err), 0);
+            ck_assert_int_eq(hw_load(path, &hw, &err), 0);
+            sim_estimator *e = NULL;
+            ck_assert_int_eq(sim_estimator_new(a, &hw, &e, &err), 0);
+            int n = nn_arch_compute_layer_count(a);
+            sim_layer_plan *plan = calloc((size_t)n, sizeof *plan);
+            for (int trial = 0; trial < 3; trial++) {
+                for (int i = 0; i < n; i++) {
+                    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+                    plan[i].keep = 0.05 + 0.95 * (double)(state >> 11) / 9007199254740992.0;
+                    plan[i].bits = 1 + (int)(state % 16);
+                    plan[i].nnz = -1;
+                }
+                for (int d = 0; d <= DF_NBUILTIN; d++)
+                    for (int k = 0; k < CODING_KIND_COUNT; k++) {
+                        df_mapping map = df_mapping_builtin(DF_XY);
+                        if (d < DF_NBUILTIN) map = df_mapping_builtin((df_dataflow)d);
+                        else if (hw.cost_model == HW_COST_EMOMC2021) continue;
+                        else ck_assert_int_eq(df_mapping_parse("co:x", &map, &err), 0);
+                        double en = 0, sz = 0;
+                        ck_assert_int_eq(sim_estimator_cost(e, plan, &map, (coding_kind)k, &en, &sz, &err), 0);
+                        sim_options o = {map, (coding_kind)k, CODING_CSR_IDX_BITS_DEFAULT};
+                        sim_report r;
+                        ck_assert_int_eq(sim_estimate(a, &hw, &o, plan, 32, &r, &err), 0);
+                        ck_assert_double_eq_tol(en, r.energy_pj * 1e-9, 1e-12 * en);
+                        ck_assert_double_eq_tol(sz, r.size_bits / 8192.0, 1e-12 * sz);
+                        sim_report_free(&r);
+                    }
+            }
+            free(plan);
+            sim_estimator_free(e);
+            nn_arch_free(a);
+        }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("costmodel");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, emomc2021_hand_energies);
+    tcase_add_test(tc, estimator_equals_estimate);
     tcase_add_test(tc, emomc2021_linear);
     tcase_add_test(tc, lut_multiplier);
     tcase_add_test(tc, fpga_energy_hand_case);
