@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "common/progress.h"
+#include "search/mpi.h"
 #include "search/run.h"
 
 #define CMD "optimize"
@@ -157,6 +158,7 @@ int cli_optimize_search(int argc, char **argv)
     for (int i = 0; i < argc && k < sizeof cmdline - 2; i++)
         k += (size_t)snprintf(cmdline + k, sizeof cmdline - k, "%s%s", i ? " " : "emomc ", argv[i]);
     progress_ctx pc;
+    if (sp_mpi_rank() > 0) quiet = 1; /* only rank 0 speaks */
     em_progress_begin(&pc.bar, stderr, quiet, "search", cfg.budget > 0 ? cfg.budget : cfg.gens);
     sp_run_opts o = {.out_dir = out, .resume = resume, .progress = on_progress,
                      .progress_user = &pc, .command_line = cmdline};

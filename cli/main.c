@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "search/mpi.h"
 
 static const cli_command commands[] = {
     {"estimate", cmd_estimate, "hardware cost of a model on a target (energy, cycles, size)"},
@@ -61,4 +62,10 @@ static int dispatch(int argc, char **argv)
     return 2;
 }
 
-int main(int argc, char **argv) { return finish(dispatch(argc, argv)); }
+int main(int argc, char **argv)
+{
+    sp_mpi_init(&argc, &argv); /* only under mpirun (search/mpi.h) */
+    int rc = finish(dispatch(argc, argv));
+    sp_mpi_finish(rc);
+    return rc;
+}

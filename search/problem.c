@@ -17,6 +17,7 @@
 #include "nn/net.h"
 #include "nn/train.h"
 #include "nn/weights.h"
+#include "search/mpi.h"
 
 #define EVAL_BATCH 256
 
@@ -479,56 +480,236 @@ int sp_measure_candidate(sp_context *c, const double *x, bool final, sp_measure 
     return rc;
 }
 
-/* The opt/ callback: n candidates, natural-sense objectives. */
+/* One candidate up to its accuracy: compressed (the work net is left so), its cost,
+ * its non-zero rate, and whether a budget rejects it before any inference (its
+ * accuracy then does not matter to a constrained comparison; it is reported as 0). */
+typedef struct row_eval {
+    double energy, size, nonzero, acc;
+    bool over;
+} row_eval;
+
+static int row_prepare(sp_context *c, const double *x, int *bits, sim_layer_plan *plan,
+                       row_eval *e, em_error *err)
+{
+    const sp_config *g = &c->cfg;
+    memset(e, 0, sizeof *e);
+    double t0 = em_now_seconds();
+    int rc = compress_candidate(c, x, bits, plan, err);
+    if (rc) return rc;
+    double t1 = em_now_seconds();
+    c->timing.compress += t1 - t0;
+    if (c->have_hw) {
+        df_mapping map;
+        coding_kind coding;
+        candidate_choices(c, x, &map, &coding);
+        if ((rc = sp_cost(c, plan, &map, coding, &e->energy, &e->size, err))) return rc;
+        c->timing.cost += em_now_seconds() - t1;
+    }
+    if (g->kind == SP_SBO) e->nonzero = nonzero_rate(c);
+    if (g->energy_budget_mj > 0) e->over |= e->energy > g->energy_budget_mj;
+    if (g->size_budget_kb > 0) e->over |= e->size > g->size_budget_kb;
+    c->timing.evaluated++;
+    if (e->over) c->timing.rejected++;
+    return EM_OK;
+}
+
+/* Natural-sense objectives and constraints of a measured row. */
+static void row_objectives(const sp_context *c, const row_eval *e, double *f, double *gg)
+{
+    const sp_config *g = &c->cfg;
+    int k = 0;
+    switch (g->kind) {
+    case SP_EMOMC_ENERGY: f[0] = e->acc; f[1] = e->energy; break;
+    case SP_EMOMC_SIZE: f[0] = e->acc; f[1] = e->size; break;
+    case SP_EMOMC_JOINT: f[0] = e->acc; f[1] = e->energy; f[2] = e->size; break;
+    default: f[0] = e->nonzero; f[1] = e->acc; break;
+    }
+    if (g->kind == SP_SBO) gg[k++] = g->tau - e->acc;
+    if (g->energy_budget_mj > 0) gg[k++] = e->energy - g->energy_budget_mj;
+    if (g->size_budget_kb > 0) gg[k++] = e->size - g->size_budget_kb;
+}
+
+static bool row_dynq(const sp_context *c, const double *x)
+{
+    return c->cfg.kind == SP_SBO && x[6] >= 0.5;
+}
+
+static int evaluate_distributed(sp_context *c, int n, const double *X, double *F, double *G,
+                                em_error *err);
+
+/* The opt/ callback: n candidates, natural-sense objectives. Under MPI the
+ * inferences go to every rank (evaluate_distributed). */
 static int evaluate_batch(void *user, int n, const double *X, double *F, double *G, em_error *err)
 {
     sp_context *c = user;
-    const sp_config *g = &c->cfg;
+    if (sp_mpi_size() > 1) return evaluate_distributed(c, n, X, F, G, err);
     sim_layer_plan *plan = calloc((size_t)c->n_compute, sizeof *plan);
     int *bits = calloc((size_t)c->n_compute, sizeof *bits);
     int rc = !plan || !bits ? em_fail(err, EM_ENOMEM, "out of memory") : EM_OK;
     const int n_var = problem_nvar(c), n_obj = problem_nobj(c), n_con = problem_ncon(c);
     for (int r = 0; r < n && !rc; r++) {
         const double *x = X + (size_t)r * (size_t)n_var;
-        double *f = F + (size_t)r * (size_t)n_obj, *gg = G ? G + (size_t)r * (size_t)n_con : NULL;
-        double t0 = em_now_seconds();
-        if ((rc = compress_candidate(c, x, bits, plan, err))) break;
-        double t1 = em_now_seconds();
-        c->timing.compress += t1 - t0;
-        double energy = 0, size = 0, acc = 0;
-        if (c->have_hw) {
-            df_mapping map;
-            coding_kind coding;
-            candidate_choices(c, x, &map, &coding);
-            if ((rc = sp_cost(c, plan, &map, coding, &energy, &size, err))) break;
-            c->timing.cost += em_now_seconds() - t1;
-        }
-        /* Early rejection: a candidate over a budget needs no inference (its accuracy
-         * does not matter to a constrained comparison; it is reported as 0). */
-        int k = 0;
-        bool over = false;
-        if (g->energy_budget_mj > 0) over |= energy > g->energy_budget_mj;
-        if (g->size_budget_kb > 0) over |= size > g->size_budget_kb;
-        c->timing.evaluated++;
-        if (!over) {
-            bool dynq = g->kind == SP_SBO && x[6] >= 0.5;
-            if ((rc = accuracy(c, false, dynq, &acc, err))) break;
-        } else {
-            c->timing.rejected++;
-        }
-        switch (g->kind) {
-        case SP_EMOMC_ENERGY: f[0] = acc; f[1] = energy; break;
-        case SP_EMOMC_SIZE: f[0] = acc; f[1] = size; break;
-        case SP_EMOMC_JOINT: f[0] = acc; f[1] = energy; f[2] = size; break;
-        default: f[0] = nonzero_rate(c); f[1] = acc; break;
-        }
-        if (g->kind == SP_SBO) gg[k++] = g->tau - acc;
-        if (g->energy_budget_mj > 0) gg[k++] = energy - g->energy_budget_mj;
-        if (g->size_budget_kb > 0) gg[k++] = size - g->size_budget_kb;
+        row_eval e;
+        if ((rc = row_prepare(c, x, bits, plan, &e, err))) break;
+        if (!e.over && (rc = accuracy(c, false, row_dynq(c, x), &e.acc, err))) break;
+        row_objectives(c, &e, F + (size_t)r * (size_t)n_obj, G ? G + (size_t)r * (size_t)n_con : NULL);
     }
     free(plan);
     free(bits);
     return rc;
+}
+
+/* ---- many ranks (search/mpi.h) --------------------------------------------------- */
+
+/* Rank 0: every row's cost, budget and store lookup here; the rows that need
+ * inference dealt round-robin over the ranks (rank 0 too), their accuracies
+ * gathered and stored. Each accuracy is the one a serial run computes. */
+static int evaluate_distributed(sp_context *c, int n, const double *X, double *F, double *G,
+                                em_error *err)
+{
+    const int n_var = problem_nvar(c), n_obj = problem_nobj(c), n_con = problem_ncon(c);
+    const int size = sp_mpi_size();
+    sim_layer_plan *plan = calloc((size_t)c->n_compute, sizeof *plan);
+    int *bits = calloc((size_t)c->n_compute, sizeof *bits);
+    row_eval *e = calloc((size_t)n, sizeof *e);
+    int *miss = malloc(sizeof *miss * (size_t)n);
+    char (*plans)[sizeof c->cur_plan] = malloc(sizeof *plans * (size_t)n);
+    const char **weights = calloc((size_t)n, sizeof *weights);
+    double *xs = malloc(sizeof *xs * (size_t)n * (size_t)n_var);
+    double *res = malloc(sizeof *res * 2 * (size_t)n);
+    int rc = !plan || !bits || !e || !miss || !plans || !weights || !xs || !res
+                 ? em_fail(err, EM_ENOMEM, "out of memory") : EM_OK;
+    int n_miss = 0;
+    for (int r = 0; r < n && !rc; r++) {
+        const double *x = X + (size_t)r * (size_t)n_var;
+        if ((rc = row_prepare(c, x, bits, plan, &e[r], err)) || e[r].over) continue;
+        weights[r] = c->cur_weights;
+        memcpy(plans[r], c->cur_plan, sizeof plans[r]);
+        bool found = false;
+        if (c->store) {
+            sp_store_key key;
+            snprintf(key.weights, sizeof key.weights, "%s", weights[r] ? weights[r] : "");
+            key.plan = plans[r];
+            snprintf(key.images, sizeof key.images, "%s", c->search_sha);
+            if ((rc = sp_store_get(c->store, &key, &e[r].acc, &found, err))) break;
+            if (found) c->timing.store_hits++;
+        }
+        if (!found) miss[n_miss++] = r;
+    }
+    /* Deal the misses: miss j goes to rank j % size. */
+    for (int w = 1; w < size && !rc; w++) {
+        int k = 0;
+        for (int j = w; j < n_miss; j += size)
+            memcpy(xs + (size_t)k++ * (size_t)n_var, X + (size_t)miss[j] * (size_t)n_var,
+                   sizeof *xs * (size_t)n_var);
+        if (sp_mpi_send_ints(&k, 1, w, SP_MPI_TAG_WORK) ||
+            (k && sp_mpi_send_doubles(xs, k * n_var, w, SP_MPI_TAG_WORK)))
+            rc = em_fail(err, EM_EIO, "MPI: cannot send work to rank %d", w);
+    }
+    for (int j = 0; j < n_miss && !rc; j += size) { /* rank 0's share */
+        const int r = miss[j];
+        const double *x = X + (size_t)r * (size_t)n_var;
+        double t0 = em_now_seconds();
+        if ((rc = compress_candidate(c, x, bits, plan, err))) break;
+        if ((rc = accuracy_untimed(c, false, row_dynq(c, x), &e[r].acc, err))) break;
+        c->timing.inference += em_now_seconds() - t0;
+        c->timing.inferences++;
+    }
+    for (int w = 1; w < size; w++) { /* gather, also after an error, so no rank waits */
+        int k = 0;
+        for (int j = w; j < n_miss; j += size) k++;
+        if (!k) continue;
+        if (sp_mpi_recv_doubles(res, 2 * k, w, SP_MPI_TAG_RESULT)) {
+            if (!rc) rc = em_fail(err, EM_EIO, "MPI: no results from rank %d", w);
+            continue;
+        }
+        int status = 0;
+        sp_mpi_recv_ints(&status, 1, w, SP_MPI_TAG_MSG);
+        if (status) {
+            char msg[512];
+            sp_mpi_recv_text(msg, sizeof msg, w, SP_MPI_TAG_MSG);
+            if (!rc) rc = em_fail(err, EM_EIO, "rank %d: %s", w, msg);
+            continue;
+        }
+        for (int j = w, i = 0; j < n_miss; j += size, i++) {
+            e[miss[j]].acc = res[2 * i];
+            c->timing.inference += res[2 * i + 1];
+            c->timing.inferences++;
+        }
+    }
+    for (int j = 0; j < n_miss && !rc && c->store; j++) {
+        const int r = miss[j];
+        sp_store_key key;
+        snprintf(key.weights, sizeof key.weights, "%s", weights[r] ? weights[r] : "");
+        key.plan = plans[r];
+        snprintf(key.images, sizeof key.images, "%s", c->search_sha);
+        rc = sp_store_put(c->store, &key, e[r].acc, c->search_used, 0, err);
+    }
+    for (int r = 0; r < n && !rc; r++)
+        row_objectives(c, &e[r], F + (size_t)r * (size_t)n_obj, G ? G + (size_t)r * (size_t)n_con : NULL);
+    free(plan);
+    free(bits);
+    free(e);
+    free(miss);
+    free(plans);
+    free(weights);
+    free(xs);
+    free(res);
+    return rc;
+}
+
+int sp_context_serve(sp_context *c, em_error *err)
+{
+    const int n_var = problem_nvar(c);
+    sim_layer_plan *plan = calloc((size_t)c->n_compute, sizeof *plan);
+    int *bits = calloc((size_t)c->n_compute, sizeof *bits);
+    if (!plan || !bits) {
+        free(plan);
+        free(bits);
+        return em_fail(err, EM_ENOMEM, "out of memory");
+    }
+    int rc = EM_OK;
+    for (;;) {
+        int k = 0;
+        if (sp_mpi_recv_ints(&k, 1, 0, SP_MPI_TAG_WORK)) {
+            rc = em_fail(err, EM_EIO, "MPI: lost rank 0");
+            break;
+        }
+        if (k < 0) break; /* the run is over */
+        if (k == 0) continue; /* nothing for this rank in this batch, and no reply */
+        double *xs = malloc(sizeof *xs * (size_t)k * (size_t)n_var);
+        double *res = calloc(2 * (size_t)k, sizeof *res);
+        if (!xs || !res || sp_mpi_recv_doubles(xs, k * n_var, 0, SP_MPI_TAG_WORK)) {
+            free(xs);
+            free(res);
+            rc = em_fail(err, EM_EIO, "MPI: cannot receive work");
+            break;
+        }
+        em_error werr = {0};
+        int wrc = EM_OK;
+        for (int i = 0; i < k && !wrc; i++) {
+            const double *x = xs + (size_t)i * (size_t)n_var;
+            double t0 = em_now_seconds();
+            wrc = compress_candidate(c, x, bits, plan, &werr);
+            if (!wrc) wrc = accuracy_untimed(c, false, row_dynq(c, x), &res[2 * i], &werr);
+            res[2 * i + 1] = em_now_seconds() - t0;
+        }
+        int status = wrc != EM_OK;
+        sp_mpi_send_doubles(res, 2 * k, 0, SP_MPI_TAG_RESULT);
+        sp_mpi_send_ints(&status, 1, 0, SP_MPI_TAG_MSG);
+        if (status) sp_mpi_send_text(werr.msg, 0, SP_MPI_TAG_MSG);
+        free(xs);
+        free(res);
+    }
+    free(plan);
+    free(bits);
+    return rc;
+}
+
+void sp_mpi_stop_workers(void)
+{
+    const int stop = -1;
+    for (int w = 1; w < sp_mpi_size(); w++) sp_mpi_send_ints(&stop, 1, w, SP_MPI_TAG_WORK);
 }
 
 int sp_problem_new(sp_context *c, opt_problem **out, em_error *err)

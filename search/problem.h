@@ -69,6 +69,12 @@ sp_timing sp_context_timing(const sp_context *ctx);
  * store stays the caller's and must outlive the context. NULL: no store. */
 void sp_context_set_store(sp_context *ctx, sp_store *store);
 
+/* MPI ranks other than 0 (search/mpi.h): measure the accuracies rank 0 sends until
+ * it says the run is over. */
+int sp_context_serve(sp_context *ctx, em_error *err);
+/* Rank 0: tells every other rank the run is over. */
+void sp_mpi_stop_workers(void);
+
 const sp_config *sp_context_config(const sp_context *ctx);
 const nn_arch *sp_context_arch(const sp_context *ctx);
 int sp_context_members(const sp_context *ctx, const double **keeps); /* library keeps used */

@@ -11,6 +11,7 @@
 #include "opt/ctaea.h"
 #include "opt/rundir.h"
 #include "opt/sbo.h"
+#include "search/mpi.h"
 #include "search/problem.h"
 
 int sp_config_save(const sp_config *c, const char *path, em_error *err)
@@ -125,7 +126,27 @@ static int write_search_json(const char *dir, sp_context *ctx, const opt_result 
     return em_atomic_commit(&af, err);
 }
 
+/* An MPI rank other than 0: the same context, serving rank 0's inferences. */
+static int serve(const sp_config *cfg, em_error *err)
+{
+    sp_context *ctx = NULL;
+    int rc = sp_context_new(cfg, true, &ctx, err);
+    if (!rc) rc = sp_context_serve(ctx, err);
+    sp_context_free(ctx);
+    return rc;
+}
+
+static int run_search(const sp_config *cfg, const sp_run_opts *o, em_error *err);
+
 int sp_run(const sp_config *cfg, const sp_run_opts *o, em_error *err)
+{
+    if (sp_mpi_rank() > 0) return serve(cfg, err);
+    int rc = run_search(cfg, o, err);
+    sp_mpi_stop_workers();
+    return rc;
+}
+
+static int run_search(const sp_config *cfg, const sp_run_opts *o, em_error *err)
 {
     opt_algorithm_fn run = algorithm_fn(cfg->algorithm);
     if (!run) return em_fail(err, EM_EINVAL, "unknown algorithm '%s'", cfg->algorithm);
