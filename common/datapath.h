@@ -1,7 +1,9 @@
 /* common/datapath.h: finding emomc's shipped data files (models/, hwconfigs/).
  * A name or path is used as given when it names a file; otherwise
- * <root>/<subdir>/<name><ext> is tried under $EMOMC_HOME, the source tree, the
- * install prefix's data folder and /usr/share/emomc. */
+ * <root>/<subdir>/<name><ext> is tried under $EMOMC_HOME, then the installed data
+ * (share/emomc beside the installed library or command, then the configured
+ * install prefix's) before the source tree, then /usr/share/emomc. Programs of the
+ * build tree (the command, tests, benchmarks) read the source tree first. */
 #ifndef EMOMC_COMMON_DATAPATH_H
 #define EMOMC_COMMON_DATAPATH_H
 

@@ -46,6 +46,12 @@ static int layer_size(const sim_report *r, const sim_options *opt, sim_layer_cos
     return EM_OK;
 }
 
+sim_options sim_options_default(void)
+{
+    sim_options o = {df_mapping_builtin(DF_XY), CODING_NORMAL, CODING_CSR_IDX_BITS_DEFAULT};
+    return o;
+}
+
 const char *sim_bound_name(sim_bound b)
 {
     static const char *const names[] = {"-", "compute", "buffer", "DRAM"};

@@ -83,6 +83,9 @@ typedef struct sim_options {
     int csr_index_bits;          /* CSR b (default CODING_CSR_IDX_BITS_DEFAULT) */
 } sim_options;
 
+/* X:Y, normal coding, CSR index bits CODING_CSR_IDX_BITS_DEFAULT. */
+sim_options sim_options_default(void);
+
 /* plan: one entry per compute layer in model order, or NULL for every layer dense at
  * default_bits. Fills *out (free with sim_report_free). */
 int sim_estimate(const nn_arch *a, const hw_target *hw, const sim_options *opt,
