@@ -17,7 +17,8 @@
 #include "common/rng.h"
 #include "opt/problem.h"
 
-/* Called after every generation (and once after initialization with gen 0).
+/* Called after every generation, gen counting the initial population as generation 1
+ * (pymoo's convention, for every algorithm; sbo: gen = iteration, 0 after its sample).
  * pop is the current population (minimized objectives). Returning non-zero asks the
  * algorithm to stop cleanly after this generation (the checkpoint is already
  * written); the run then returns EM_OK with result->stopped set. */

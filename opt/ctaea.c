@@ -687,9 +687,10 @@ int opt_ctaea_run(const opt_problem *p, const opt_options *o, opt_result *res, e
             goto done;
         }
         if ((rc = survive(&c, off, err)) != 0) goto done;
-        if (o->checkpoint_path && (rc = save_checkpoint(&c, o, 0, err)) != 0) goto done;
+        gen = 1; /* the initial population is the first generation, as in pymoo */
+        if (o->checkpoint_path && (rc = save_checkpoint(&c, o, gen, err)) != 0) goto done;
         if (o->progress &&
-            o->progress(o->progress_user, 0, o->n_gen, opt_evaluator_count(c.ev), o->max_evals,
+            o->progress(o->progress_user, gen, o->n_gen, opt_evaluator_count(c.ev), o->max_evals,
                         c.ca)) {
             res->stopped = true;
         }
