@@ -4,16 +4,20 @@
  * side with the slicing reference (2-D sweeps over every f3 slice, O(n^2 log n)) on
  * the sizes where that finishes, and their ratio is printed. Above 3-D (points uniform
  * in the cube, most dominated) WFG after the non-dominated filter is timed against the
- * old dimension sweep (a copy kept here), with the speed-up. Medians of repeats. */
+ * old dimension sweep (a copy kept here), with the speed-up. The checkpoint: time per
+ * NSGA-II generation near generation 100 and 3,000 with the append-only archive and
+ * with the old whole-file rewrite, and their totals. Medians of repeats. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/progress.h"
 #include "common/rng.h"
 #include "opt/algorithm.h"
 #include "opt/benchmarks.h"
+#include "opt/checkpoint.h"
 #include "opt/indicators.h"
 
 static int cmp_d(const void *a, const void *b)
@@ -175,6 +179,86 @@ static void bench_hv_high(int m, int n, int reps)
     free(A);
 }
 
+/* ---- checkpoint cost per generation ------------------------------------------------ */
+typedef struct gen_clock {
+    double *t; /* t[g] = time when generation g was done (checkpoint written) */
+    int n;
+} gen_clock;
+
+static int on_gen(void *user, int gen, int n_gen, long ne, long me, const opt_pop *pop)
+{
+    (void)n_gen, (void)ne, (void)me, (void)pop;
+    gen_clock *c = user;
+    if (gen < c->n) c->t[gen] = em_now_seconds();
+    return 0;
+}
+
+/* Median time of one generation over generations (g - 10, g + 10], clipped. */
+static double gen_time(const gen_clock *c, int g)
+{
+    double d[32];
+    int k = 0;
+    for (int i = g - 10; i <= g + 10 && k < 32; i++)
+        if (i >= 2 && i < c->n) d[k++] = c->t[i] - c->t[i - 1];
+    return median(d, k);
+}
+
+/* NSGA-II on ZDT1 (30 variables, pop 100) for `gens` generations, once without a
+ * checkpoint, once with the append-only checkpoint and once with the old whole-file
+ * rewrite (the old path, kept callable for this benchmark), all in one run: per
+ * generation time near generation 100 and near the end, and the totals. */
+static void bench_checkpoint(int gens)
+{
+    opt_problem *p;
+    em_error err = {0};
+    if (opt_benchmark_new("zdt1", 30, 2, &p, &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        exit(1);
+    }
+    char dir[] = "/tmp/bench_opt_ckpt_XXXXXX", path[64];
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        exit(1);
+    }
+    snprintf(path, sizeof path, "%s/checkpoint", dir);
+    const char *label[3] = {"no checkpoint", "append-only (new)", "whole-file rewrite (old)"};
+    double at100[3], atend[3], total[3];
+    for (int mode = 0; mode < 3; mode++) {
+        gen_clock c = {calloc((size_t)gens + 1, sizeof(double)), gens + 1};
+        opt_options o;
+        opt_options_default(&o);
+        o.pop_size = 100;
+        o.n_gen = gens;
+        o.seed = 1;
+        o.checkpoint_path = mode ? path : NULL;
+        o.progress = on_gen;
+        o.progress_user = &c;
+        opt_checkpoint_bench_full_rewrite(mode == 2);
+        opt_result res;
+        double t0 = em_now_seconds();
+        if (opt_nsga2_run(p, &o, &res, &err)) {
+            fprintf(stderr, "%s\n", err.msg);
+            exit(1);
+        }
+        total[mode] = em_now_seconds() - t0;
+        at100[mode] = gen_time(&c, 100);
+        atend[mode] = gen_time(&c, gens - 10);
+        opt_result_free(&res);
+        free(c.t);
+        printf("checkpoint zdt1 pop=100 gens=%d  %-25s total %8.2f s   per generation: "
+               "~100 %7.3f ms  ~%d %7.3f ms  ratio %5.2f\n", gens, label[mode], total[mode],
+               at100[mode] * 1e3, gens - 10, atend[mode] * 1e3, atend[mode] / at100[mode]);
+    }
+    opt_checkpoint_bench_full_rewrite(0);
+    printf("checkpoint cost over the whole run (total less the no-checkpoint run): new %.2f s, "
+           "old %.2f s, old/new %.1fx\n", total[1] - total[0], total[2] - total[0],
+           (total[2] - total[0]) / (total[1] - total[0]));
+    char arch[96];
+    snprintf(arch, sizeof arch, "%s.archive", path);
+    remove(path), remove(arch), rmdir(dir);
+    opt_problem_free(p);
+}
+
 /* With arguments, only the named parts run: nsga2, hv, hv-high, checkpoint. */
 static int want(int argc, char **argv, const char *part)
 {
@@ -199,5 +283,6 @@ int main(int argc, char **argv)
         bench_hv_high(5, 1000, 5);
         bench_hv_high(6, 400, 5);
     }
+    if (want(argc, argv, "checkpoint")) bench_checkpoint(3000);
     return 0;
 }
