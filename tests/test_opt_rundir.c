@@ -1,6 +1,7 @@
 /* tests/test_opt_rundir.c: the run directory files (contents checked against the
  * result they were written from), and `emomc optimize` end to end: a run stopped after
- * generation g and resumed gives the same pareto.csv byte for byte; bad flags exit 2
+ * generation g and resumed gives the same archive.csv and front.csv byte for byte,
+ * with the same cumulative cache_hits; bad flags exit 2
  * with a message and leave no output. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,27 @@ static char *slurp(const char *path, size_t *len)
     fclose(fp);
     if (len) *len = got;
     return s;
+}
+
+/* Brute force: feasible rows of pop that no feasible row dominates, distinct F. */
+static int nd_count(const opt_pop *pop)
+{
+    int m = pop->n_obj, k = 0;
+    for (int i = 0; i < pop->n; i++) {
+        if (pop->CV[i] > 0) continue;
+        const double *a = pop->F + (size_t)i * m;
+        int dominated = 0, repeat = 0;
+        for (int j = 0; j < pop->n && !dominated; j++) {
+            if (j == i || pop->CV[j] > 0) continue;
+            const double *b = pop->F + (size_t)j * m;
+            int le = 1, lt = 0;
+            for (int d = 0; d < m; d++) le &= b[d] <= a[d], lt |= b[d] < a[d];
+            dominated = le && lt;
+            repeat |= j < i && !memcmp(a, b, sizeof(double) * m);
+        }
+        k += !dominated && !repeat;
+    }
+    return k;
 }
 
 static int count_lines(const char *s)
@@ -82,12 +104,30 @@ START_TEST(files_match_result)
     ck_assert(cv == r.evals->CV[0]);
     free(ev);
 
-    snprintf(path, sizeof path, "%s/pareto.csv", dir);
-    char *pa = slurp(path, NULL);
+    /* archive.csv: the non-dominated set of every evaluation; pareto.csv its
+     * deprecated alias (same bytes); front.csv: of the final population only;
+     * population.csv: the final population */
+    snprintf(path, sizeof path, "%s/archive.csv", dir);
+    size_t la, lp;
+    char *pa = slurp(path, &la);
     opt_pop *ps = opt_pareto_set(r.evals);
     ck_assert_int_eq(count_lines(pa), ps->n + 1);
+    ck_assert_int_eq(ps->n, nd_count(r.evals));
     ck_assert(!strncmp(pa, "x1,x2,gain,f2,g1,cv\n", 20));
-    free(pa);
+    snprintf(path, sizeof path, "%s/pareto.csv", dir);
+    char *alias = slurp(path, &lp);
+    ck_assert(la == lp && !memcmp(pa, alias, la));
+    free(pa), free(alias);
+    snprintf(path, sizeof path, "%s/front.csv", dir);
+    char *fr = slurp(path, NULL);
+    int n_front = nd_count(r.pop);
+    ck_assert_int_eq(count_lines(fr), n_front + 1);
+    free(fr);
+    snprintf(path, sizeof path, "%s/population.csv", dir);
+    char *pop = slurp(path, NULL);
+    ck_assert_int_eq(count_lines(pop), r.pop->n + 1);
+    ck_assert_int_eq(r.pop->n, 12);
+    free(pop);
 
     snprintf(path, sizeof path, "%s/summary.json", dir);
     char *js = slurp(path, NULL);
@@ -103,6 +143,19 @@ START_TEST(files_match_result)
     char *h = strstr(js, "\"hv\": ");
     ck_assert_ptr_nonnull(h);
     ck_assert(strtod(h + 6, NULL) == hv);
+    /* the front's own entry: its size and hypervolume */
+    opt_pop *fs = opt_pareto_set(r.pop);
+    snprintf(want, sizeof want, "\"front\": {\"file\": \"front.csv\", \"of\": \"final population\", "
+             "\"size\": %d, \"feasible\": true, \"hv\": ", n_front);
+    h = strstr(js, want);
+    ck_assert_msg(h != NULL, "%s", js);
+    ck_assert(strtod(h + strlen(want), NULL) == opt_hv(fs->F, fs->n, 2, ref));
+    snprintf(want, sizeof want, "\"archive\": {\"file\": \"archive.csv\", \"of\": \"all evaluations\", "
+             "\"size\": %d, \"feasible\": true, \"hv\": ", ps->n);
+    h = strstr(js, want);
+    ck_assert_msg(h != NULL, "%s", js);
+    ck_assert(strtod(h + strlen(want), NULL) == hv);
+    opt_pop_free(fs);
     free(js);
 
     snprintf(path, sizeof path, "%s/run.yaml", dir);
@@ -158,16 +211,19 @@ START_TEST(cli_resume_byte_identical)
     ck_assert_int_eq(sh("%s optimize --problem c2dtlz2 --pop 32 --gens 9 --seed 4 --out %s --quiet%s", b, ""), 0);
     ck_assert_int_eq(sh("%s optimize --problem c2dtlz2 --pop 32 --gens 25 --seed 4 --out %s --resume --quiet%s", b, ""), 0);
     char pa[4200], pb[4200];
-    snprintf(pa, sizeof pa, "%s/pareto.csv", a);
-    snprintf(pb, sizeof pb, "%s/pareto.csv", b);
-    size_t la, lb;
-    char *A = slurp(pa, &la), *B = slurp(pb, &lb);
-    ck_assert_ptr_nonnull(A);
-    ck_assert_ptr_nonnull(B);
-    ck_assert_int_eq(la, lb);
-    ck_assert(la > 100);
-    ck_assert(!memcmp(A, B, la));
-    free(A), free(B);
+    const char *sets[] = {"archive.csv", "front.csv", "population.csv", "evaluations.csv"};
+    for (int i = 0; i < 3; i++) { /* evaluations.csv differs in its timings */
+        snprintf(pa, sizeof pa, "%s/%s", a, sets[i]);
+        snprintf(pb, sizeof pb, "%s/%s", b, sets[i]);
+        size_t la, lb;
+        char *A = slurp(pa, &la), *B = slurp(pb, &lb);
+        ck_assert_ptr_nonnull(A);
+        ck_assert_ptr_nonnull(B);
+        ck_assert_int_eq(la, lb);
+        ck_assert(la > 100);
+        ck_assert_msg(!memcmp(A, B, la), "%s differs", sets[i]);
+        free(A), free(B);
+    }
     /* summary reports an IGD against the true front */
     snprintf(pa, sizeof pa, "%s/summary.json", a);
     char *js = slurp(pa, NULL);
