@@ -218,6 +218,7 @@ int cmd_optimize(int argc, char **argv)
         .front = front,
         .n_front = n_front,
         .true_hv = opt_benchmark_true_hv(p, ref),
+        .ref_source = opt_benchmark_ref_source(p),
     };
     if (opt_rundir_write(out, p, &res, &info, &err)) {
         status = cli_report(CMD, &err);

@@ -367,6 +367,9 @@ void opt_benchmark_ref_point(const opt_problem *p, double *ref)
     int M = p->n_obj, n = 0;
     double *F = NULL;
     for (int j = 0; j < M; j++) ref[j] = 1.1;
+    /* the ZDT family: the conventional (1.1, 1.1) of the literature and pymoo's
+     * examples, so that ZDT3's and ZDT6's hypervolumes compare with published ones */
+    if (p->front == bench_front && KIND(p) <= B_ZDT6) return;
     if (!p->front || p->front(p, 1000, &F, &n, NULL) || n == 0) {
         free(F);
         return;
@@ -383,19 +386,70 @@ void opt_benchmark_ref_point(const opt_problem *p, double *ref)
     free(F);
 }
 
+const char *opt_benchmark_ref_source(const opt_problem *p)
+{
+    if (p->front == bench_front && KIND(p) <= B_ZDT6) return "conventional (1.1, 1.1) for ZDT";
+    if (p->front) return "true front: nadir + 0.1 (nadir - ideal)";
+    return "default 1.1 per objective (no true front)";
+}
+
+/* Antiderivative of ZDT3's front 1 - sqrt(x) - x sin(10 pi x). */
+static double zdt3_prim(double x)
+{
+    double k = 10.0 * M_PI;
+    return x - 2.0 / 3.0 * x * sqrt(x) - sin(k * x) / (k * k) + x * cos(k * x) / k;
+}
+
+static double zdt3_f2(double x) { return 1.0 - sqrt(x) - x * sin(10.0 * M_PI * x); }
+
 double opt_benchmark_true_hv(const opt_problem *p, const double *ref)
 {
-    if (p->front != bench_front || p->n_obj != 2) return NAN;
-    double box = ref[0] * ref[1];
+    if (p->front != bench_front) return NAN;
+    int M = p->n_obj;
+    double box = 1.0;
+    for (int j = 0; j < M; j++) box *= ref[j];
+    /* every reference coordinate at or beyond the front's nadir (lo) */
+    double lo = 1.0;
     switch (KIND(p)) {
     case B_ZDT1: case B_ZDT4:
         return ref[0] >= 1 && ref[1] >= 1 ? box - 1.0 / 3.0 : NAN;
     case B_ZDT2:
         return ref[0] >= 1 && ref[1] >= 1 ? box - 2.0 / 3.0 : NAN;
-    case B_DTLZ1: case B_C1DTLZ1:
-        return ref[0] >= 0.5 && ref[1] >= 0.5 ? box - 0.125 : NAN;
-    case B_DTLZ2: case B_DTLZ3: case B_DTLZ4: case B_C1DTLZ3:
-        return ref[0] >= 1 && ref[1] >= 1 ? box - M_PI / 4.0 : NAN;
+    case B_ZDT3: {
+        /* the staircase of five decreasing pieces: under each piece the area between
+         * the curve and ref[1]; after a piece, up to the next one (or ref[0]), the
+         * level of its right end */
+        if (ref[0] < zdt3_regions[4][1] || ref[1] < 1.0) return NAN;
+        double v = 0.0;
+        for (int i = 0; i < 5; i++) {
+            double a = zdt3_regions[i][0], b = zdt3_regions[i][1];
+            double next = i < 4 ? zdt3_regions[i + 1][0] : ref[0];
+            v += ref[1] * (b - a) - (zdt3_prim(b) - zdt3_prim(a));
+            v += (next - b) * (ref[1] - zdt3_f2(b));
+        }
+        return v;
+    }
+    case B_ZDT6: {
+        /* f2 = 1 - f1^2 for f1 in [a, 1] */
+        double a = 0.2807753191;
+        if (ref[0] < 1.0 || ref[1] < 1.0 - a * a) return NAN;
+        return (ref[1] - 1.0) * (1.0 - a) + (1.0 - a * a * a) / 3.0 + (ref[0] - 1.0) * ref[1];
+    }
+    case B_DTLZ1: case B_C1DTLZ1: {
+        /* the box less the simplex sum f = 0.5: 0.5^M / M! */
+        double simplex = 1.0;
+        for (int j = 1; j <= M; j++) simplex *= 0.5 / j;
+        for (int j = 0; j < M; j++)
+            if (ref[j] < 0.5) return NAN;
+        return box - simplex;
+    }
+    case B_DTLZ2: case B_DTLZ3: case B_DTLZ4: case B_C1DTLZ3: {
+        /* the box less the unit ball's positive orthant: pi^(M/2) / Gamma(M/2 + 1) / 2^M
+         * (pi/4 for M = 2, pi/6 for M = 3) */
+        for (int j = 0; j < M; j++)
+            if (ref[j] < lo) return NAN;
+        return box - pow(M_PI, 0.5 * M) / tgamma(0.5 * M + 1.0) / pow(2.0, M);
+    }
     default:
         return NAN;
     }
