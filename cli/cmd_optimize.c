@@ -41,6 +41,8 @@ static void usage(FILE *out)
             "\n"
             "  --problem NAME     zdt1 zdt2 zdt3 zdt4 zdt6 dtlz1 dtlz2 dtlz3 dtlz4\n"
             "                     c1dtlz1 c1dtlz3 c2dtlz2 c3dtlz4\n"
+            "                     mixed (integer and categorical variables, a maximized\n"
+            "                     objective, 165 genotypes: duplicates and the cache)\n"
             "  --algorithm A      nsga2 (default), ctaea, random, sbo\n"
             "  --pop N            population size (default 100)\n"
             "  --gens G           generations, the initial population counting as the first\n"

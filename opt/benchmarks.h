@@ -1,7 +1,10 @@
 /* opt/benchmarks.h: test problems with known Pareto fronts, as defined in pymoo and
  * the original papers: ZDT1-4 and ZDT6 (Zitzler, Deb, Thiele 2000), DTLZ1-4 (Deb,
  * Thiele, Laumanns, Zitzler 2002), C1-DTLZ1, C1-DTLZ3, C2-DTLZ2 and C3-DTLZ4 (Jain and
- * Deb 2014). Every problem carries its true front (opt_problem.front). */
+ * Deb 2014). Every problem carries its true front (opt_problem.front).
+ * Also "mixed", emomc's own: an integer, another integer and a categorical variable,
+ * a maximized objective and 165 genotypes in all, so duplicates and the cache are
+ * exercised end to end; its front is 11 known points (see benchmarks.c). */
 #ifndef EMOMC_OPT_BENCHMARKS_H
 #define EMOMC_OPT_BENCHMARKS_H
 
