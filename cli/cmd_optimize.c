@@ -34,10 +34,15 @@ static void usage(FILE *out)
             "       emomc optimize --config RUN.yaml ...   (compression search: see --config --help)\n"
             "\n"
             "Multi-objective optimization of a benchmark problem with a known Pareto front.\n"
-            "Writes RUNDIR/{run.yaml, evaluations.csv, pareto.csv, summary.json, checkpoint}.\n"
+            "Writes RUNDIR/{run.yaml, evaluations.csv, population.csv, front.csv, archive.csv,\n"
+            "summary.json, checkpoint, checkpoint.archive}: front.csv is the non-dominated set\n"
+            "of the final population (pymoo's res.F), archive.csv that of every evaluation;\n"
+            "pareto.csv (deprecated, one release) is a copy of archive.csv.\n"
             "\n"
             "  --problem NAME     zdt1 zdt2 zdt3 zdt4 zdt6 dtlz1 dtlz2 dtlz3 dtlz4\n"
             "                     c1dtlz1 c1dtlz3 c2dtlz2 c3dtlz4\n"
+            "                     mixed (integer and categorical variables, a maximized\n"
+            "                     objective, 165 genotypes: duplicates and the cache)\n"
             "  --algorithm A      nsga2 (default), ctaea, random, sbo\n"
             "  --pop N            population size (default 100)\n"
             "  --gens G           generations, the initial population counting as the first\n"
@@ -215,6 +220,7 @@ int cmd_optimize(int argc, char **argv)
         .front = front,
         .n_front = n_front,
         .true_hv = opt_benchmark_true_hv(p, ref),
+        .ref_source = opt_benchmark_ref_source(p),
     };
     if (opt_rundir_write(out, p, &res, &info, &err)) {
         status = cli_report(CMD, &err);

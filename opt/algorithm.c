@@ -95,15 +95,17 @@ int opt_random_run(const opt_problem *p, const opt_options *o, opt_result *res, 
     em_rng rng;
     em_rng_seed(&rng, o->seed);
     int gen = 0, rc = EM_OK;
+    opt_checkpoint_log log = {0, 0, 0, 0};
     if (o->resume) {
         opt_checkpoint ck;
-        rc = o->checkpoint_path ? opt_checkpoint_read(o->checkpoint_path, &ck, err)
+        rc = o->checkpoint_path ? opt_checkpoint_read(o->checkpoint_path, &ck, &log, err)
                                 : em_fail(err, EM_EINVAL, "random: resume needs a checkpoint path");
         if (!rc) rc = opt_checkpoint_check(&ck, "random", p, o->seed, o->pop_size, err);
         if (!rc && ck.evals) rc = opt_evaluator_restore(ev, ck.evals, err);
         if (!rc) {
             rng = ck.rng;
             gen = ck.gen;
+            opt_evaluator_set_hits(ev, ck.cache_hits);
         }
         opt_checkpoint_clear(&ck);
     }
@@ -135,8 +137,9 @@ int opt_random_run(const opt_problem *p, const opt_options *o, opt_result *res, 
             snprintf(ck.problem, sizeof ck.problem, "%s", p->name);
             ck.n_var = p->n_var, ck.n_obj = p->n_obj, ck.n_con = p->n_con;
             ck.seed = o->seed, ck.pop_size = o->pop_size, ck.gen = gen, ck.rng = rng;
+            ck.cache_hits = opt_evaluator_hits(ev);
             ck.evals = (opt_pop *)opt_evaluator_archive(ev);
-            rc = opt_checkpoint_write(o->checkpoint_path, &ck, err);
+            rc = opt_checkpoint_write(o->checkpoint_path, &ck, &log, err);
             if (rc) break;
         }
         if (o->progress && o->progress(o->progress_user, gen, o->n_gen, opt_evaluator_count(ev),

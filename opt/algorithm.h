@@ -4,9 +4,11 @@
  *
  * A run stops after n_gen generations or when max_evals true evaluations are spent,
  * whichever comes first (a zero means "no limit" for that one; at least one must be
- * set). When checkpoint_path is set, the run writes its full state there atomically
- * after each generation (opt/checkpoint.h); with resume set it starts from that file
- * instead of from scratch, and the result is bit-identical to an uninterrupted run. */
+ * set). When checkpoint_path is set, the run writes its state there after each
+ * generation (opt/checkpoint.h: a small state file replaced atomically, and the new
+ * evaluations appended to checkpoint_path.archive); with resume set it starts from
+ * them instead of from scratch, and the result is bit-identical to an uninterrupted
+ * run. Generations count the initial population as the first (pymoo's convention). */
 #ifndef EMOMC_OPT_ALGORITHM_H
 #define EMOMC_OPT_ALGORITHM_H
 
@@ -17,7 +19,8 @@
 #include "common/rng.h"
 #include "opt/problem.h"
 
-/* Called after every generation (and once after initialization with gen 0).
+/* Called after every generation, gen counting the initial population as generation 1
+ * (pymoo's convention, for every algorithm; sbo: gen = iteration, 0 after its sample).
  * pop is the current population (minimized objectives). Returning non-zero asks the
  * algorithm to stop cleanly after this generation (the checkpoint is already
  * written); the run then returns EM_OK with result->stopped set. */

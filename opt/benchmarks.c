@@ -3,21 +3,24 @@
  * many/cdtlz.py), which follow Zitzler et al. 2000, Deb et al. 2002 and Jain and Deb
  * 2014. */
 #include "opt/benchmarks.h"
+#include "opt/indicators.h"
 #include "opt/pareto.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 enum bench_kind {
     B_ZDT1, B_ZDT2, B_ZDT3, B_ZDT4, B_ZDT6,
     B_DTLZ1, B_DTLZ2, B_DTLZ3, B_DTLZ4,
-    B_C1DTLZ1, B_C1DTLZ3, B_C2DTLZ2, B_C3DTLZ4
+    B_C1DTLZ1, B_C1DTLZ3, B_C2DTLZ2, B_C3DTLZ4,
+    B_MIXED
 };
 
 const char *const opt_benchmark_names[] = {
     "zdt1", "zdt2", "zdt3", "zdt4", "zdt6", "dtlz1", "dtlz2", "dtlz3", "dtlz4",
-    "c1dtlz1", "c1dtlz3", "c2dtlz2", "c3dtlz4", NULL};
+    "c1dtlz1", "c1dtlz3", "c2dtlz2", "c3dtlz4", "mixed", NULL};
 
 /* params: [0] kind, [1] r for C1-DTLZ3 / C2-DTLZ2 */
 #define KIND(p) ((int)(p)->params[0])
@@ -313,6 +316,60 @@ static int bench_front(const opt_problem *p, int n_points, double **Fout, int *n
     return EM_OK;
 }
 
+/* ---- "mixed": every variable type, a maximized objective, a tiny space ------------- */
+/* x1 integer 0..10, x2 integer 0..4, x3 categorical of 3; penalty
+ * q = (x2 - 2)^2 + [x3 != 1]; maximize gain = x1/10 - q, minimize cost = (x1/10)^2 + q.
+ * 165 genotypes, so an optimizer meets duplicates and the cache within a few
+ * generations. The front is q = 0: the 11 points (gain, cost) = (k/10, k^2/100). */
+static int mixed_eval(void *user, int n, const double *X, double *F, double *G, em_error *err)
+{
+    (void)user, (void)G, (void)err;
+    for (int r = 0; r < n; r++) {
+        const double *x = X + (size_t)r * 3;
+        double t = x[0] / 10.0, q = (x[1] - 2.0) * (x[1] - 2.0) + (x[2] != 1.0);
+        F[2 * r] = t - q;
+        F[2 * r + 1] = t * t + q;
+    }
+    return EM_OK;
+}
+
+static int mixed_front(const opt_problem *p, int n_points, double **Fout, int *n_out,
+                       em_error *err)
+{
+    (void)n_points;
+    double *F = malloc(sizeof(double) * 22);
+    if (!F) return em_fail(err, EM_ENOMEM, "%s: out of memory", p->name);
+    for (int k = 0; k <= 10; k++) { /* minimized sense: -gain, cost */
+        F[2 * k] = -k / 10.0;
+        F[2 * k + 1] = (k / 10.0) * (k / 10.0);
+    }
+    *Fout = F;
+    *n_out = 11;
+    return EM_OK;
+}
+
+static int mixed_new(int n_var, int n_obj, opt_problem **out, em_error *err)
+{
+    if ((n_var && n_var != 3) || (n_obj && n_obj != 2))
+        return em_fail(err, EM_EINVAL, "mixed: has exactly 3 variables and 2 objectives");
+    opt_problem *p;
+    int rc = opt_problem_new("mixed", 3, 2, 0, mixed_eval, NULL, &p, err);
+    if (!rc) rc = opt_var_int(p, 0, "x1", 0, 10, err);
+    if (!rc) rc = opt_var_int(p, 1, "x2", 0, 4, err);
+    if (!rc) rc = opt_var_cat(p, 2, "x3", 3, err);
+    if (rc) {
+        opt_problem_free(p);
+        return rc;
+    }
+    p->maximize[0] = true;
+    snprintf(p->obj_names[0], sizeof p->obj_names[0], "gain");
+    snprintf(p->obj_names[1], sizeof p->obj_names[1], "cost");
+    p->front = mixed_front;
+    p->params[0] = B_MIXED;
+    *out = p;
+    return EM_OK;
+}
+
 /* ---- construction ------------------------------------------------------------------ */
 int opt_benchmark_new(const char *name, int n_var, int n_obj, opt_problem **out, em_error *err)
 {
@@ -328,6 +385,7 @@ int opt_benchmark_new(const char *name, int n_var, int n_obj, opt_problem **out,
         }
         return em_fail(err, EM_EINVAL, "unknown problem '%s' (known: %s)", name, list);
     }
+    if (kind == B_MIXED) return mixed_new(n_var, n_obj, out, err);
     int M, nv, n_con = 0;
     if (kind <= B_ZDT6) {
         if (n_obj && n_obj != 2)
@@ -367,6 +425,9 @@ void opt_benchmark_ref_point(const opt_problem *p, double *ref)
     int M = p->n_obj, n = 0;
     double *F = NULL;
     for (int j = 0; j < M; j++) ref[j] = 1.1;
+    /* the ZDT family: the conventional (1.1, 1.1) of the literature and pymoo's
+     * examples, so that ZDT3's and ZDT6's hypervolumes compare with published ones */
+    if (p->front == bench_front && KIND(p) <= B_ZDT6) return;
     if (!p->front || p->front(p, 1000, &F, &n, NULL) || n == 0) {
         free(F);
         return;
@@ -383,19 +444,78 @@ void opt_benchmark_ref_point(const opt_problem *p, double *ref)
     free(F);
 }
 
+const char *opt_benchmark_ref_source(const opt_problem *p)
+{
+    if (p->front == bench_front && KIND(p) <= B_ZDT6) return "conventional (1.1, 1.1) for ZDT";
+    if (p->front) return "true front: nadir + 0.1 (nadir - ideal)";
+    return "default 1.1 per objective (no true front)";
+}
+
+/* Antiderivative of ZDT3's front 1 - sqrt(x) - x sin(10 pi x). */
+static double zdt3_prim(double x)
+{
+    double k = 10.0 * M_PI;
+    return x - 2.0 / 3.0 * x * sqrt(x) - sin(k * x) / (k * k) + x * cos(k * x) / k;
+}
+
+static double zdt3_f2(double x) { return 1.0 - sqrt(x) - x * sin(10.0 * M_PI * x); }
+
 double opt_benchmark_true_hv(const opt_problem *p, const double *ref)
 {
-    if (p->front != bench_front || p->n_obj != 2) return NAN;
-    double box = ref[0] * ref[1];
+    if (p->front == mixed_front) { /* a finite front: its own hypervolume */
+        double *F = NULL;
+        int n = 0;
+        if (ref[0] < 0.0 || ref[1] < 1.0 || mixed_front(p, 11, &F, &n, NULL)) return NAN;
+        double v = opt_hv(F, n, 2, ref);
+        free(F);
+        return v;
+    }
+    if (p->front != bench_front) return NAN;
+    int M = p->n_obj;
+    double box = 1.0;
+    for (int j = 0; j < M; j++) box *= ref[j];
+    /* every reference coordinate at or beyond the front's nadir (lo) */
+    double lo = 1.0;
     switch (KIND(p)) {
     case B_ZDT1: case B_ZDT4:
         return ref[0] >= 1 && ref[1] >= 1 ? box - 1.0 / 3.0 : NAN;
     case B_ZDT2:
         return ref[0] >= 1 && ref[1] >= 1 ? box - 2.0 / 3.0 : NAN;
-    case B_DTLZ1: case B_C1DTLZ1:
-        return ref[0] >= 0.5 && ref[1] >= 0.5 ? box - 0.125 : NAN;
-    case B_DTLZ2: case B_DTLZ3: case B_DTLZ4: case B_C1DTLZ3:
-        return ref[0] >= 1 && ref[1] >= 1 ? box - M_PI / 4.0 : NAN;
+    case B_ZDT3: {
+        /* the staircase of five decreasing pieces: under each piece the area between
+         * the curve and ref[1]; after a piece, up to the next one (or ref[0]), the
+         * level of its right end */
+        if (ref[0] < zdt3_regions[4][1] || ref[1] < 1.0) return NAN;
+        double v = 0.0;
+        for (int i = 0; i < 5; i++) {
+            double a = zdt3_regions[i][0], b = zdt3_regions[i][1];
+            double next = i < 4 ? zdt3_regions[i + 1][0] : ref[0];
+            v += ref[1] * (b - a) - (zdt3_prim(b) - zdt3_prim(a));
+            v += (next - b) * (ref[1] - zdt3_f2(b));
+        }
+        return v;
+    }
+    case B_ZDT6: {
+        /* f2 = 1 - f1^2 for f1 in [a, 1] */
+        double a = 0.2807753191;
+        if (ref[0] < 1.0 || ref[1] < 1.0 - a * a) return NAN;
+        return (ref[1] - 1.0) * (1.0 - a) + (1.0 - a * a * a) / 3.0 + (ref[0] - 1.0) * ref[1];
+    }
+    case B_DTLZ1: case B_C1DTLZ1: {
+        /* the box less the simplex sum f = 0.5: 0.5^M / M! */
+        double simplex = 1.0;
+        for (int j = 1; j <= M; j++) simplex *= 0.5 / j;
+        for (int j = 0; j < M; j++)
+            if (ref[j] < 0.5) return NAN;
+        return box - simplex;
+    }
+    case B_DTLZ2: case B_DTLZ3: case B_DTLZ4: case B_C1DTLZ3: {
+        /* the box less the unit ball's positive orthant: pi^(M/2) / Gamma(M/2 + 1) / 2^M
+         * (pi/4 for M = 2, pi/6 for M = 3) */
+        for (int j = 0; j < M; j++)
+            if (ref[j] < lo) return NAN;
+        return box - pow(M_PI, 0.5 * M) / tgamma(0.5 * M + 1.0) / pow(2.0, M);
+    }
     default:
         return NAN;
     }

@@ -53,6 +53,7 @@ typedef struct ctaea {
     opt_pop *ca, *da;
     opt_evaluator *ev;
     em_rng rng;
+    opt_checkpoint_log log; /* what the checkpoint archive holds */
 } ctaea;
 
 /* For each row of pop: the niche (nearest direction by perpendicular distance of
@@ -580,7 +581,7 @@ static int evaluate(ctaea *c, opt_pop *pop, em_error *err)
     return opt_evaluator_eval(c->ev, pop, 0, err);
 }
 
-static int save_checkpoint(const ctaea *c, const opt_options *o, int gen, em_error *err)
+static int save_checkpoint(ctaea *c, const opt_options *o, int gen, em_error *err)
 {
     opt_checkpoint ck;
     memset(&ck, 0, sizeof ck);
@@ -593,23 +594,27 @@ static int save_checkpoint(const ctaea *c, const opt_options *o, int gen, em_err
     ck.pop_size = o->pop_size;
     ck.gen = gen;
     ck.rng = c->rng;
+    ck.cache_hits = opt_evaluator_hits(c->ev);
     ck.n_pops = 2;
     ck.pops[0] = c->ca;
     ck.pops[1] = c->da;
     ck.evals = (opt_pop *)opt_evaluator_archive(c->ev);
-    return opt_checkpoint_write(o->checkpoint_path, &ck, err);
+    return opt_checkpoint_write(o->checkpoint_path, &ck, &c->log, err);
 }
 
 static int load_checkpoint(ctaea *c, const opt_options *o, int *gen, em_error *err)
 {
     opt_checkpoint ck;
     memset(&ck, 0, sizeof ck);
-    int rc = opt_checkpoint_read(o->checkpoint_path, &ck, err);
+    int rc = opt_checkpoint_read(o->checkpoint_path, &ck, &c->log, err);
     if (rc) return rc;
     rc = opt_checkpoint_check(&ck, "ctaea", c->p, o->seed, o->pop_size, err);
     if (rc == 0 && ck.n_pops != 2)
         rc = em_fail(err, EM_EFORMAT, "%s: a C-TAEA checkpoint holds 2 populations, not %d",
                      o->checkpoint_path, ck.n_pops);
+    if (rc == 0 && !ck.evals)
+        rc = em_fail(err, EM_EFORMAT, "%s: a C-TAEA checkpoint must hold the evaluations",
+                     o->checkpoint_path);
     if (rc == 0) rc = opt_evaluator_restore(c->ev, ck.evals, err);
     if (rc == 0) {
         c->ca = ck.pops[0];
@@ -617,6 +622,7 @@ static int load_checkpoint(ctaea *c, const opt_options *o, int *gen, em_error *e
         ck.pops[0] = ck.pops[1] = NULL;
         c->rng = ck.rng;
         *gen = ck.gen;
+        opt_evaluator_set_hits(c->ev, ck.cache_hits);
         /* The ideal point is the least value of each objective over everything
          * evaluated: exactly what the evaluator archive holds. */
         for (int k = 0; k < c->m; k++) c->ideal[k] = INFINITY;
@@ -687,9 +693,10 @@ int opt_ctaea_run(const opt_problem *p, const opt_options *o, opt_result *res, e
             goto done;
         }
         if ((rc = survive(&c, off, err)) != 0) goto done;
-        if (o->checkpoint_path && (rc = save_checkpoint(&c, o, 0, err)) != 0) goto done;
+        gen = 1; /* the initial population is the first generation, as in pymoo */
+        if (o->checkpoint_path && (rc = save_checkpoint(&c, o, gen, err)) != 0) goto done;
         if (o->progress &&
-            o->progress(o->progress_user, 0, o->n_gen, opt_evaluator_count(c.ev), o->max_evals,
+            o->progress(o->progress_user, gen, o->n_gen, opt_evaluator_count(c.ev), o->max_evals,
                         c.ca)) {
             res->stopped = true;
         }

@@ -23,8 +23,10 @@
  * Options (opt/algorithm.h): pop_size is a bound on N: N is the largest Das-Dennis
  * set with at most pop_size directions (pop 100 -> 100 directions for 2 objectives,
  * 91 for 3). eta_c, eta_m, p_m override 30, 20 and 1/n when non-zero. n_gen and
- * max_evals stop the run; a checkpoint (CA, DA, the evaluator archive, the rng) is
- * written after each generation and resumes bit-identically. The result's pop is CA. */
+ * max_evals stop the run; generations are counted as in pymoo (and opt/nsga2.c): the
+ * initial population is generation 1, so n_gen G costs G x N evaluations; a
+ * checkpoint (CA, DA, the evaluator archive, the rng) is written after each
+ * generation and resumes bit-identically. The result's pop is CA. */
 #ifndef EMOMC_OPT_CTAEA_H
 #define EMOMC_OPT_CTAEA_H
 

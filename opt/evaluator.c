@@ -119,6 +119,7 @@ long opt_evaluator_remaining(const opt_evaluator *e)
 
 long opt_evaluator_count(const opt_evaluator *e) { return e->archive->n; }
 long opt_evaluator_hits(const opt_evaluator *e) { return e->hits; }
+void opt_evaluator_set_hits(opt_evaluator *e, long hits) { e->hits = hits > 0 ? hits : 0; }
 const opt_pop *opt_evaluator_archive(const opt_evaluator *e) { return e->archive; }
 
 bool opt_evaluator_known(const opt_evaluator *e, const double *x)

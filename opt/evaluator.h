@@ -27,6 +27,8 @@ long opt_evaluator_remaining(const opt_evaluator *e);
 long opt_evaluator_count(const opt_evaluator *e);
 /* Cache hits so far (rows served without calling the problem). */
 long opt_evaluator_hits(const opt_evaluator *e);
+/* Sets the cache-hit counter (a resumed run continues the count of its checkpoint). */
+void opt_evaluator_set_hits(opt_evaluator *e, long hits);
 /* Whether the repaired row x is already in the cache. */
 bool opt_evaluator_known(const opt_evaluator *e, const double *x);
 /* Every true evaluation so far, in order (owned by the evaluator). */

@@ -1,5 +1,6 @@
 /* opt/indicators.c: exact hypervolume (2-D sweep; 3-D sweep over f3 with the 2-D
- * staircase kept in an ordered set, O(n log n); a dimension sweep down to 3-D above)
+ * staircase kept in an ordered set, O(n log n); above 3-D the non-dominated points
+ * first, then WFG, recursing down to the 3-D sweep)
  * and the distance indicators IGD, IGD+, GD, GD+. */
 #include "opt/indicators.h"
 
@@ -12,11 +13,18 @@
 typedef struct key_ctx {
     const double *P;
     int m;
-    int k1, k2; /* primary and secondary coordinate; k2 < 0 for none */
+    int k1, k2; /* primary and secondary coordinate; k2 < 0 for none; k1 < 0:
+                   lexicographic over every coordinate */
 } key_ctx;
 
 static int key_less_eq(const key_ctx *c, int a, int b)
 {
+    if (c->k1 < 0) { /* lexicographic over all m coordinates */
+        const double *x = c->P + (size_t)a * c->m, *y = c->P + (size_t)b * c->m;
+        for (int j = 0; j < c->m; j++)
+            if (x[j] != y[j]) return x[j] < y[j];
+        return a <= b;
+    }
     double x = c->P[(size_t)a * c->m + c->k1], y = c->P[(size_t)b * c->m + c->k1];
     if (x != y) return x < y;
     if (c->k2 >= 0) {
@@ -224,36 +232,85 @@ done:
     return rc;
 }
 
-/* ---- m >= 4: sweep the last coordinate, recursing on the projections ------------- */
-static int hv_rec(const double *P, int n, int m, const double *ref, double *hv);
+/* ---- m >= 4: WFG (While, Bradstreet, Barone, IEEE TEVC 16(1), 2012) ------------------ */
+static int hv_rec(double *P, int n, int m, const double *ref, double *hv);
 
-static int hv_sweep(const double *P, int n, int m, const double *ref, double *hv)
+static int weakly_dominates(const double *a, const double *b, int m)
 {
+    for (int j = 0; j < m; j++)
+        if (a[j] > b[j]) return 0;
+    return 1;
+}
+
+/* Keeps the rows of P (n x m) that no other row weakly dominates: dominated rows and
+ * repeats are dropped (a repeat keeps one copy). The kept rows are moved to the front
+ * of P in lexicographic order; returns their number, or -1 out of memory. A row can
+ * only be weakly dominated by one at or before it lexicographically, so each row is
+ * compared with the rows kept so far. */
+static int nondominated_rows(double *P, int n, int m)
+{
+    if (n < 2) return n;
     int *ord;
-    if (sorted_index(P, n, m, m - 1, -1, &ord)) return EM_ENOMEM;
-    double *Q = malloc(sizeof(double) * (size_t)n * (m - 1));
-    if (!Q) {
-        free(ord);
+    double *S = malloc(sizeof(double) * (size_t)n * m);
+    if (!S || sorted_index(P, n, m, -1, -1, &ord)) {
+        free(S);
+        return -1;
+    }
+    for (int i = 0; i < n; i++) memcpy(S + (size_t)i * m, P + (size_t)ord[i] * m, sizeof(double) * m);
+    free(ord);
+    int kept = 0;
+    for (int i = 0; i < n; i++) {
+        const double *p = S + (size_t)i * m;
+        int dom = 0;
+        for (int k = kept - 1; k >= 0 && !dom; k--) dom = weakly_dominates(P + (size_t)k * m, p, m);
+        if (!dom) memcpy(P + (size_t)kept++ * m, p, sizeof(double) * m);
+    }
+    free(S);
+    return kept;
+}
+
+/* P: n mutually non-dominated rows of m >= 4 coordinates, strictly inside ref.
+ * Sorted by decreasing last coordinate, the exclusive hypervolume of row k against
+ * the rows after it is (ref_m - p_k,m) times its (m-1)-D box less the (m-1)-D volume
+ * of the limit set {max(p_k, p_j) : j > k} (all of whose last coordinates equal
+ * p_k,m). The sum over k is the hypervolume. */
+static int hv_wfg(const double *Q, int n, int m, const double *ref, double *hv)
+{
+    int d = m - 1, *ord;
+    if (sorted_index(Q, n, m, m - 1, -1, &ord)) return EM_ENOMEM;
+    double *P = malloc(sizeof(double) * (size_t)(n ? n : 1) * m);
+    double *L = malloc(sizeof(double) * (size_t)(n > 1 ? n - 1 : 1) * d);
+    if (!P || !L) {
+        free(ord), free(P), free(L);
         return EM_ENOMEM;
     }
+    for (int i = 0; i < n; i++) /* decreasing last coordinate */
+        memcpy(P + (size_t)i * m, Q + (size_t)ord[n - 1 - i] * m, sizeof(double) * m);
+    free(ord);
     double v = 0.0;
     int rc = EM_OK;
-    for (int s = 0; s < n && !rc; s++) {
-        memcpy(Q + (size_t)s * (m - 1), P + (size_t)ord[s] * m, sizeof(double) * (m - 1));
-        double z = P[(size_t)ord[s] * m + m - 1];
-        double z_next = s + 1 < n ? P[(size_t)ord[s + 1] * m + m - 1] : ref[m - 1];
-        if (z_next == z) continue;
-        double a;
-        rc = hv_rec(Q, s + 1, m - 1, ref, &a);
-        v += a * (z_next - z);
+    for (int k = 0; k < n && !rc; k++) {
+        const double *p = P + (size_t)k * m;
+        double box = 1.0;
+        for (int j = 0; j < d; j++) box *= ref[j] - p[j];
+        int nl = 0;
+        for (int i = k + 1; i < n; i++) {
+            const double *q = P + (size_t)i * m;
+            double *l = L + (size_t)nl++ * d;
+            for (int j = 0; j < d; j++) l[j] = p[j] > q[j] ? p[j] : q[j];
+        }
+        /* hv_rec reduces L to its non-dominated rows above 3-D; the 2-D and 3-D
+         * sweeps skip dominated rows themselves in O(n log n) */
+        double inner = 0.0;
+        if (nl > 0) rc = hv_rec(L, nl, d, ref, &inner);
+        v += (ref[m - 1] - p[m - 1]) * (box - inner);
     }
-    free(ord);
-    free(Q);
+    free(P), free(L);
     *hv = v;
     return rc;
 }
 
-static int hv_rec(const double *P, int n, int m, const double *ref, double *hv)
+static int hv_rec(double *P, int n, int m, const double *ref, double *hv)
 {
     if (n == 0) {
         *hv = 0.0;
@@ -268,7 +325,11 @@ static int hv_rec(const double *P, int n, int m, const double *ref, double *hv)
     }
     if (m == 2) return hv2(P, n, m, ref, hv);
     if (m == 3) return hv3(P, n, m, ref, hv);
-    return hv_sweep(P, n, m, ref, hv);
+    /* P is scratch at every level (the caller's copy, or a limit set): reduce it to
+     * its non-dominated rows first, then WFG */
+    n = nondominated_rows(P, n, m);
+    if (n < 0) return EM_ENOMEM;
+    return hv_wfg(P, n, m, ref, hv);
 }
 
 int opt_hypervolume(const double *A, int na, int m, const double *ref, double *hv,

@@ -8,7 +8,10 @@
 
 /* Hypervolume dominated by A and bounded by the reference point ref (m values).
  * Points that do not strictly dominate ref contribute nothing. Exact: a sort and
- * sweep in 2-D, an O(n log n) sweep with a balanced tree in 3-D, WFG above.
+ * sweep in 2-D, an O(n log n) sweep with a 64-ary bit tree in 3-D; above 3-D the
+ * points are first reduced to their non-dominated set (dominated points and repeats
+ * dropped), then WFG (While, Bradstreet, Barone 2012) recurses on limit sets down to
+ * the 3-D sweep.
  * m >= 1. Returns EM_OK or EM_EINVAL / EM_ENOMEM with err filled. */
 int opt_hypervolume(const double *A, int na, int m, const double *ref, double *hv,
                     em_error *err);

@@ -35,6 +35,7 @@ typedef struct nsga2 {
     opt_evaluator *ev;
     opt_pop *pop, *off, *merged;
     int gen;
+    opt_checkpoint_log log; /* what the checkpoint archive holds */
 } nsga2;
 
 /* ---- variation ------------------------------------------------------------------- */
@@ -300,7 +301,7 @@ static int next_generation(nsga2 *s, int n_off, em_error *err)
     return EM_OK;
 }
 
-static int write_checkpoint(const nsga2 *s, em_error *err)
+static int write_checkpoint(nsga2 *s, em_error *err)
 {
     if (!s->o->checkpoint_path) return EM_OK;
     opt_checkpoint ck;
@@ -314,10 +315,11 @@ static int write_checkpoint(const nsga2 *s, em_error *err)
     ck.pop_size = s->o->pop_size;
     ck.gen = s->gen;
     ck.rng = s->rng;
+    ck.cache_hits = opt_evaluator_hits(s->ev);
     ck.n_pops = 1;
     ck.pops[0] = s->pop;
     ck.evals = (opt_pop *)opt_evaluator_archive(s->ev);
-    return opt_checkpoint_write(s->o->checkpoint_path, &ck, err);
+    return opt_checkpoint_write(s->o->checkpoint_path, &ck, &s->log, err);
 }
 
 static int resume(nsga2 *s, em_error *err)
@@ -325,7 +327,7 @@ static int resume(nsga2 *s, em_error *err)
     if (!s->o->checkpoint_path)
         return em_fail(err, EM_EINVAL, "nsga2: resume needs a checkpoint path");
     opt_checkpoint ck;
-    int rc = opt_checkpoint_read(s->o->checkpoint_path, &ck, err);
+    int rc = opt_checkpoint_read(s->o->checkpoint_path, &ck, &s->log, err);
     if (rc) return rc;
     rc = opt_checkpoint_check(&ck, "nsga2", s->p, s->o->seed, s->o->pop_size, err);
     if (!rc && (ck.n_pops != 1 || !ck.evals))
@@ -338,6 +340,7 @@ static int resume(nsga2 *s, em_error *err)
         ck.pops[0] = NULL;
         s->rng = ck.rng;
         s->gen = ck.gen;
+        opt_evaluator_set_hits(s->ev, ck.cache_hits);
     }
     opt_checkpoint_clear(&ck);
     return rc;

@@ -1,5 +1,6 @@
-/* opt/rundir.c: writers for run.yaml, evaluations.csv, pareto.csv and summary.json
- * (see rundir.h), all atomic. Numbers are printed with %.17g so they read back to
+/* opt/rundir.c: writers for run.yaml, evaluations.csv, population.csv, front.csv,
+ * archive.csv (and its deprecated alias pareto.csv) and summary.json (see rundir.h),
+ * all atomic. Numbers are printed with %.17g so they read back to
  * the same doubles. */
 #include "opt/rundir.h"
 
@@ -147,9 +148,10 @@ int opt_rundir_write_evaluations(const char *dir, const opt_problem *p, const op
     return write_csv(dir, "evaluations.csv", p, evals, 1, err);
 }
 
-int opt_rundir_write_pareto(const char *dir, const opt_problem *p, const opt_pop *set, em_error *err)
+int opt_rundir_write_set(const char *dir, const char *file, const opt_problem *p,
+                         const opt_pop *set, em_error *err)
 {
-    return write_csv(dir, "pareto.csv", p, set, 0, err);
+    return write_csv(dir, file, p, set, 0, err);
 }
 
 static void json_num(FILE *fp, double v)
@@ -169,25 +171,62 @@ static void json_str(FILE *fp, const char *s)
     fputc('"', fp);
 }
 
-int opt_rundir_write_summary(const char *dir, const opt_problem *p, const opt_result *res,
-                             const opt_pop *pareto, const opt_rundir_info *info, em_error *err)
+/* The indicators of one set (minimized objectives); NaN where unknown or when the set
+ * holds no feasible row. */
+typedef struct set_quality {
+    int n, feasible;
+    double hv, igd, igdp, gd, gdp;
+} set_quality;
+
+static int quality(const opt_pop *set, int m, const opt_rundir_info *info, set_quality *q,
+                   em_error *err)
 {
-    int m = p->n_obj, feasible = 0;
-    for (int i = 0; i < pareto->n; i++) feasible |= pareto->CV[i] <= 0.0;
-    double hv = NAN, igd = NAN, igdp = NAN, gd = NAN, gdp = NAN;
-    /* indicators only make sense for a feasible set */
-    if (feasible && info->ref) {
-        int rc = opt_hypervolume(pareto->F, pareto->n, m, info->ref, &hv, err);
+    q->n = set->n;
+    q->feasible = 0;
+    q->hv = q->igd = q->igdp = q->gd = q->gdp = NAN;
+    for (int i = 0; i < set->n; i++) q->feasible |= set->CV[i] <= 0.0;
+    if (!q->feasible) return EM_OK; /* indicators only make sense for a feasible set */
+    if (info->ref) {
+        int rc = opt_hypervolume(set->F, set->n, m, info->ref, &q->hv, err);
         if (rc) return rc;
     }
-    if (feasible && info->front && info->n_front > 0) {
-        igd = opt_igd(pareto->F, pareto->n, info->front, info->n_front, m);
-        igdp = opt_igd_plus(pareto->F, pareto->n, info->front, info->n_front, m);
-        gd = opt_gd(pareto->F, pareto->n, info->front, info->n_front, m);
-        gdp = opt_gd_plus(pareto->F, pareto->n, info->front, info->n_front, m);
+    if (info->front && info->n_front > 0) {
+        q->igd = opt_igd(set->F, set->n, info->front, info->n_front, m);
+        q->igdp = opt_igd_plus(set->F, set->n, info->front, info->n_front, m);
+        q->gd = opt_gd(set->F, set->n, info->front, info->n_front, m);
+        q->gdp = opt_gd_plus(set->F, set->n, info->front, info->n_front, m);
     }
+    return EM_OK;
+}
+
+static void json_set(FILE *fp, const char *key, const char *file, const char *of,
+                     const set_quality *q)
+{
+    fprintf(fp, "  \"%s\": {\"file\": \"%s\", \"of\": \"%s\", \"size\": %d, \"feasible\": %s, "
+            "\"hv\": ", key, file, of, q->n, q->feasible ? "true" : "false");
+    json_num(fp, q->hv);
+    fprintf(fp, ", \"igd\": ");
+    json_num(fp, q->igd);
+    fprintf(fp, ", \"igd_plus\": ");
+    json_num(fp, q->igdp);
+    fprintf(fp, ", \"gd\": ");
+    json_num(fp, q->gd);
+    fprintf(fp, ", \"gd_plus\": ");
+    json_num(fp, q->gdp);
+    fprintf(fp, "},\n");
+}
+
+int opt_rundir_write_summary(const char *dir, const opt_problem *p, const opt_result *res,
+                             const opt_pop *front, const opt_pop *archive,
+                             const opt_rundir_info *info, em_error *err)
+{
+    int m = p->n_obj;
+    set_quality qf, qa;
+    int rc = quality(front, m, info, &qf, err);
+    if (!rc) rc = quality(archive, m, info, &qa, err);
+    if (rc) return rc;
     em_atomic_file af;
-    int rc = open_file(dir, "summary.json", &af, err);
+    rc = open_file(dir, "summary.json", &af, err);
     if (rc) return rc;
     FILE *fp = af.fp;
     fprintf(fp, "{\n  \"problem\": ");
@@ -199,9 +238,12 @@ int opt_rundir_write_summary(const char *dir, const opt_problem *p, const opt_re
     fprintf(fp, "  \"generations\": %d,\n  \"evaluations\": %ld,\n  \"cache_hits\": %ld,\n",
             res->n_gen, res->n_evals, res->cache_hits);
     fprintf(fp, "  \"stopped_early\": %s,\n", res->stopped ? "true" : "false");
-    fprintf(fp, "  \"pareto_size\": %d,\n  \"feasible\": %s,\n", pareto->n, feasible ? "true" : "false");
+    fprintf(fp, "  \"population_size\": %d,\n", res->pop ? res->pop->n : 0);
+    /* the archive's values under their old names (deprecated, one release; the
+     * "front" and "archive" entries below name their set) */
+    fprintf(fp, "  \"pareto_size\": %d,\n  \"feasible\": %s,\n", qa.n, qa.feasible ? "true" : "false");
     fprintf(fp, "  \"hv\": ");
-    json_num(fp, hv);
+    json_num(fp, qa.hv);
     fprintf(fp, ",\n  \"hv_ref\": ");
     if (info->ref) {
         fprintf(fp, "[");
@@ -213,17 +255,23 @@ int opt_rundir_write_summary(const char *dir, const opt_problem *p, const opt_re
     } else {
         fprintf(fp, "null");
     }
+    fprintf(fp, ",\n  \"hv_ref_source\": ");
+    if (info->ref_source) json_str(fp, info->ref_source);
+    else fprintf(fp, "null");
     fprintf(fp, ",\n  \"true_hv\": ");
     json_num(fp, info->true_hv);
     fprintf(fp, ",\n  \"igd\": ");
-    json_num(fp, igd);
+    json_num(fp, qa.igd);
     fprintf(fp, ",\n  \"igd_plus\": ");
-    json_num(fp, igdp);
+    json_num(fp, qa.igdp);
     fprintf(fp, ",\n  \"gd\": ");
-    json_num(fp, gd);
+    json_num(fp, qa.gd);
     fprintf(fp, ",\n  \"gd_plus\": ");
-    json_num(fp, gdp);
-    fprintf(fp, ",\n  \"true_front_points\": %d,\n  \"seconds\": ", info->front ? info->n_front : 0);
+    json_num(fp, qa.gdp);
+    fprintf(fp, ",\n");
+    json_set(fp, "front", "front.csv", "final population", &qf);
+    json_set(fp, "archive", "archive.csv", "all evaluations", &qa);
+    fprintf(fp, "  \"true_front_points\": %d,\n  \"seconds\": ", info->front ? info->n_front : 0);
     json_num(fp, info->seconds);
     fprintf(fp, "\n}\n");
     return em_atomic_commit(&af, err);
@@ -233,12 +281,21 @@ int opt_rundir_write(const char *dir, const opt_problem *p, const opt_result *re
                      const opt_rundir_info *info, em_error *err)
 {
     if (!res->evals) return em_fail(err, EM_EINVAL, "%s: the result has no evaluations", dir);
-    opt_pop *ps = opt_pareto_set(res->evals);
-    if (!ps) return em_fail(err, EM_ENOMEM, "%s: out of memory", dir);
-    int rc = opt_rundir_write_run_yaml(dir, p, info, err);
+    opt_pop *empty = NULL;
+    const opt_pop *pop = res->pop;
+    if (!pop) pop = empty = opt_pop_new(p->n_var, p->n_obj, p->n_con, 1);
+    opt_pop *arch = opt_pareto_set(res->evals), *front = pop ? opt_pareto_set(pop) : NULL;
+    int rc = EM_OK;
+    if (!arch || !front) rc = em_fail(err, EM_ENOMEM, "%s: out of memory", dir);
+    if (!rc) rc = opt_rundir_write_run_yaml(dir, p, info, err);
     if (!rc) rc = opt_rundir_write_evaluations(dir, p, res->evals, err);
-    if (!rc) rc = opt_rundir_write_pareto(dir, p, ps, err);
-    if (!rc) rc = opt_rundir_write_summary(dir, p, res, ps, info, err);
-    opt_pop_free(ps);
+    if (!rc) rc = opt_rundir_write_set(dir, "population.csv", p, pop, err);
+    if (!rc) rc = opt_rundir_write_set(dir, "front.csv", p, front, err);
+    if (!rc) rc = opt_rundir_write_set(dir, "archive.csv", p, arch, err);
+    if (!rc) rc = opt_rundir_write_set(dir, "pareto.csv", p, arch, err); /* deprecated alias */
+    if (!rc) rc = opt_rundir_write_summary(dir, p, res, front, arch, info, err);
+    opt_pop_free(arch);
+    opt_pop_free(front);
+    opt_pop_free(empty);
     return rc;
 }

@@ -162,6 +162,7 @@ typedef struct sbo {
     double *lower, *upper;   /* model bounds (upper > lower even for fixed variables) */
     opt_evaluator *ev;
     em_rng rng;
+    opt_checkpoint_log log; /* what the checkpoint archive holds */
 } sbo;
 
 /* Chooses and fits one model per target on the archive; models[] gets n_obj + n_con. */
@@ -471,7 +472,7 @@ done:
     return rc;
 }
 
-static int save_checkpoint(const sbo *s, const opt_options *o, int iter, em_error *err)
+static int save_checkpoint(sbo *s, const opt_options *o, int iter, em_error *err)
 {
     opt_checkpoint ck;
     memset(&ck, 0, sizeof ck);
@@ -484,16 +485,17 @@ static int save_checkpoint(const sbo *s, const opt_options *o, int iter, em_erro
     ck.pop_size = o->pop_size;
     ck.gen = iter;
     ck.rng = s->rng;
+    ck.cache_hits = opt_evaluator_hits(s->ev);
     ck.n_pops = 0;
     ck.evals = (opt_pop *)opt_evaluator_archive(s->ev);
-    return opt_checkpoint_write(o->checkpoint_path, &ck, err);
+    return opt_checkpoint_write(o->checkpoint_path, &ck, &s->log, err);
 }
 
 static int load_checkpoint(sbo *s, const opt_options *o, int *iter, em_error *err)
 {
     opt_checkpoint ck;
     memset(&ck, 0, sizeof ck);
-    int rc = opt_checkpoint_read(o->checkpoint_path, &ck, err);
+    int rc = opt_checkpoint_read(o->checkpoint_path, &ck, &s->log, err);
     if (rc) return rc;
     rc = opt_checkpoint_check(&ck, "sbo", s->p, o->seed, o->pop_size, err);
     if (rc == 0 && !ck.evals)
@@ -503,6 +505,7 @@ static int load_checkpoint(sbo *s, const opt_options *o, int *iter, em_error *er
     if (rc == 0) {
         s->rng = ck.rng;
         *iter = ck.gen;
+        opt_evaluator_set_hits(s->ev, ck.cache_hits);
     }
     opt_checkpoint_clear(&ck);
     return rc;

@@ -18,7 +18,11 @@ double opt_spearman(const double *x, const double *y, int n);
  * Ranks within each block (ties averaged), statistic with the tie correction
  *   Q = 12 sum_j (R_j - n(k+1)/2)^2 / (n k (k+1) - sum_blocks sum_ties (t^3 - t)/(k-1)),
  * p-value from chi-square with k-1 degrees of freedom. mean_rank (k values, may be
- * NULL) gets each treatment's mean rank. n_blocks >= 2, k >= 2. */
+ * NULL) gets each treatment's mean rank. n_blocks >= 2, k >= 2.
+ * When every block is entirely tied (the denominator is 0) the statistic is 0 and
+ * p = 1: no evidence of any difference. scipy.stats.friedmanchisquare returns NaN for
+ * both there; this is a deliberate difference (a NaN would poison a comparison table
+ * where, say, every optimizer reached the same hypervolume on every problem). */
 int opt_friedman(const double *data, int n_blocks, int k, double *stat, double *p,
                  double *mean_rank, em_error *err);
 

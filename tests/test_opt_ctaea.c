@@ -271,7 +271,7 @@ START_TEST(budget_and_bad_options)
     ck_assert_msg(opt_ctaea_run(p, &o, &r, &err) == 0, "%s", err.msg);
     ck_assert_int_eq(r.n_evals, 250);
     ck_assert_int_eq(r.evals->n, 250);
-    ck_assert_int_eq(r.n_gen, 2);   /* 91 initial + 91 + 68 */
+    ck_assert_int_eq(r.n_gen, 3);   /* 91 initial (generation 1) + 91 + 68 */
     opt_result_free(&r);
 
     o.max_evals = 0;

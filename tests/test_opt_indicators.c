@@ -160,6 +160,70 @@ START_TEST(hv_3d_random_vs_slices)
 }
 END_TEST
 
+/* Independent oracle: inclusion-exclusion over every non-empty subset S of A,
+ * HV = sum (-1)^(|S|+1) prod_j max(0, ref_j - max_{a in S} a_j). Exponential: n <= 16. */
+static double hv_incl_excl(const double *A, int n, int m, const double *ref)
+{
+    long double v = 0;
+    for (unsigned long s = 1; s < (1UL << n); s++) {
+        double hi[8];
+        for (int j = 0; j < m; j++) hi[j] = -INFINITY;
+        int bits = 0;
+        for (int i = 0; i < n; i++)
+            if (s >> i & 1) {
+                bits++;
+                for (int j = 0; j < m; j++) hi[j] = fmax(hi[j], A[(size_t)i * m + j]);
+            }
+        long double box = 1;
+        for (int j = 0; j < m; j++) box *= hi[j] < ref[j] ? (long double)(ref[j] - hi[j]) : 0;
+        v += bits % 2 ? box : -box;
+    }
+    return (double)v;
+}
+
+/* 4-D and 5-D (WFG) against inclusion-exclusion on random sets near the sphere, then
+ * with dominated points, repeats and points outside the reference added: the value
+ * must not move, and must equal inclusion-exclusion of the enlarged set too. */
+START_TEST(hv_4d_5d_vs_inclusion_exclusion)
+{
+    em_rng rng;
+    em_rng_seed(&rng, 23);
+    for (int m = 4; m <= 5; m++)
+        for (int trial = 0; trial < 25; trial++) {
+            int n = 1 + (int)em_rng_below(&rng, 10);
+            double A[16 * 5], ref[5];
+            for (int j = 0; j < m; j++) ref[j] = 1.0 + 0.3 * em_rng_uniform(&rng);
+            for (int i = 0; i < n; i++) {
+                double s = 0;
+                for (int j = 0; j < m; j++) {
+                    A[i * m + j] = em_rng_uniform(&rng) + 1e-3;
+                    s += A[i * m + j] * A[i * m + j];
+                }
+                for (int j = 0; j < m; j++) A[i * m + j] /= sqrt(s);
+            }
+            double want = hv_incl_excl(A, n, m, ref), got = opt_hv(A, n, m, ref);
+            ck_assert_msg(want > 0 && fabs(got - want) <= 1e-12 * want,
+                          "m %d n %d: wfg %.17g, inclusion-exclusion %.17g", m, n, got, want);
+            /* + a dominated copy of row 0, a repeat of the last row, a point beyond ref */
+            int k = n;
+            for (int j = 0; j < m; j++) A[k * m + j] = A[j] + 0.01 * (j + 1);
+            k++;
+            memcpy(A + (size_t)k * m, A + (size_t)(n - 1) * m, sizeof(double) * m);
+            k++;
+            for (int j = 0; j < m; j++) A[k * m + j] = j == 1 ? ref[j] : 0.0;
+            k++;
+            double got2 = opt_hv(A, k, m, ref), want2 = hv_incl_excl(A, k, m, ref);
+            ck_assert_msg(fabs(got2 - want) <= 1e-12 * want && fabs(want2 - want) <= 1e-12 * want,
+                          "m %d: with dominated/repeated rows %.17g (ie %.17g), without %.17g", m,
+                          got2, want2, want);
+        }
+    /* every row the same point: its box */
+    double B[6 * 4], r4[4] = {1, 1, 1, 1};
+    for (int i = 0; i < 6; i++) B[i * 4] = 0.5, B[i * 4 + 1] = 0.25, B[i * 4 + 2] = 0, B[i * 4 + 3] = 0.75;
+    ck_assert_close(opt_hv(B, 6, 4, r4), 0.5 * 0.75 * 1 * 0.25, 1e-15, 0);
+}
+END_TEST
+
 START_TEST(igd_design)
 {
     /* DESIGN.md 10: front {(1,0),(0,10)}, point (2,5): IGD 5.242, IGD+ 3.550, GD 5.099,
@@ -293,6 +357,7 @@ static Suite *suite(void)
     tcase_add_test(tc, hv_hand_cases);
     tcase_add_test(tc, hv_random_vs_grid);
     tcase_add_test(tc, hv_3d_random_vs_slices);
+    tcase_add_test(tc, hv_4d_5d_vs_inclusion_exclusion);
     tcase_add_test(tc, igd_design);
     tcase_add_test(tc, dominance_cases);
     tcase_add_test(tc, nds_vs_brute);

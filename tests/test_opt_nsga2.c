@@ -384,6 +384,132 @@ START_TEST(resume_is_bit_identical)
 }
 END_TEST
 
+/* ---- the append-only archive: kills in the middle of an append ---------------------- */
+static unsigned char *read_all(const char *path, size_t *n)
+{
+    FILE *fp = fopen(path, "rb");
+    ck_assert_msg(fp != NULL, "%s", path);
+    fseek(fp, 0, SEEK_END);
+    long len = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    unsigned char *b = malloc((size_t)len + 1);
+    *n = fread(b, 1, (size_t)len, fp);
+    fclose(fp);
+    return b;
+}
+
+static void write_all(const char *path, const void *a, size_t na, const void *b, size_t nb)
+{
+    FILE *fp = fopen(path, "wb");
+    ck_assert_ptr_nonnull(fp);
+    fwrite(a, 1, na, fp);
+    if (nb) fwrite(b, 1, nb, fp);
+    fclose(fp);
+}
+
+/* 3 integers in 0..4 (125 genotypes): offspring often repeat archived ones, so the
+ * cache is hit and the cumulative hit count is checked too. */
+static int ints_eval(void *user, int n, const double *X, double *F, double *G, em_error *err)
+{
+    (void)user, (void)G, (void)err;
+    for (int r = 0; r < n; r++) {
+        const double *x = X + (size_t)r * 3;
+        F[2 * r] = x[0] + 0.5 * x[1];
+        F[2 * r + 1] = (4 - x[0]) * (4 - x[0]) + x[2] - 0.25 * x[1];
+    }
+    return EM_OK;
+}
+
+START_TEST(resume_after_torn_append)
+{
+    opt_problem *p;
+    ck_assert_int_eq(opt_problem_new("ints", 3, 2, 0, ints_eval, NULL, &p, NULL), 0);
+    for (int j = 0; j < 3; j++) ck_assert_int_eq(opt_var_int(p, j, NULL, 0, 4, NULL), 0);
+    char ckpt[4096], arch[4200], other[4096];
+    snprintf(ckpt, sizeof ckpt, "%s/ckpt-torn", tu_tmpdir());
+    snprintf(arch, sizeof arch, "%s.archive", ckpt);
+    snprintf(other, sizeof other, "%s/ckpt-torn-other", tu_tmpdir());
+    opt_options o;
+    opt_options_default(&o);
+    o.pop_size = 10;
+    o.n_gen = 14;
+    o.seed = 5;
+    opt_result full, r;
+    run("nsga2", p, &o, &full);
+    ck_assert(full.cache_hits > 0);
+    /* the state and archive after generations 5 and 6 */
+    o.checkpoint_path = ckpt;
+    o.progress = stop_cb;
+    stop_at = 5;
+    run("nsga2", p, &o, &r);
+    ck_assert(r.cache_hits > 0); /* so the resumed count must start from them */
+    opt_result_free(&r);
+    size_t ns5, na5, na6;
+    unsigned char *s5 = read_all(ckpt, &ns5), *a5 = read_all(arch, &na5);
+    o.resume = true;
+    stop_at = 6;
+    run("nsga2", p, &o, &r);
+    ck_assert_int_eq(r.n_gen, 6);
+    opt_result_free(&r);
+    unsigned char *a6 = read_all(arch, &na6);
+    ck_assert(na6 > na5 && !memcmp(a5, a6, na5)); /* generation 6 appended one record */
+    o.progress = NULL;
+    /* killed: (0) half-way through appending generation 6; (1) after the append but
+     * before the state was replaced; (2) with garbage after the committed prefix */
+    unsigned char junk[100];
+    for (int i = 0; i < 100; i++) junk[i] = (unsigned char)(37 * i + 11);
+    for (int kill = 0; kill < 3; kill++) {
+        write_all(ckpt, s5, ns5, NULL, 0);
+        if (kill == 0) write_all(arch, a6, na5 + (na6 - na5) / 2, NULL, 0);
+        if (kill == 1) write_all(arch, a6, na6, NULL, 0);
+        if (kill == 2) write_all(arch, a5, na5, junk, sizeof junk);
+        run("nsga2", p, &o, &r);
+        ck_assert_int_eq(r.n_gen, 14);
+        ck_assert_msg(bits_equal(full.pop, r.pop) && bits_equal(full.evals, r.evals), "kill %d", kill);
+        ck_assert_int_eq(r.cache_hits, full.cache_hits); /* cumulative over the resume */
+        opt_result_free(&r);
+        /* the files left behind hold exactly the run: the torn tail was cut */
+        opt_checkpoint ck;
+        em_error err = {0};
+        ck_assert_msg(opt_checkpoint_read(ckpt, &ck, NULL, &err) == 0, "%s", err.msg);
+        ck_assert_int_eq(ck.gen, 14);
+        ck_assert_int_eq(ck.cache_hits, full.cache_hits);
+        ck_assert(bits_equal(full.evals, ck.evals));
+        opt_checkpoint_clear(&ck);
+    }
+    /* a byte flipped inside the committed prefix, a missing archive, and the archive of
+     * another run (same problem, another seed) are errors naming the archive */
+    em_error err = {0};
+    unsigned char *bad = malloc(na5);
+    memcpy(bad, a5, na5);
+    bad[na5 / 2] ^= 0x10;
+    write_all(ckpt, s5, ns5, NULL, 0);
+    write_all(arch, bad, na5, NULL, 0);
+    ck_assert_int_eq(opt_nsga2_run(p, &o, &r, &err), EM_EFORMAT);
+    ck_assert_ptr_nonnull(strstr(err.msg, arch));
+    remove(arch);
+    ck_assert_int_ne(opt_nsga2_run(p, &o, &r, &err), 0);
+    ck_assert_ptr_nonnull(strstr(err.msg, arch));
+    opt_options o2 = o;
+    o2.seed = 6;
+    o2.resume = false;
+    o2.checkpoint_path = other;
+    o2.n_gen = 5;
+    run("nsga2", p, &o2, &r);
+    opt_result_free(&r);
+    char other_arch[4200];
+    snprintf(other_arch, sizeof other_arch, "%s.archive", other);
+    size_t no;
+    unsigned char *ao = read_all(other_arch, &no);
+    write_all(arch, ao, no, NULL, 0);
+    ck_assert_int_eq(opt_nsga2_run(p, &o, &r, &err), EM_EFORMAT);
+    ck_assert_ptr_nonnull(strstr(err.msg, arch));
+    free(s5), free(a5), free(a6), free(bad), free(ao);
+    opt_result_free(&full);
+    opt_problem_free(p);
+}
+END_TEST
+
 START_TEST(checkpoint_corruption)
 {
     opt_problem *p = bench("zdt1", 5, 2);
@@ -405,7 +531,7 @@ START_TEST(checkpoint_corruption)
     ck_assert(n > 200 && n < sizeof buf);
     opt_checkpoint ck;
     em_error err = {0};
-    ck_assert_int_eq(opt_checkpoint_read(ckpt, &ck, &err), 0);
+    ck_assert_int_eq(opt_checkpoint_read(ckpt, &ck, NULL, &err), 0);
     ck_assert_int_eq(ck.gen, 3);
     ck_assert_int_eq(ck.pops[0]->n, 8);
     opt_checkpoint_clear(&ck);
@@ -413,19 +539,19 @@ START_TEST(checkpoint_corruption)
     fp = fopen(ckpt, "wb");
     fwrite(buf, 1, n / 2, fp);
     fclose(fp);
-    ck_assert_int_eq(opt_checkpoint_read(ckpt, &ck, &err), EM_EFORMAT);
+    ck_assert_int_eq(opt_checkpoint_read(ckpt, &ck, NULL, &err), EM_EFORMAT);
     ck_assert_ptr_nonnull(strstr(err.msg, ckpt));
     /* one flipped byte */
     buf[n / 3] ^= 0x40;
     fp = fopen(ckpt, "wb");
     fwrite(buf, 1, n, fp);
     fclose(fp);
-    ck_assert_int_eq(opt_checkpoint_read(ckpt, &ck, &err), EM_EFORMAT);
+    ck_assert_int_eq(opt_checkpoint_read(ckpt, &ck, NULL, &err), EM_EFORMAT);
     /* not a checkpoint at all */
     fp = fopen(ckpt, "wb");
     fputs("hello", fp);
     fclose(fp);
-    ck_assert_int_eq(opt_checkpoint_read(ckpt, &ck, &err), EM_EFORMAT);
+    ck_assert_int_eq(opt_checkpoint_read(ckpt, &ck, NULL, &err), EM_EFORMAT);
     o.resume = true;
     ck_assert_int_eq(opt_nsga2_run(p, &o, &r, &err), EM_EFORMAT);
     remove(ckpt);
@@ -451,6 +577,7 @@ static Suite *suite(void)
     tcase_add_test(tc, budget_is_respected);
     tcase_add_test(tc, resume_is_bit_identical);
     tcase_add_test(tc, checkpoint_corruption);
+    tcase_add_test(tc, resume_after_torn_append);
     suite_add_tcase(s, tc);
     return s;
 }

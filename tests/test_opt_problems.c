@@ -230,9 +230,10 @@ END_TEST
 
 START_TEST(true_hv_and_refs)
 {
-    const char *names[] = {"zdt1", "zdt2", "dtlz1", "dtlz2"};
-    for (int c = 0; c < 4; c++) {
-        opt_problem *p = bench(names[c], 0, c < 2 ? 0 : 2);
+    /* 2-D closed forms against the hypervolume of 20,000 front points */
+    const char *names[] = {"zdt1", "zdt2", "dtlz1", "dtlz2", "zdt3", "zdt6", "zdt4"};
+    for (int c = 0; c < 7; c++) {
+        opt_problem *p = bench(names[c], 0, c == 2 || c == 3 ? 2 : 0);
         double ref[2], *Z;
         int nz;
         opt_benchmark_ref_point(p, ref);
@@ -249,9 +250,45 @@ START_TEST(true_hv_and_refs)
     ck_assert_close(ref[0], 1.1, 0, 1e-12);
     ck_assert_close(ref[1], 1.1, 0, 1e-12);
     opt_problem_free(p);
+    /* ZDT3 and ZDT6 use the conventional (1.1, 1.1), not one derived from their fronts */
+    for (int c = 0; c < 2; c++) {
+        p = bench(c ? "zdt6" : "zdt3", 0, 0);
+        opt_benchmark_ref_point(p, ref);
+        ck_assert(ref[0] == 1.1 && ref[1] == 1.1);
+        ck_assert_ptr_nonnull(strstr(opt_benchmark_ref_source(p), "1.1"));
+        opt_problem_free(p);
+    }
+    /* ZDT6 at (1.1, 1.1) by hand: 0.1 (1 - a) + (1 - a^3) / 3 + 0.1 x 1.1, a = 0.2807753191 */
+    p = bench("zdt6", 0, 0);
+    double a = 0.2807753191, r11[2] = {1.1, 1.1};
+    ck_assert_close(opt_benchmark_true_hv(p, r11), 0.1 * (1 - a) + (1 - a * a * a) / 3 + 0.11, 1e-14, 0);
+    opt_problem_free(p);
+    /* 3-D: DTLZ1 (box less 0.5^3 / 6) and DTLZ2 (box less pi / 6) at their references,
+     * bounded below, and closely, by the hypervolume of a dense sample of the front */
     p = bench("dtlz1", 0, 3);
     opt_benchmark_ref_point(p, ref);
     for (int j = 0; j < 3; j++) ck_assert_close(ref[j], 0.55, 0, 1e-12);
+    ck_assert_close(opt_benchmark_true_hv(p, ref), 0.55 * 0.55 * 0.55 - 0.125 / 6, 1e-14, 0);
+    opt_problem_free(p);
+    const char *three[] = {"dtlz1", "dtlz2"};
+    for (int c = 0; c < 2; c++) {
+        p = bench(three[c], 0, 3);
+        opt_benchmark_ref_point(p, ref);
+        double *Z;
+        int nz;
+        ck_assert_int_eq(p->front(p, 20000, &Z, &nz, NULL), 0);
+        double t = opt_benchmark_true_hv(p, ref), s = opt_hv(Z, nz, 3, ref);
+        ck_assert_msg(s <= t && t - s < 5e-3 * t, "%s: front sample %.6f, closed form %.6f",
+                      three[c], s, t);
+        free(Z);
+        opt_problem_free(p);
+    }
+    p = bench("dtlz2", 0, 3);
+    ck_assert_close(opt_benchmark_true_hv(p, (double[]){1.1, 1.1, 1.1}), 1.331 - M_PI / 6, 1e-14, 0);
+    opt_problem_free(p);
+    /* no closed form: C2-DTLZ2's front is the feasible part of the sphere */
+    p = bench("c2dtlz2", 0, 3);
+    opt_benchmark_ref_point(p, ref);
     ck_assert(isnan(opt_benchmark_true_hv(p, ref)));
     opt_problem_free(p);
 }

@@ -1,6 +1,7 @@
 /* tests/test_opt_rundir.c: the run directory files (contents checked against the
  * result they were written from), and `emomc optimize` end to end: a run stopped after
- * generation g and resumed gives the same pareto.csv byte for byte; bad flags exit 2
+ * generation g and resumed gives the same archive.csv and front.csv byte for byte,
+ * with the same cumulative cache_hits; bad flags exit 2
  * with a message and leave no output. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,27 @@ static char *slurp(const char *path, size_t *len)
     fclose(fp);
     if (len) *len = got;
     return s;
+}
+
+/* Brute force: feasible rows of pop that no feasible row dominates, distinct F. */
+static int nd_count(const opt_pop *pop)
+{
+    int m = pop->n_obj, k = 0;
+    for (int i = 0; i < pop->n; i++) {
+        if (pop->CV[i] > 0) continue;
+        const double *a = pop->F + (size_t)i * m;
+        int dominated = 0, repeat = 0;
+        for (int j = 0; j < pop->n && !dominated; j++) {
+            if (j == i || pop->CV[j] > 0) continue;
+            const double *b = pop->F + (size_t)j * m;
+            int le = 1, lt = 0;
+            for (int d = 0; d < m; d++) le &= b[d] <= a[d], lt |= b[d] < a[d];
+            dominated = le && lt;
+            repeat |= j < i && !memcmp(a, b, sizeof(double) * m);
+        }
+        k += !dominated && !repeat;
+    }
+    return k;
 }
 
 static int count_lines(const char *s)
@@ -82,12 +104,30 @@ START_TEST(files_match_result)
     ck_assert(cv == r.evals->CV[0]);
     free(ev);
 
-    snprintf(path, sizeof path, "%s/pareto.csv", dir);
-    char *pa = slurp(path, NULL);
+    /* archive.csv: the non-dominated set of every evaluation; pareto.csv its
+     * deprecated alias (same bytes); front.csv: of the final population only;
+     * population.csv: the final population */
+    snprintf(path, sizeof path, "%s/archive.csv", dir);
+    size_t la, lp;
+    char *pa = slurp(path, &la);
     opt_pop *ps = opt_pareto_set(r.evals);
     ck_assert_int_eq(count_lines(pa), ps->n + 1);
+    ck_assert_int_eq(ps->n, nd_count(r.evals));
     ck_assert(!strncmp(pa, "x1,x2,gain,f2,g1,cv\n", 20));
-    free(pa);
+    snprintf(path, sizeof path, "%s/pareto.csv", dir);
+    char *alias = slurp(path, &lp);
+    ck_assert(la == lp && !memcmp(pa, alias, la));
+    free(pa), free(alias);
+    snprintf(path, sizeof path, "%s/front.csv", dir);
+    char *fr = slurp(path, NULL);
+    int n_front = nd_count(r.pop);
+    ck_assert_int_eq(count_lines(fr), n_front + 1);
+    free(fr);
+    snprintf(path, sizeof path, "%s/population.csv", dir);
+    char *pop = slurp(path, NULL);
+    ck_assert_int_eq(count_lines(pop), r.pop->n + 1);
+    ck_assert_int_eq(r.pop->n, 12);
+    free(pop);
 
     snprintf(path, sizeof path, "%s/summary.json", dir);
     char *js = slurp(path, NULL);
@@ -103,6 +143,19 @@ START_TEST(files_match_result)
     char *h = strstr(js, "\"hv\": ");
     ck_assert_ptr_nonnull(h);
     ck_assert(strtod(h + 6, NULL) == hv);
+    /* the front's own entry: its size and hypervolume */
+    opt_pop *fs = opt_pareto_set(r.pop);
+    snprintf(want, sizeof want, "\"front\": {\"file\": \"front.csv\", \"of\": \"final population\", "
+             "\"size\": %d, \"feasible\": true, \"hv\": ", n_front);
+    h = strstr(js, want);
+    ck_assert_msg(h != NULL, "%s", js);
+    ck_assert(strtod(h + strlen(want), NULL) == opt_hv(fs->F, fs->n, 2, ref));
+    snprintf(want, sizeof want, "\"archive\": {\"file\": \"archive.csv\", \"of\": \"all evaluations\", "
+             "\"size\": %d, \"feasible\": true, \"hv\": ", ps->n);
+    h = strstr(js, want);
+    ck_assert_msg(h != NULL, "%s", js);
+    ck_assert(strtod(h + strlen(want), NULL) == hv);
+    opt_pop_free(fs);
     free(js);
 
     snprintf(path, sizeof path, "%s/run.yaml", dir);
@@ -158,20 +211,133 @@ START_TEST(cli_resume_byte_identical)
     ck_assert_int_eq(sh("%s optimize --problem c2dtlz2 --pop 32 --gens 9 --seed 4 --out %s --quiet%s", b, ""), 0);
     ck_assert_int_eq(sh("%s optimize --problem c2dtlz2 --pop 32 --gens 25 --seed 4 --out %s --resume --quiet%s", b, ""), 0);
     char pa[4200], pb[4200];
-    snprintf(pa, sizeof pa, "%s/pareto.csv", a);
-    snprintf(pb, sizeof pb, "%s/pareto.csv", b);
-    size_t la, lb;
-    char *A = slurp(pa, &la), *B = slurp(pb, &lb);
-    ck_assert_ptr_nonnull(A);
-    ck_assert_ptr_nonnull(B);
-    ck_assert_int_eq(la, lb);
-    ck_assert(la > 100);
-    ck_assert(!memcmp(A, B, la));
-    free(A), free(B);
+    const char *sets[] = {"archive.csv", "front.csv", "population.csv", "evaluations.csv"};
+    for (int i = 0; i < 3; i++) { /* evaluations.csv differs in its timings */
+        snprintf(pa, sizeof pa, "%s/%s", a, sets[i]);
+        snprintf(pb, sizeof pb, "%s/%s", b, sets[i]);
+        size_t la, lb;
+        char *A = slurp(pa, &la), *B = slurp(pb, &lb);
+        ck_assert_ptr_nonnull(A);
+        ck_assert_ptr_nonnull(B);
+        ck_assert_int_eq(la, lb);
+        ck_assert(la > 100);
+        ck_assert_msg(!memcmp(A, B, la), "%s differs", sets[i]);
+        free(A), free(B);
+    }
     /* summary reports an IGD against the true front */
     snprintf(pa, sizeof pa, "%s/summary.json", a);
     char *js = slurp(pa, NULL);
     ck_assert_ptr_nonnull(strstr(js, "\"igd\": 0."));
+    free(js);
+}
+END_TEST
+
+/* A number after "key": in a JSON text (the first occurrence). */
+static double json_value(const char *js, const char *key)
+{
+    char k[128];
+    snprintf(k, sizeof k, "\"%s\": ", key);
+    const char *h = strstr(js, k);
+    ck_assert_msg(h != NULL, "no %s", key);
+    return strtod(h + strlen(k), NULL);
+}
+
+/* `emomc optimize --problem mixed`: integer and categorical variables, a maximized
+ * objective and a 165-genotype space, against brute force over every genotype. */
+START_TEST(cli_mixed_problem)
+{
+    find_exe();
+    char a[4096], b[4096], path[4200];
+    snprintf(a, sizeof a, "%s/cli-mixed-a", tu_tmpdir());
+    snprintf(b, sizeof b, "%s/cli-mixed-b", tu_tmpdir());
+    ck_assert_int_eq(sh("%s optimize --problem mixed --pop 20 --gens 30 --seed 2 --out %s --quiet%s", a, ""), 0);
+    /* brute force: the natural-sense non-dominated set (max gain, min cost) */
+    double G[165], C[165];
+    int X[165][3], n = 0;
+    for (int x1 = 0; x1 <= 10; x1++)
+        for (int x2 = 0; x2 <= 4; x2++)
+            for (int x3 = 0; x3 < 3; x3++, n++) {
+                double q = (x2 - 2) * (x2 - 2) + (x3 != 1);
+                X[n][0] = x1, X[n][1] = x2, X[n][2] = x3;
+                G[n] = x1 / 10.0 - q;
+                C[n] = (x1 / 10.0) * (x1 / 10.0) + q;
+            }
+    int nd[165], n_nd = 0;
+    for (int i = 0; i < 165; i++) {
+        int dom = 0;
+        for (int j = 0; j < 165 && !dom; j++)
+            dom = G[j] >= G[i] && C[j] <= C[i] && (G[j] > G[i] || C[j] < C[i]);
+        if (!dom) nd[n_nd++] = i;
+    }
+    ck_assert_int_eq(n_nd, 11);
+    /* archive.csv holds exactly those rows, objectives in their natural sense */
+    snprintf(path, sizeof path, "%s/archive.csv", a);
+    char *ar = slurp(path, NULL);
+    ck_assert(!strncmp(ar, "x1,x2,x3,gain,cost,cv\n", 22));
+    ck_assert_int_eq(count_lines(ar), 11 + 1);
+    for (int k = 0; k < n_nd; k++) {
+        int i = nd[k];
+        char row[128];
+        snprintf(row, sizeof row, "\n%d,%d,%d,", X[i][0], X[i][1], X[i][2]);
+        const char *r = strstr(ar, row);
+        ck_assert_msg(r != NULL, "missing front row %s", row + 1);
+        double g, c;
+        ck_assert_int_eq(sscanf(r + strlen(row), "%lf,%lf", &g, &c), 2);
+        ck_assert(g == G[i] && c == C[i]);
+    }
+    free(ar);
+    /* evaluations.csv: integral values in range, valid categories, no genotype twice */
+    snprintf(path, sizeof path, "%s/evaluations.csv", a);
+    FILE *fp = fopen(path, "r");
+    char line[512];
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, fp));
+    int seen[165] = {0}, rows = 0;
+    while (fgets(line, sizeof line, fp)) {
+        double x1, x2, x3, g, c;
+        int e;
+        ck_assert_int_eq(sscanf(line, "%d,%lf,%lf,%lf,%lf,%lf", &e, &x1, &x2, &x3, &g, &c), 6);
+        ck_assert(x1 == (int)x1 && x2 == (int)x2 && x3 == (int)x3);
+        ck_assert(x1 >= 0 && x1 <= 10 && x2 >= 0 && x2 <= 4 && x3 >= 0 && x3 <= 2);
+        int id = ((int)x1 * 5 + (int)x2) * 3 + (int)x3;
+        ck_assert_msg(!seen[id]++, "genotype %d evaluated twice", id);
+        ck_assert(g == G[id] && c == C[id]);
+        rows++;
+    }
+    fclose(fp);
+    ck_assert(rows <= 165 && rows < 20 * 30);
+    /* summary.json: the cache served repeats; the hypervolume equals the front's, by
+     * hand: sum over k of (0.1 + k/10) ((k+1)^2/100 or 1.1 for k = 10, less k^2/100) */
+    snprintf(path, sizeof path, "%s/summary.json", a);
+    char *js = slurp(path, NULL);
+    double hv = 0;
+    for (int k = 0; k <= 10; k++)
+        hv += (0.1 + k / 10.0) * ((k < 10 ? (k + 1) * (k + 1) / 100.0 : 1.1) - k * k / 100.0);
+    ck_assert_close(json_value(js, "true_hv"), hv, 1e-12, 0);
+    ck_assert_close(json_value(js, "hv"), hv, 1e-12, 0);
+    ck_assert(json_value(js, "igd") == 0.0);
+    ck_assert(json_value(js, "evaluations") == rows);
+    double hits = json_value(js, "cache_hits");
+    ck_assert(hits > 0);
+    /* stopped after 6 generations and resumed: same sets, and cache_hits cumulative */
+    ck_assert_int_eq(sh("%s optimize --problem mixed --pop 20 --gens 6 --seed 2 --out %s --quiet%s", b, ""), 0);
+    snprintf(path, sizeof path, "%s/summary.json", b);
+    char *js6 = slurp(path, NULL);
+    ck_assert(json_value(js6, "cache_hits") > 0); /* hits before the resume count too */
+    free(js6);
+    ck_assert_int_eq(sh("%s optimize --problem mixed --pop 20 --gens 30 --seed 2 --out %s --resume --quiet%s", b, ""), 0);
+    char *jb = slurp(path, NULL);
+    ck_assert(json_value(jb, "cache_hits") == hits);
+    ck_assert(json_value(jb, "evaluations") == rows);
+    free(jb);
+    const char *sets[] = {"archive.csv", "front.csv", "population.csv"};
+    for (int i = 0; i < 3; i++) {
+        char pa[4200], pb[4200];
+        snprintf(pa, sizeof pa, "%s/%s", a, sets[i]);
+        snprintf(pb, sizeof pb, "%s/%s", b, sets[i]);
+        char *A = slurp(pa, NULL), *B = slurp(pb, NULL);
+        ck_assert_str_eq(A, B);
+        free(A), free(B);
+    }
     free(js);
 }
 END_TEST
@@ -214,6 +380,7 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, files_match_result);
     tcase_add_test(tc, cli_resume_byte_identical);
+    tcase_add_test(tc, cli_mixed_problem);
     tcase_add_test(tc, cli_bad_flags);
     suite_add_tcase(s, tc);
     return s;

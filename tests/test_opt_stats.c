@@ -45,6 +45,23 @@ START_TEST(friedman_ties)
     /* bad sizes */
     em_error err = {0};
     ck_assert_int_eq(opt_friedman(d, 1, 3, &stat, &p, NULL, &err), EM_EINVAL);
+    /* every block entirely tied (e.g. every optimizer reached the same HV on every
+     * problem): our documented choice is statistic 0 and p = 1, no evidence of a
+     * difference (scipy divides 0 by 0 and returns NaN for both); mean ranks (k+1)/2 */
+    double tied[] = {0.5, 0.5, 0.5, 2, 2, 2, -1, -1, -1, 7, 7, 7};
+    double mr[3];
+    stat = p = NAN;
+    ck_assert_int_eq(opt_friedman(tied, 4, 3, &stat, &p, mr, NULL), 0);
+    ck_assert(stat == 0.0 && p == 1.0);
+    for (int j = 0; j < 3; j++) ck_assert(mr[j] == 2.0);
+    /* one block tied, the others not: the usual tie-corrected statistic (Conover's
+     * form again), not the all-tied case */
+    double some[] = {3, 3, 3, 1, 2, 3, 1, 2, 3};
+    ck_assert_int_eq(opt_friedman(some, 3, 3, &stat, &p, NULL, NULL), 0);
+    /* ranks: (2,2,2) (1,2,3) (1,2,3): R = 4, 6, 8; sum r^2 = 12 + 14 + 14 = 40;
+     * C = 3*3*16/4 = 36; Q = 2 * (4 + 0 + 4) / (40 - 36) = 4 */
+    ck_assert_close(stat, 4.0, 1e-12, 0);
+    ck_assert_close(p, exp(-2.0), 1e-10, 0);
 }
 END_TEST
 

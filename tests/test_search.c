@@ -1,7 +1,7 @@
 /* tests/test_search.c: the compression search end to end on LeNet-5 (zoo weights, a
  * two-member library pruned in the test, the shipped MNIST test file, test-halves
  * protocol): run directory contents against independent measurements, early
- * rejection by a budget, kill and resume giving the same pareto.csv, and the
+ * rejection by a budget, kill and resume giving the same archive.csv and front.csv, and the
  * configuration file's error messages. A tiny conv+bn network's candidates are
  * measured against a fresh network folded before quantizing (or, with bn:
  * quantize-then-fold, not folded), and LeNet-5 (no BN) measures the same in both
@@ -108,9 +108,10 @@ START_TEST(run_directory_matches_independent_measurements)
     em_error err = {0};
     sp_run_opts o = {.out_dir = dir};
     ck_assert_msg(sp_run(&cfg, &o, &err) == 0, "%s", err.msg);
-    const char *files[] = {"run.yaml", "config.yaml", "evaluations.csv", "pareto.csv",
-                           "summary.json", "final.csv", "search.json", "checkpoint"};
-    for (int i = 0; i < 8; i++) {
+    const char *files[] = {"run.yaml", "config.yaml", "evaluations.csv", "archive.csv",
+                           "front.csv", "pareto.csv", "summary.json", "final.csv", "search.json",
+                           "checkpoint", "checkpoint.archive"};
+    for (int i = 0; i < 11; i++) {
         char p[1024];
         snprintf(p, sizeof p, "%s/%s", dir, files[i]);
         ck_assert_msg(tu_file_exists(p), "missing %s", p);
@@ -320,7 +321,12 @@ START_TEST(kill_and_resume_gives_the_same_front)
     ck_assert_int_eq(sp_run(&cfg, &o2, &err), 0);
     sp_run_opts o3 = {.out_dir = parts, .resume = true};
     ck_assert_msg(sp_run(&cfg, &o3, &err) == 0, "%s", err.msg);
-    char *a = slurp(whole, "pareto.csv"), *b = slurp(parts, "pareto.csv");
+    char *a = slurp(whole, "archive.csv"), *b = slurp(parts, "archive.csv");
+    ck_assert_str_eq(a, b);
+    free(a);
+    free(b);
+    a = slurp(whole, "front.csv");
+    b = slurp(parts, "front.csv");
     ck_assert_str_eq(a, b);
     free(a);
     free(b);
