@@ -56,6 +56,33 @@ static void io_read(const char *path, io_file *io)
     fclose(f);
 }
 
+static void io_write(const char *path, const nn_arch *a, int n, const float *x, const float *y)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert(f != NULL);
+    int32_t hd[5] = {n, a->input.c, a->input.h, a->input.w, a->classes};
+    fwrite(hd, 4, 5, f);
+    fwrite(x, 4, (size_t)n * a->input.c * a->input.h * a->input.w, f);
+    fwrite(y, 4, (size_t)n * a->classes, f);
+    fclose(f);
+}
+
+/* onnx.checker and the numpy interpreter of gen_onnx.py on an export (when python3
+ * has onnx): its logits must be emomc's. */
+static void python_check(const char *onnx, const nn_arch *a, int n, const float *x, const float *y)
+{
+    if (system("/usr/bin/python3 -c 'import onnx, numpy' >/dev/null 2>&1") != 0) {
+        printf("SKIPPED: no /usr/bin/python3 with onnx: %s not checked by onnx.checker\n", onnx);
+        return;
+    }
+    char io[4200], cmd[13000];
+    snprintf(io, sizeof io, "%s.io", onnx);
+    io_write(io, a, n, x, y);
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s' --check '%s' --io '%s'",
+             tu_path("fixtures/gen_onnx.py"), onnx, io);
+    ck_assert_msg(system(cmd) == 0, "%s failed", cmd);
+}
+
 static double rel_err(const float *a, const float *b, size_t n)
 {
     double d = 0, m = 0;
@@ -306,6 +333,7 @@ START_TEST(test_export_round_trip)
         nn_net *nb = net_of(b, w1);
         ck_assert_int_eq(nn_net_forward(nb, x, n, y1, false, &err), 0);
         ck_assert(!memcmp(y0, y1, sizeof(float) * (size_t)(n * a->classes)));
+        if (m != 3) python_check(path, a, n, x, y0); /* (VGG-16 is slow in numpy) */
         int folded = 0;
         ck_assert_int_eq(nn_net_fold_bn(net, &folded, &err), 0);
         ck_assert_int_eq(nn_net_forward(net, x, n, y0, false, &err), 0);
@@ -321,6 +349,7 @@ START_TEST(test_export_round_trip)
         nn_net *nc = net_of(c, w2);
         ck_assert_int_eq(nn_net_forward(nc, x, n, y2, false, &err), 0);
         double e = rel_err(y2, y0, (size_t)(n * a->classes));
+        if (m != 3) python_check(path, a, n, x, y0);
         printf("onnx export %-12s: %d BN folded; logits of the folded export vs the folded "
                "net: %.3g\n", models[m], folded, e);
         ck_assert_msg(e <= 1e-5, "%s: folded export differs by %g", models[m], e);
