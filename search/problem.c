@@ -470,6 +470,21 @@ static int compress_candidate(sp_context *c, const double *x, int *bits, sim_lay
     return rc;
 }
 
+int sp_compress_candidate(sp_context *c, const double *x, nn_net **net, int *bits,
+                          em_error *err)
+{
+    *net = NULL;
+    sim_layer_plan *plan = calloc((size_t)(c->n_compute ? c->n_compute : 1), sizeof *plan);
+    int *b = calloc((size_t)(c->n_compute ? c->n_compute : 1), sizeof *b);
+    int rc = !plan || !b ? em_fail(err, EM_ENOMEM, "out of memory") : EM_OK;
+    if (!rc) rc = compress_candidate(c, x, b, plan, err);
+    if (!rc && bits) memcpy(bits, b, sizeof *b * (size_t)c->n_compute);
+    if (!rc) *net = c->net;
+    free(plan);
+    free(b);
+    return rc;
+}
+
 static void candidate_choices(const sp_context *c, const double *x, df_mapping *map,
                               coding_kind *coding)
 {
