@@ -305,9 +305,9 @@ static void layer_name(imp *im, int k, const char *wn, nn_layer_kind kind, char 
         if (slash && slash != tmp) { /* drop the trailing "/OpType" part */
             *slash = '\0';
             char *prev = strrchr(tmp, '/');
-            snprintf(base, sizeof base - 4, "%s", prev ? prev + 1 : tmp);
+            snprintf(base, sizeof base - 4, "%.59s", prev ? prev + 1 : tmp);
         } else if (!slash) {
-            snprintf(base, sizeof base - 4, "%s", tmp);
+            snprintf(base, sizeof base - 4, "%.59s", tmp);
         }
     }
     for (char *c = base; *c; c++)
