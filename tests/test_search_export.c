@@ -10,6 +10,8 @@
  *   - onnx.checker and a numpy interpreter of the graph (tests/fixtures/gen_onnx.py
  *     --check) accept the export and reproduce emomc's logits, when Debian's python3
  *     has onnx (else skipped, and said so).
+ *   - An optimize config with an .onnx model and no weights: the reference row has
+ *     the accuracy of the YAML model with the zoo .emw.
  *   - .emw with folded BNs (ResNet-20, random statistics, fold-then-quantize): the
  *     YAML model with the exported file, folded by emomc, executes exactly the
  *     exported weights (bit for bit) and gives the folded network's logits. */
@@ -296,6 +298,46 @@ START_TEST(test_cli_export)
 }
 END_TEST
 
+/* An optimize config whose model is an .onnx file and names no weights: the ONNX's
+ * own weights are the trained model (the reference row is the YAML + .emw's). */
+START_TEST(test_search_onnx_model)
+{
+    sp_config c[2];
+    double acc[2];
+    for (int k = 0; k < 2; k++) {
+        sp_config_default(&c[k]);
+        c[k].kind = SP_SBO;
+        if (k == 0) {
+            snprintf(c[k].model, sizeof c[k].model, "%s", tu_path("fixtures/onnx/lenet5.onnx"));
+        } else {
+            snprintf(c[k].model, sizeof c[k].model, "lenet5");
+            snprintf(c[k].weights, sizeof c[k].weights, "%s", tu_root_path("models/lenet5-mnist.emw"));
+        }
+        snprintf(c[k].data, sizeof c[k].data, "%s", tu_root_path("data/mnist"));
+        snprintf(c[k].store, sizeof c[k].store, "none");
+        snprintf(c[k].algorithm, sizeof c[k].algorithm, "random");
+        c[k].protocol = SP_PROTO_TEST_HALVES;
+        c[k].eval_images = 200;
+        c[k].tau = 0.5;
+        c[k].pop = 4;
+        c[k].gens = 1;
+        c[k].threads = 1;
+        em_error err = {0};
+        ck_assert_msg(sp_config_validate(&c[k], &err) == 0, "%s", err.msg);
+        char dir[4200];
+        snprintf(dir, sizeof dir, "%s/sbo%d", tu_tmpdir(), k);
+        sp_run_opts o = {.out_dir = dir};
+        ck_assert_msg(sp_run(&c[k], &o, &err) == 0, "%s", err.msg);
+        sp_final f;
+        ck_assert_int_eq(sp_final_read(dir, &c[k], 5, &f, &err), 0);
+        ck_assert(f.has_reference);
+        acc[k] = f.acc_final[0];
+        sp_final_free(&f);
+    }
+    ck_assert(acc[0] == acc[1]);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("search_export");
@@ -306,6 +348,7 @@ static Suite *suite(void)
     tcase_add_test(t, test_export_onnx_checker_numpy);
     tcase_add_test(t, test_emw_folded_passthrough);
     tcase_add_test(t, test_cli_export);
+    tcase_add_test(t, test_search_onnx_model);
     suite_add_tcase(s, t);
     return s;
 }
