@@ -32,6 +32,7 @@ int cmd_optimize(int argc, char **argv);
 /* `emomc optimize` for the compression problems (called by cmd_optimize). */
 int cli_optimize_search(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_train(int argc, char **argv);

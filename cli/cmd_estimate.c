@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "common/atomicfile.h"
 #include "hwconfigs/hw.h"
+#include "nn/model.h"
 #include "plots/gnuplot.h"
 #include "sim/estimate.h"
 
@@ -32,7 +33,7 @@ typedef struct {
 static const char *estimate_help =
     "usage: emomc estimate --model M --hw H [options]\n"
     "  Hardware cost of a model (energy, cycles, utilization, LUTs, memory, size) on a target.\n"
-    "  --model M        model name (models/M.yaml) or YAML path\n"
+    "  --model M        model name (models/M.yaml), YAML path, or ONNX file (.onnx)\n"
     "  --hw H           target name (hwconfigs/H.yaml) or YAML path\n"
     "  --dataflow D     xy|cico|fxfy|xfx|all or any two loops A:B[/order] (default all);\n"
     "                   may be repeated or comma-free listed: --dataflow xy --dataflow co:x\n"
@@ -351,7 +352,7 @@ static void warn_fit(const char *cmd, const sim_report *r, const hw_target *hw, 
 static int run(est_args *a, int compare)
 {
     em_error err = {0};
-    char mpath[4096], hpath[4096];
+    char hpath[4096];
     nn_arch *arch = NULL;
     hw_target hw;
     sim_layer_plan *plan = NULL;
@@ -359,7 +360,7 @@ static int run(est_args *a, int compare)
     size_t len = 0;
     double *energy = NULL, *sizes = NULL;
     int rc = 1;
-    if (nn_arch_resolve(a->model, mpath, sizeof mpath, &err) || nn_arch_load(mpath, &arch, &err) ||
+    if (nn_model_load(a->model, &arch, NULL, &err) ||
         hw_resolve(a->hw, hpath, sizeof hpath, &err) || hw_load(hpath, &hw, &err)) {
         rc = cli_report(a->cmd, &err);
         goto done;

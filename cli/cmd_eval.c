@@ -11,6 +11,7 @@
 #include "compress/quant.h"
 #include "nn/arch.h"
 #include "nn/dataset.h"
+#include "nn/model.h"
 #include "nn/net.h"
 #include "nn/train.h"
 #include "nn/weights.h"
@@ -23,8 +24,9 @@ static void usage(FILE *out)
         "Top-1 accuracy of the weights on a data set's test split (or the validation\n"
         "split held out of the training data), with images per second.\n"
         "\n"
-        "  --model M          model name (models/M.yaml) or YAML path\n"
-        "  --weights W.emw    weights file (or a training checkpoint)\n"
+        "  --model M          model name (models/M.yaml), YAML path, or ONNX file (.onnx)\n"
+        "  --weights W.emw    weights file (or a training checkpoint); optional with an\n"
+        "                     ONNX model, whose own weights are used otherwise\n"
         "  --data D           mnist | fashion-mnist | cifar10, or a folder holding them\n"
         "  --data-root DIR    where to look for data set folders first\n"
         "  --split S          test (default) or val\n"
@@ -100,22 +102,23 @@ int cmd_eval(int argc, char **argv)
 #undef NEED_VALUE
     }
     if (!model) return cli_usage_error(C, "--model is required");
-    if (!weights) return cli_usage_error(C, "--weights is required");
+    if (!weights && !nn_model_is_onnx(model))
+        return cli_usage_error(C, "--weights is required (except with an .onnx model)");
     if (!data) return cli_usage_error(C, "--data is required");
     if (val >= 1 && val != (double)(long)val)
         return cli_usage_error(C, "--val-split: %g is neither a count nor a fraction below 1", val);
 
     em_error err = {0};
-    char path[4096];
     nn_arch *arch = NULL;
     nn_net *net = NULL;
     nn_dataset *ds = NULL;
+    nn_weights *wset = NULL;
     nn_eval_result *r = malloc(sizeof *r);
     if (!r) return cli_report(C, &(em_error){EM_ENOMEM, "out of memory"});
-    int rc = nn_arch_resolve(model, path, sizeof path, &err);
-    if (!rc) rc = nn_arch_load(path, &arch, &err);
+    int rc = nn_model_load(model, &arch, NULL, &err);
     if (!rc) rc = nn_net_new(arch, &net, &err);
-    if (!rc) rc = nn_weights_load_into(weights, net, NULL, &err);
+    if (!rc) rc = nn_model_weights(model, weights, &wset, &err);
+    if (!rc) rc = nn_weights_apply(wset, net, weights ? weights : model, &err);
     if (!rc) {
         nn_split_opts so;
         nn_split_opts_default(&so);
@@ -164,6 +167,7 @@ int cmd_eval(int argc, char **argv)
     }
 done:
     free(r);
+    nn_weights_free(wset);
     nn_dataset_free(ds);
     nn_net_free(net);
     nn_arch_free(arch);

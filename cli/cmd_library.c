@@ -10,6 +10,7 @@
 #include "nn/arch.h"
 #include "nn/dataset.h"
 #include "nn/net.h"
+#include "nn/model.h"
 #include "nn/weights.h"
 
 static void usage(FILE *out)
@@ -24,8 +25,8 @@ static void usage(FILE *out)
         "Fine-tuning uses the training data minus the fixed validation split; members\n"
         "are measured on the validation split (the test accuracy is only recorded).\n"
         "\n"
-        "  --model M            model name (models/M.yaml) or YAML path\n"
-        "  --weights W.emw      the trained model\n"
+        "  --model M            model name (models/M.yaml), YAML path, or ONNX file (.onnx)\n"
+        "  --weights W.emw      the trained model (optional with an .onnx model: its own)\n"
         "  --data D             mnist | fashion-mnist | cifar10, or a folder holding them\n"
         "  --data-root DIR      where to look for data set folders first\n"
         "  --keep HI:LO:STEP    the keep grid, e.g. 0.8:0.2:0.01 (or one keep)\n"
@@ -139,7 +140,8 @@ int cmd_library(int argc, char **argv)
 #undef NEED_VALUE
     }
     if (!model) return cli_usage_error(C, "--model is required");
-    if (!weights) return cli_usage_error(C, "--weights is required");
+    if (!weights && !nn_model_is_onnx(model))
+        return cli_usage_error(C, "--weights is required (except with an .onnx model)");
     if (!data) return cli_usage_error(C, "--data is required");
     if (!grid) return cli_usage_error(C, "--keep is required (e.g. 0.8:0.2:0.01)");
     if (!out) return cli_usage_error(C, "--out is required");
@@ -153,17 +155,16 @@ int cmd_library(int argc, char **argv)
         fprintf(stderr, "emomc library: --keep: %s\n", err.msg);
         return 2;
     }
-    char path[4096], dir[4096];
+    char dir[4096];
     nn_arch *arch = NULL;
     nn_net *net = NULL;
     nn_weights *trained = NULL;
     nn_dataset *full = NULL, *tr = NULL, *va = NULL, *te = NULL;
     nn_dataset_kind dkind = NN_DS_MNIST;
-    int rc = nn_arch_resolve(model, path, sizeof path, &err);
-    if (!rc) rc = nn_arch_load(path, &arch, &err);
-    if (!rc) rc = nn_weights_load(weights, &trained, &err);
+    int rc = nn_model_load(model, &arch, NULL, &err);
+    if (!rc) rc = nn_model_weights(model, weights, &trained, &err);
     if (!rc) rc = nn_net_new(arch, &net, &err);
-    if (!rc) rc = nn_weights_apply(trained, net, weights, &err); /* checks it fits the model */
+    if (!rc) rc = nn_weights_apply(trained, net, weights ? weights : model, &err); /* checks it fits the model */
     if (!rc) rc = nn_data_resolve(data, root, dir, sizeof dir, &dkind, &err);
     if (!rc) rc = nn_dataset_load_dir(dir, dkind, false, &full, &err);
     if (!rc) {
@@ -187,7 +188,7 @@ int cmd_library(int argc, char **argv)
     cfg.train.seed = (uint64_t)seed;
     cfg.threads = (int)threads;
     cfg.resume = resume;
-    cfg.source = weights;
+    cfg.source = weights ? weights : model;
     cfg.dataset_name = nn_dataset_kind_name(dkind);
     ui u = {.quiet = quiet};
     cfg.progress = on_progress;

@@ -12,6 +12,7 @@
 #include "common/rng.h"
 #include "dataflow/analytic.h"
 #include "hwconfigs/hw.h"
+#include "nn/model.h"
 #include "nn/weights.h"
 #include "sim/cyclesim.h"
 
@@ -20,7 +21,10 @@ static const char *help =
     "  Cycle-level simulation of one conv/linear layer on the target's PE array, next to\n"
     "  the analytic fpga model (exact on dense layers; an expectation on pruned ones).\n"
     "  --dataflow D   xy|cico|fxfy|xfx or A:B[/order]\n"
-    "  --weights W    take the layer's real weights from a .emw file (zeros are skipped)\n"
+    "  --model M      model name, YAML path, or ONNX file (.onnx: its weights are used\n"
+    "                 unless --weights or --keep is given)\n"
+    "  --weights W    take the layer's real weights from a .emw (or .onnx) file (zeros are\n"
+    "                 skipped)\n"
     "  --keep P       otherwise prune a random mask keeping round(P*N) weights (seeded)\n"
     "  --seed S       seed of that mask (default 1)\n"
     "  --rows R --cols C --bandwidth B   override the target's PE array and buffer words/cycle\n"
@@ -70,7 +74,7 @@ int cmd_simulate(int argc, char **argv)
     if (wpath && have_keep) return cli_usage_error(cmd, "give --weights or --keep, not both");
 
     em_error err = {0};
-    char mpath[4096], hpath[4096];
+    char hpath[4096];
     nn_arch *arch = NULL;
     nn_weights *wset = NULL;
     float *w = NULL;
@@ -79,7 +83,9 @@ int cmd_simulate(int argc, char **argv)
     df_nest nest;
     int rc = 1;
     if (df_mapping_parse(df, &map, &err)) return cli_usage_error(cmd, "--dataflow: %s", err.msg);
-    if (nn_arch_resolve(model, mpath, sizeof mpath, &err) || nn_arch_load(mpath, &arch, &err) ||
+    /* An ONNX model brings its weights: used unless --weights or --keep is given. */
+    if (nn_model_load(model, &arch, !wpath && !have_keep && nn_model_is_onnx(model) ? &wset : NULL,
+                      &err) ||
         hw_resolve(hwname, hpath, sizeof hpath, &err) || hw_load(hpath, &hw, &err)) {
         rc = cli_report(cmd, &err);
         goto done;
@@ -91,21 +97,21 @@ int cmd_simulate(int argc, char **argv)
     }
     df_nest_from_layer(&arch->layers[li], &nest, &err);
     int64_t nw = df_nest_weights(&nest);
-    if (wpath || have_keep) {
+    if (wpath || have_keep || wset) {
         w = malloc(sizeof *w * (size_t)nw);
         if (!w) goto done;
     }
-    if (wpath) {
+    if (wpath || wset) {
         char tname[NN_NAME_MAX + 16];
         snprintf(tname, sizeof tname, "%s.weight", layer);
-        if (nn_weights_load(wpath, &wset, &err)) {
+        if (!wset && nn_model_weights(model, wpath, &wset, &err)) {
             rc = cli_report(cmd, &err);
             goto done;
         }
         const nn_wtensor *t = nn_weights_find(wset, tname);
         if (!t || t->dtype != NN_DT_F32 || t->numel != nw) {
             rc = cli_usage_error(cmd, "--weights: %s has no float tensor '%s' of %lld values",
-                                 wpath, tname, (long long)nw);
+                                 wpath ? wpath : model, tname, (long long)nw);
             goto done;
         }
         memcpy(w, t->data, sizeof *w * (size_t)nw);
@@ -162,7 +168,7 @@ int cmd_simulate(int argc, char **argv)
         printf("%s/%s under %s on %dx%d PEs, %.3g words/cycle; %lld of %lld weights non-zero (%s)\n",
                arch->name, layer, map.name, arr.rows, arr.cols, arr.buffer_words_per_cycle,
                (long long)nnz, (long long)nw,
-               wpath ? "from weights file" : have_keep ? "random mask" : "dense");
+               wpath || wset ? "from weights file" : have_keep ? "random mask" : "dense");
         printf("%-20s %16s %16s %9s\n", "count", "simulated", "analytic", "diff%");
         for (int i = 0; i < nf; i++) {
             double d = sv[i] != 0 ? 100 * (av[i] - sv[i]) / sv[i] : (fabs(av[i]) > 1e-9 ? INFINITY : 0);

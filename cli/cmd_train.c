@@ -12,6 +12,7 @@
 #include "nn/dataset.h"
 #include "nn/net.h"
 #include "nn/train.h"
+#include "nn/model.h"
 #include "nn/weights.h"
 
 static void usage(FILE *out)
@@ -23,7 +24,7 @@ static void usage(FILE *out)
         "seeded validation split, writes a checkpoint after every epoch and the final\n"
         "weights (with recipe and accuracies as metadata) to W.emw.\n"
         "\n"
-        "  --model M            model name (models/M.yaml) or YAML path\n"
+        "  --model M            model name (models/M.yaml), YAML path, or ONNX file (.onnx)\n"
         "  --data D             mnist | fashion-mnist | cifar10, or a folder holding them\n"
         "  --data-root DIR      where to look for data set folders first (then $EMOMC_DATA,\n"
         "                       ../shared/data, data/, /usr/share/datasets)\n"
@@ -48,6 +49,7 @@ static void usage(FILE *out)
         "  --seed S             shuffling, augmentation, dropout and initialisation (default 1)\n"
         "  --threads T          worker threads (default: all cores)\n"
         "  --init W.emw         start from these weights (fine-tuning) instead of a fresh init\n"
+        "                       (an .onnx --model starts from its own weights unless --init)\n"
         "  --checkpoint PATH    checkpoint file (default: W with .ckpt.emw)\n"
         "  --resume PATH        continue from a checkpoint made with the same recipe\n"
         "  --stop-after K       stop after K more epochs (the checkpoint then lets --resume\n"
@@ -190,7 +192,7 @@ int cmd_train(int argc, char **argv)
     if (init && resume) return cli_usage_error(C, "--init and --resume exclude each other");
 
     em_error err = {0};
-    char path[4096], ckbuf[4200];
+    char ckbuf[4200];
     nn_arch *arch = NULL;
     nn_net *net = NULL;
     nn_dataset *full = NULL, *tr = NULL, *va = NULL, *te = NULL;
@@ -210,8 +212,7 @@ int cmd_train(int argc, char **argv)
     }
     if (em_check_output_file(out, &err) || em_check_output_file(ckpt, &err))
         return cli_report(C, &err);
-    int rc = nn_arch_resolve(model, path, sizeof path, &err);
-    if (!rc) rc = nn_arch_load(path, &arch, &err);
+    int rc = nn_model_load(model, &arch, NULL, &err);
     if (!rc) rc = nn_net_new(arch, &net, &err);
     char dir[4096];
     nn_dataset_kind dkind = NN_DS_MNIST;
@@ -232,7 +233,14 @@ int cmd_train(int argc, char **argv)
 
     nn_net_set_threads(net, (int)threads);
     nn_net_init(net, (uint64_t)seed);
-    if (init && (rc = nn_weights_load_into(init, net, NULL, &err))) goto done;
+    /* --init, else an ONNX model's own weights, is the starting point. */
+    if (init || nn_model_is_onnx(model)) {
+        nn_weights *iw = NULL;
+        rc = nn_model_weights(model, init, &iw, &err);
+        if (!rc) rc = nn_weights_apply(iw, net, init ? init : model, &err);
+        nn_weights_free(iw);
+        if (rc) goto done;
+    }
 
     nn_train_cfg c;
     nn_train_cfg_default(&c);

@@ -15,6 +15,7 @@ static const cli_command commands[] = {
     {"library", cmd_library, "stage-I library: fine-tuned pruned models on a keep grid"},
     {"optimize", cmd_optimize, "multi-objective search (benchmark and compression problems)"},
     {"report", cmd_report, "tables of a compression search (knee, AScore, Tables II/III)"},
+    {"export", cmd_export, "one solution of a search as an ONNX or .emw model file"},
     {"plot", cmd_plot, "figures of a compression search (gnuplot)"},
     {"demo", cmd_demo, "the embedded default, end to end (LeNet-5, MNIST, VU9P)"},
 };

@@ -131,10 +131,9 @@ static nn_shape src_shape(const nn_arch *a, int src)
 
 static int window_out(int in, int k, int s, int p) { return (in + 2 * p - k) / s + 1; }
 
-/* Fills l->out from l->in and the layer's parameters. */
-static int infer_shape(em_yaml *y, nn_arch *a, nn_layer_spec *l, em_error *err)
+/* Fills l->out from l->in and the layer's parameters (f names the file in messages). */
+static int infer_shape(const char *f, nn_arch *a, nn_layer_spec *l, em_error *err)
 {
-    const char *f = y->path;
     nn_shape in = l->in, out = in;
     switch (l->kind) {
     case NN_L_CONV:
@@ -284,7 +283,29 @@ static int parse_layer(em_yaml *y, nn_arch *a, int idx, em_ynode *m, em_error *e
             l->groups = l->in.c;
         }
     }
-    return infer_shape(y, a, l, err);
+    return infer_shape(y->path, a, l, err);
+}
+
+int nn_arch_infer(nn_arch *a, em_error *err)
+{
+    const char *f = a->path ? a->path : a->name;
+    for (int i = 0; i < a->n_layers; i++) {
+        nn_layer_spec *l = &a->layers[i];
+        for (int k = 0; k < l->nsrc; k++)
+            if (l->src[k] != NN_INPUT_SRC && (l->src[k] < 0 || l->src[k] >= i))
+                return em_fail(err, EM_EINVAL, "%s: layer '%s' reads layer %d, not an earlier one",
+                               f, l->name, l->src[k]);
+        l->in = src_shape(a, l->src[0]);
+        int rc = infer_shape(f, a, l, err);
+        if (rc) return rc;
+    }
+    if (a->n_layers == 0) return em_fail(err, EM_EINVAL, "%s: the model has no layers", f);
+    nn_shape last = a->layers[a->n_layers - 1].out;
+    if (a->classes <= 0) a->classes = last.c * last.h * last.w;
+    if (last.c * last.h * last.w != a->classes)
+        return em_fail(err, EM_EINVAL, "%s: the last layer gives %d outputs but classes is %d", f,
+                       last.c * last.h * last.w, a->classes);
+    return EM_OK;
 }
 
 static int parse_doc(em_yaml *y, nn_arch **out, em_error *err)

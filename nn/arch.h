@@ -72,6 +72,12 @@ int nn_arch_load(const char *path, nn_arch **out, em_error *err);
 int nn_arch_parse(const char *yaml_text, const char *name, nn_arch **out, em_error *err);
 void nn_arch_free(nn_arch *a);
 
+/* Infers every layer's in and out shape from a->input, the sources and the layer
+ * parameters (for architectures built in code, e.g. by the ONNX importer), and checks
+ * them as loading YAML does: groups, windows, add shapes, the output count
+ * (a->classes <= 0 takes the last layer's output count). */
+int nn_arch_infer(nn_arch *a, em_error *err);
+
 const char *nn_layer_kind_name(nn_layer_kind k);
 int nn_arch_find(const nn_arch *a, const char *name); /* index or -1 */
 

@@ -462,6 +462,18 @@ const float *nn_net_layer_output(const nn_net *net, int layer)
 
 bool nn_net_is_folded(const nn_net *net) { return net->folded; }
 
+const float *nn_net_conv_shift(const nn_net *net, int layer)
+{
+    if (layer < 0 || layer >= net->arch.n_layers) return NULL;
+    return net->L[layer].s->kind == NN_L_CONV ? net->L[layer].shift : NULL;
+}
+
+bool nn_net_bn_folded(const nn_net *net, int layer)
+{
+    if (layer < 0 || layer >= net->arch.n_layers) return false;
+    return net->L[layer].s->kind == NN_L_BN && net->L[layer].folded;
+}
+
 void nn_net_set_keep_activations(nn_net *net, bool keep) { net->keep_acts = keep; }
 
 bool nn_net_keep_activations(const nn_net *net) { return net->keep_acts; }

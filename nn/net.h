@@ -130,6 +130,12 @@ void nn_net_apply_masks(nn_net *net);
  * BN layers folded in *folded (may be NULL). */
 int nn_net_fold_bn(nn_net *net, int *folded, em_error *err);
 bool nn_net_is_folded(const nn_net *net);
+/* After folding: the per-channel shift (out_channels floats, bias included) that conv
+ * layer `layer` adds after its folded weights, or NULL when no BN was folded into it;
+ * and whether BN layer `layer` is folded (then it passes its conv's output through).
+ * For exporting the network as executed (nn/onnx.h). */
+const float *nn_net_conv_shift(const nn_net *net, int layer);
+bool nn_net_bn_folded(const nn_net *net, int layer);
 
 /* Undoes what nn_net_fold_bn set up: every BN runs as its own layer again and the
  * convs lose their shifts, so the network can train again. The conv weights keep

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/yamldoc.h"
+#include "nn/model.h"
 
 static const char *const kind_names[SP_KIND_COUNT] = {"emomc-energy", "emomc-size",
                                                       "emomc-joint", "sbo"};
@@ -173,12 +174,18 @@ done:
     return rc;
 }
 
+bool sp_config_has_weights(const sp_config *c)
+{
+    return c->weights[0] || nn_model_is_onnx(c->model);
+}
+
 int sp_config_validate(const sp_config *c, em_error *err)
 {
     if (!c->model[0]) return em_fail(err, EM_EINVAL, "'model' is required");
     if (!c->hw[0] && c->kind != SP_SBO) return em_fail(err, EM_EINVAL, "'hw' is required");
-    if (c->kind == SP_SBO && !c->weights[0])
-        return em_fail(err, EM_EINVAL, "'weights' (the trained model) is required for sbo");
+    if (c->kind == SP_SBO && !sp_config_has_weights(c))
+        return em_fail(err, EM_EINVAL, "'weights' (the trained model) is required for sbo "
+                       "(unless 'model' is an .onnx file, whose weights are used)");
     if (c->kind != SP_SBO && !c->library[0])
         return em_fail(err, EM_EINVAL, "'library' (a stage-I library folder) is required "
                        "for %s", sp_kind_name(c->kind));

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "hwconfigs/hw.h"
+#include "nn/model.h"
 #include "opt/rundir.h"
 #include "plots/search.h"
 #include "search/report.h"
@@ -99,9 +100,7 @@ int sp_plot_run(const char *rundir, const char *ext, char *list, size_t list_siz
     int ne = 0;
     figs fg = {rundir, ext, list, list_size, 0};
     if (list && list_size) list[0] = '\0';
-    if ((rc = nn_arch_resolve(cfg.model, path, sizeof path, err)) ||
-        (rc = nn_arch_load(path, &arch, err)))
-        goto done;
+    if ((rc = nn_model_load(cfg.model, &arch, NULL, err))) goto done;
     memset(&hw, 0, sizeof hw);
     if (cfg.hw[0] && ((rc = hw_resolve(cfg.hw, path, sizeof path, err)) || (rc = hw_load(path, &hw, err))))
         goto done;

@@ -14,6 +14,7 @@
 #include "compress/prune.h"
 #include "compress/quant.h"
 #include "hwconfigs/hw.h"
+#include "nn/model.h"
 #include "nn/net.h"
 #include "nn/train.h"
 #include "nn/weights.h"
@@ -217,9 +218,7 @@ int sp_context_new(const sp_config *cfg, bool with_data, sp_context **out, em_er
     if (!c) return em_fail(err, EM_ENOMEM, "out of memory");
     c->cfg = *cfg;
     char path[4096];
-    if ((rc = nn_arch_resolve(cfg->model, path, sizeof path, err)) ||
-        (rc = nn_arch_load(path, &c->arch, err)))
-        goto fail;
+    if ((rc = nn_model_load(cfg->model, &c->arch, NULL, err))) goto fail;
     if (cfg->hw[0]) {
         if ((rc = hw_resolve(cfg->hw, path, sizeof path, err)) || (rc = hw_load(path, &c->hw, err)))
             goto fail;
@@ -241,9 +240,14 @@ int sp_context_new(const sp_config *cfg, bool with_data, sp_context **out, em_er
     if (!c->compute) { rc = em_fail(err, EM_ENOMEM, "out of memory"); goto fail; }
     for (int i = 0, k = 0; i < c->arch->n_layers; i++)
         if (nn_layer_is_compute(&c->arch->layers[i])) c->compute[k++] = i;
-    if (cfg->weights[0] && (rc = nn_weights_load(cfg->weights, &c->trained, err))) goto fail;
-    if (cfg->weights[0] && em_sha256_file(cfg->weights, c->trained_sha)) {
-        rc = em_fail(err, EM_EIO, "%s: cannot read: %s", cfg->weights, strerror(errno));
+    /* The trained weights: 'weights', else an ONNX model's own (then c->cfg.weights
+     * names the model file, for messages and the store's key). */
+    if (!cfg->weights[0] && nn_model_is_onnx(cfg->model))
+        snprintf(c->cfg.weights, sizeof c->cfg.weights, "%s", cfg->model);
+    if (c->cfg.weights[0] && (rc = nn_model_weights(cfg->model, c->cfg.weights, &c->trained, err)))
+        goto fail;
+    if (c->cfg.weights[0] && em_sha256_file(c->cfg.weights, c->trained_sha)) {
+        rc = em_fail(err, EM_EIO, "%s: cannot read: %s", c->cfg.weights, strerror(errno));
         goto fail;
     }
     if (cfg->kind != SP_SBO && (rc = open_library(c, err))) goto fail;
@@ -441,6 +445,21 @@ static int compress_candidate(sp_context *c, const double *x, int *bits, sim_lay
      * folded (load_work_net undoes it for the next candidate). */
     rc = cp_quantize_net(c->net, bits, g->bn, err);
     if (!rc) plan_from_net(c, bits, plan);
+    return rc;
+}
+
+int sp_compress_candidate(sp_context *c, const double *x, nn_net **net, int *bits,
+                          em_error *err)
+{
+    *net = NULL;
+    sim_layer_plan *plan = calloc((size_t)(c->n_compute ? c->n_compute : 1), sizeof *plan);
+    int *b = calloc((size_t)(c->n_compute ? c->n_compute : 1), sizeof *b);
+    int rc = !plan || !b ? em_fail(err, EM_ENOMEM, "out of memory") : EM_OK;
+    if (!rc) rc = compress_candidate(c, x, b, plan, err);
+    if (!rc && bits) memcpy(bits, b, sizeof *b * (size_t)c->n_compute);
+    if (!rc) *net = c->net;
+    free(plan);
+    free(b);
     return rc;
 }
 

@@ -51,6 +51,13 @@ void sp_measure_free(sp_measure *m);
 int sp_measure_candidate(sp_context *ctx, const double *x, bool final, sp_measure *m,
                          em_error *err);
 
+/* Compresses the context's work network for genotype x exactly as the search does
+ * (x = NULL: the uncompressed reference) and lends it in *net, valid until the next
+ * call on ctx; bits (may be NULL) receives each compute layer's bit depth (0: float
+ * weights, as sbo leaves them). For exporting a solution (search/export.h). */
+int sp_compress_candidate(sp_context *ctx, const double *x, nn_net **net, int *bits,
+                          em_error *err);
+
 /* Hardware cost of a plan under any dataflow and coding (for reports). */
 int sp_cost(sp_context *ctx, const sim_layer_plan *plan, const df_mapping *map,
             coding_kind coding, double *energy_mj, double *size_kb, em_error *err);

@@ -7,6 +7,7 @@
 
 #include "common/yamldoc.h"
 #include "hwconfigs/hw.h"
+#include "nn/model.h"
 #include "opt/rundir.h"
 #include "search/select.h"
 
@@ -96,6 +97,13 @@ static void plan_text(const sim_layer_plan *p, int n, char *buf, size_t cap)
     size_t k = 0;
     for (int i = 0; i < n && k + 8 < cap; i++)
         k += (size_t)snprintf(buf + k, cap - k, "%s%d", i ? "," : "", (int)p[i].bits);
+}
+
+const double *sp_final_cost(const sp_final *f, const sp_config *cfg)
+{
+    const int first = f->has_reference ? 1 : 0;
+    if (cfg->kind == SP_SBO) return f->nonzero + first;
+    return cfg->kind == SP_EMOMC_SIZE ? f->size_kb + first : f->energy_mj + first;
 }
 
 int sp_selection_make(const sp_final *f, const double *cost, sp_selection *s, em_error *err)
@@ -229,8 +237,7 @@ int sp_report(const char *rundir, FILE *out, const sp_report_opts *o, em_error *
     memset(&f, 0, sizeof f);
     memset(&sel, 0, sizeof sel);
     char p2[4096];
-    if ((rc = nn_arch_resolve(cfg.model, p2, sizeof p2, err)) || (rc = nn_arch_load(p2, &arch, err)))
-        return rc;
+    if ((rc = nn_model_load(cfg.model, &arch, NULL, err))) return rc;
     bool have_hw = cfg.hw[0] != '\0';
     if (have_hw && ((rc = hw_resolve(cfg.hw, p2, sizeof p2, err)) || (rc = hw_load(p2, &hw, err))))
         goto done;
@@ -239,7 +246,7 @@ int sp_report(const char *rundir, FILE *out, const sp_report_opts *o, em_error *
 
     int first = f.has_reference ? 1 : 0, n = f.n - first;
     bool size_obj = cfg.kind == SP_EMOMC_SIZE, sbo = cfg.kind == SP_SBO;
-    const double *cost = sbo ? f.nonzero + first : size_obj ? f.size_kb + first : f.energy_mj + first;
+    const double *cost = sp_final_cost(&f, &cfg);
     const char *unit = sbo ? "non-zero rate" : size_obj ? "KB" : "mJ";
     char search_imgs[256], final_imgs[256];
     read_image_sets(rundir, search_imgs, final_imgs, sizeof search_imgs);

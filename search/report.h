@@ -46,6 +46,10 @@ typedef struct sp_selection {
     double *acc, *cost; /* their search accuracies and costs */
 } sp_selection;
 
+/* The cost column choices are made on: the non-zero rate (sbo), the size (emomc-size)
+ * or the energy, from the first candidate row on. */
+const double *sp_final_cost(const sp_final *f, const sp_config *cfg);
+
 int sp_selection_make(const sp_final *f, const double *cost, sp_selection *s, em_error *err);
 void sp_selection_free(sp_selection *s);
 /* The knee of the selection set, as a candidate index (-1 when it is empty). */

@@ -83,7 +83,7 @@ static int write_final(const char *dir, sp_context *ctx, const opt_problem *p,
     const sp_config *cfg = sp_context_config(ctx);
     for (int r = -1; r < set->n && !rc; r++) {
         const double *x = r < 0 ? NULL : set->X + (size_t)r * (size_t)p->n_var;
-        if (!x && !cfg->weights[0]) continue; /* no reference without trained weights */
+        if (!x && !sp_config_has_weights(cfg)) continue; /* no reference without trained weights */
         sp_measure ms, mf;
         if ((rc = sp_measure_candidate(ctx, x, false, &ms, err))) break;
         if ((rc = sp_measure_candidate(ctx, x, true, &mf, err))) {
