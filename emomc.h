@@ -1,6 +1,7 @@
 /* emomc.h: the umbrella header of the installed library: every public header of
  * every module (cc app.c $(pkg-config --cflags --libs emomc), then
- * #include <emomc/emomc.h>). Internal headers are not installed. */
+ * #include <emomc/emomc.h>). Internal headers are not installed; tests/test_consumer.sh
+ * checks that every installed header is listed here. */
 #ifndef EMOMC_EMOMC_H
 #define EMOMC_EMOMC_H
 
@@ -13,7 +14,9 @@
 #include "common/sha256.h"
 #include "nn/arch.h"
 #include "nn/dataset.h"
+#include "nn/model.h"
 #include "nn/net.h"
+#include "nn/onnx.h"
 #include "nn/optim.h"
 #include "nn/schedule.h"
 #include "nn/tensor.h"
@@ -50,6 +53,7 @@
 #include "opt/variation.h"
 #include "search/config.h"
 #include "search/csv.h"
+#include "search/export.h"
 #include "search/mpi.h"
 #include "search/plotrun.h"
 #include "search/problem.h"

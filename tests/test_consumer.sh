@@ -17,6 +17,11 @@ test -f "$prefix/include/emomc/emomc.h"
 if ls "$prefix"/include/emomc/*/*_internal.h > /dev/null 2>&1; then
   echo "FAIL: internal headers installed"; exit 1
 fi
+for h in "$prefix"/include/emomc/*/*.h; do
+  rel=${h#"$prefix"/include/emomc/}
+  grep -q "#include \"$rel\"" "$prefix/include/emomc/emomc.h" ||
+    { echo "FAIL: emomc.h does not include $rel"; exit 1; }
+done
 export PKG_CONFIG_PATH=$libdir/pkgconfig
 cc -std=c11 -Wall -Werror "$src/tests/consumer/app.c" -o "$work/app_pc" \
   $(pkg-config --cflags --libs emomc)
