@@ -8,7 +8,7 @@
 #include "plots/plot_internal.h"
 
 /* EMOMC's aggregation score with tau = 1: r = q rewards a correct answer, tau
- * penalizes an error (the definition and its reasons: search/select.h, sr_ascore,
+ * penalizes an error (the definition and its reasons: search/select.h, sp_ascore,
  * which plots cannot call from below search). */
 static double ascore(double acc, double energy, double q)
 {

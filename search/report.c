@@ -120,7 +120,7 @@ int sp_selection_make(const sp_final *f, const double *cost, sp_selection *s, em
         sp_selection_free(s);
         return em_fail(err, EM_ENOMEM, "out of memory");
     }
-    sr_nondominated(acc, cost, n, nd);
+    sp_nondominated(acc, cost, n, nd);
     for (int i = 0; i < n; i++)
         if (nd[i]) {
             s->idx[s->n] = i;
@@ -142,7 +142,7 @@ void sp_selection_free(sp_selection *s)
 /* A pick made on the selection set (an index into it, or -1) as a candidate index. */
 static int as_candidate(const sp_selection *s, int k) { return k < 0 ? -1 : s->idx[k]; }
 
-int sp_selection_knee(const sp_selection *s) { return as_candidate(s, sr_knee(s->acc, s->cost, s->n)); }
+int sp_selection_knee(const sp_selection *s) { return as_candidate(s, sp_knee(s->acc, s->cost, s->n)); }
 
 /* run.yaml's search block says which images each accuracy is on (runs before it did
  * have no such lines: then the report says where to look). */
@@ -309,18 +309,18 @@ int sp_report(const char *rundir, FILE *out, const sp_report_opts *o, em_error *
     const double ratios[3] = {5, 1, 0.2};
     const double ref_cost = sbo ? f.nonzero[0] : size_obj ? f.size_kb[0] : f.energy_mj[0];
     for (int i = 0; i < 3; i++) {
-        int b = as_candidate(&sel, sr_best_ascore(sel.acc, sel.cost, sel.n, ratios[i]));
+        int b = as_candidate(&sel, sp_best_ascore(sel.acc, sel.cost, sel.n, ratios[i]));
         if (b < 0) continue;
         fprintf(out, "best AScore, r/tau = %-3g: ", ratios[i]);
         describe(out, &f, first, cost, b, unit);
-        double rel = f.has_reference ? sr_ascore_rel(f.acc_search[first + b], cost[b],
+        double rel = f.has_reference ? sp_ascore_rel(f.acc_search[first + b], cost[b],
                                                      f.acc_search[0], ref_cost, ratios[i])
                                      : NAN;
         if (isfinite(rel)) fprintf(out, ", %.4g x the uncompressed model's AScore\n", rel);
-        else fprintf(out, ", AScore %.6g\n", sr_ascore(f.acc_search[first + b], cost[b], ratios[i]));
+        else fprintf(out, ", AScore %.6g\n", sp_ascore(f.acc_search[first + b], cost[b], ratios[i]));
     }
     if (o->budget > 0) {
-        int b = as_candidate(&sel, sr_best_under_budget(sel.acc, sel.cost, sel.n, o->budget));
+        int b = as_candidate(&sel, sp_best_under_budget(sel.acc, sel.cost, sel.n, o->budget));
         if (b < 0) fprintf(out, "no solution within the budget of %g %s\n", o->budget, unit);
         else {
             fprintf(out, "best search accuracy within %g %s: ", o->budget, unit);

@@ -3,20 +3,20 @@
 
 #include <math.h>
 
-double sr_ascore(double acc, double cost, double r_over_tau)
+double sp_ascore(double acc, double cost, double r_over_tau)
 {
     return (acc * r_over_tau - (1.0 - acc)) / cost;
 }
 
-double sr_ascore_rel(double acc, double cost, double acc_ref, double cost_ref,
+double sp_ascore_rel(double acc, double cost, double acc_ref, double cost_ref,
                      double r_over_tau)
 {
-    double ref = sr_ascore(acc_ref, cost_ref, r_over_tau);
+    double ref = sp_ascore(acc_ref, cost_ref, r_over_tau);
     if (!(ref > 0)) return NAN;
-    return sr_ascore(acc, cost, r_over_tau) / ref;
+    return sp_ascore(acc, cost, r_over_tau) / ref;
 }
 
-int sr_nondominated(const double *acc, const double *cost, int n, bool *nd)
+int sp_nondominated(const double *acc, const double *cost, int n, bool *nd)
 {
     int count = 0;
     for (int i = 0; i < n; i++) {
@@ -32,13 +32,13 @@ int sr_nondominated(const double *acc, const double *cost, int n, bool *nd)
     return count;
 }
 
-int sr_best_ascore(const double *acc, const double *cost, int n, double r_over_tau)
+int sp_best_ascore(const double *acc, const double *cost, int n, double r_over_tau)
 {
     int best = -1;
     double bv = -INFINITY;
     for (int i = 0; i < n; i++) {
         if (!(cost[i] > 0)) continue;
-        double v = sr_ascore(acc[i], cost[i], r_over_tau);
+        double v = sp_ascore(acc[i], cost[i], r_over_tau);
         if (v > bv) {
             bv = v;
             best = i;
@@ -47,7 +47,7 @@ int sr_best_ascore(const double *acc, const double *cost, int n, double r_over_t
     return best;
 }
 
-int sr_knee(const double *acc, const double *cost, int n)
+int sp_knee(const double *acc, const double *cost, int n)
 {
     if (n <= 0) return -1;
     int hi = 0, lo = 0; /* most accurate, cheapest */
@@ -80,7 +80,7 @@ int sr_knee(const double *acc, const double *cost, int n)
     return best;
 }
 
-int sr_best_under_budget(const double *acc, const double *cost, int n, double budget)
+int sp_best_under_budget(const double *acc, const double *cost, int n, double budget)
 {
     int best = -1;
     for (int i = 0; i < n; i++) {

@@ -15,31 +15,31 @@
  * error costs more than a correct answer earns); a large one favours cheap models.
  * (The earlier form (acc*r + (1-acc)*tau)/cost rewarded errors when r/tau < 1, and
  * picked the least accurate models; it is gone.) */
-double sr_ascore(double acc, double cost, double r_over_tau);
+double sp_ascore(double acc, double cost, double r_over_tau);
 
 /* The paper's normalized form: the AScore relative to the uncompressed model's
  * (acc_ref, cost_ref) for the same ratio, so 1 is "as good as the uncompressed
  * model". NaN when the reference's AScore is not positive (then no normalization
- * means anything). Dividing by a positive constant, it picks what sr_ascore picks. */
-double sr_ascore_rel(double acc, double cost, double acc_ref, double cost_ref,
+ * means anything). Dividing by a positive constant, it picks what sp_ascore picks. */
+double sp_ascore_rel(double acc, double cost, double acc_ref, double cost_ref,
                      double r_over_tau);
 
 /* Index of the largest AScore among n points (ties: the first), or -1 if n == 0 or
  * every cost is non-positive. */
-int sr_best_ascore(const double *acc, const double *cost, int n, double r_over_tau);
+int sp_best_ascore(const double *acc, const double *cost, int n, double r_over_tau);
 
 /* Marks in nd[i] whether point i is non-dominated (accuracy maximized, cost
  * minimized) among the n points; of equal points only the first is kept. Returns
  * the number marked. */
-int sr_nondominated(const double *acc, const double *cost, int n, bool *nd);
+int sp_nondominated(const double *acc, const double *cost, int n, bool *nd);
 
 /* Knee of a two-objective front (accuracy maximized, cost minimized): after scaling
  * both to [0, 1] over the points, the point farthest from the straight line joining
  * the two extremes (most accurate and cheapest). -1 if n == 0; with fewer than 3
  * distinct points the most accurate point. */
-int sr_knee(const double *acc, const double *cost, int n);
+int sp_knee(const double *acc, const double *cost, int n);
 
 /* Most accurate point whose cost is <= budget (ties: cheaper), or -1 if none fits. */
-int sr_best_under_budget(const double *acc, const double *cost, int n, double budget);
+int sp_best_under_budget(const double *acc, const double *cost, int n, double budget);
 
 #endif

@@ -8,24 +8,24 @@
 START_TEST(ascore_hand)
 {
     /* (r*acc - tau*(1-acc))/cost with tau = 1. acc 0.9, cost 2, r/tau 5: (4.5 - 0.1)/2 */
-    ck_assert_close(sr_ascore(0.9, 2.0, 5.0), 2.2, 1e-15, 0);
-    ck_assert_close(sr_ascore(0.9, 2.0, 0.2), (0.18 - 0.1) / 2.0, 1e-15, 0);
+    ck_assert_close(sp_ascore(0.9, 2.0, 5.0), 2.2, 1e-15, 0);
+    ck_assert_close(sp_ascore(0.9, 2.0, 0.2), (0.18 - 0.1) / 2.0, 1e-15, 0);
     /* Relative to a reference (0.99, 4): r/tau 1: (0.8/2) / (0.98/4) */
-    ck_assert_close(sr_ascore_rel(0.9, 2.0, 0.99, 4.0, 1.0), 0.4 / 0.245, 1e-14, 0);
+    ck_assert_close(sp_ascore_rel(0.9, 2.0, 0.99, 4.0, 1.0), 0.4 / 0.245, 1e-14, 0);
     /* A reference whose score is not positive normalizes nothing. */
-    ck_assert(isnan(sr_ascore_rel(0.9, 2.0, 0.5, 4.0, 0.2)));
+    ck_assert(isnan(sp_ascore_rel(0.9, 2.0, 0.5, 4.0, 0.2)));
     /* A front: with r/tau = 5 cheapness wins; with r/tau = 0.2 an error costs five
      * correct answers, so the accurate points win. */
     double acc[] = {0.99, 0.97, 0.90, 0.60};
     double cost[] = {1.00, 0.50, 0.20, 0.10};
     /* r/tau 5: 4.94, 9.64, 22.0, 26.0 -> 3 */
-    ck_assert_int_eq(sr_best_ascore(acc, cost, 4, 5.0), 3);
+    ck_assert_int_eq(sp_best_ascore(acc, cost, 4, 5.0), 3);
     /* r/tau 0.2: 0.188, 0.328, 0.4, -2.8 -> 2 */
-    ck_assert_int_eq(sr_best_ascore(acc, cost, 4, 0.2), 2);
+    ck_assert_int_eq(sp_best_ascore(acc, cost, 4, 0.2), 2);
     double acc2[] = {0.99, 0.97, 0.90, 0.20};
     /* r/tau 5: 4.94, 9.64, 22.0, 2.0 -> 2 */
-    ck_assert_int_eq(sr_best_ascore(acc2, cost, 4, 5.0), 2);
-    ck_assert_int_eq(sr_best_ascore(acc2, cost, 0, 5.0), -1);
+    ck_assert_int_eq(sp_best_ascore(acc2, cost, 4, 5.0), 2);
+    ck_assert_int_eq(sp_best_ascore(acc2, cost, 0, 5.0), -1);
 }
 END_TEST
 
@@ -37,11 +37,11 @@ START_TEST(ascore_never_rewards_errors)
     double acc[] = {0.99, 0.40, 0.98};
     double cost[] = {1.00, 0.50, 0.90};
     /* r/tau 0.2: 0.188, -1.04, 0.1956 -> 2 (the old form: 0.208, 1.36, 0.2400 -> 1) */
-    ck_assert_int_eq(sr_best_ascore(acc, cost, 3, 0.2), 2);
+    ck_assert_int_eq(sp_best_ascore(acc, cost, 3, 0.2), 2);
     /* r/tau 1: 0.98, -0.4, 1.0667 -> 2 */
-    ck_assert_int_eq(sr_best_ascore(acc, cost, 3, 1.0), 2);
+    ck_assert_int_eq(sp_best_ascore(acc, cost, 3, 1.0), 2);
     /* r/tau 5: 4.94, 2.8, 5.4222 -> 2 */
-    ck_assert_int_eq(sr_best_ascore(acc, cost, 3, 5.0), 2);
+    ck_assert_int_eq(sp_best_ascore(acc, cost, 3, 5.0), 2);
 }
 END_TEST
 
@@ -52,7 +52,7 @@ START_TEST(nondominated_hand)
     double acc[] = {0.80, 0.90, 0.95, 0.70, 0.90};
     double cost[] = {3.0, 2.0, 5.0, 1.0, 2.0};
     bool nd[5];
-    ck_assert_int_eq(sr_nondominated(acc, cost, 5, nd), 3);
+    ck_assert_int_eq(sp_nondominated(acc, cost, 5, nd), 3);
     ck_assert(!nd[0] && nd[1] && nd[2] && nd[3] && !nd[4]);
 }
 END_TEST
@@ -62,12 +62,12 @@ START_TEST(knee_hand)
     /* L-shaped front: the corner (0.98, 0.2) is the knee. */
     double acc[] = {0.99, 0.98, 0.70, 0.50};
     double cost[] = {1.00, 0.20, 0.15, 0.10};
-    ck_assert_int_eq(sr_knee(acc, cost, 4), 1);
+    ck_assert_int_eq(sp_knee(acc, cost, 4), 1);
     /* Points on a straight line: no point lies below the chord: the most accurate. */
     double a2[] = {1.0, 0.5, 0.0};
     double c2[] = {1.0, 0.5, 0.0};
-    ck_assert_int_eq(sr_knee(a2, c2, 3), 0);
-    ck_assert_int_eq(sr_knee(a2, c2, 0), -1);
+    ck_assert_int_eq(sp_knee(a2, c2, 3), 0);
+    ck_assert_int_eq(sp_knee(a2, c2, 0), -1);
 }
 END_TEST
 
@@ -75,9 +75,9 @@ START_TEST(budget_hand)
 {
     double acc[] = {0.99, 0.98, 0.98, 0.90};
     double cost[] = {1.00, 0.40, 0.30, 0.10};
-    ck_assert_int_eq(sr_best_under_budget(acc, cost, 4, 0.5), 2); /* tie -> cheaper */
-    ck_assert_int_eq(sr_best_under_budget(acc, cost, 4, 1.0), 0);
-    ck_assert_int_eq(sr_best_under_budget(acc, cost, 4, 0.05), -1);
+    ck_assert_int_eq(sp_best_under_budget(acc, cost, 4, 0.5), 2); /* tie -> cheaper */
+    ck_assert_int_eq(sp_best_under_budget(acc, cost, 4, 1.0), 0);
+    ck_assert_int_eq(sp_best_under_budget(acc, cost, 4, 0.05), -1);
 }
 END_TEST
 
