@@ -1,7 +1,7 @@
 /* opt/rundir.c: writers for run.yaml, evaluations.csv, population.csv, front.csv,
  * archive.csv (and its deprecated alias pareto.csv) and summary.json (see rundir.h),
- * all atomic. Numbers are printed with %.17g so they read back to
- * the same doubles. */
+ * all atomic. Numbers are printed with %.17g so they read back to the same doubles;
+ * summary.json goes through jansson. */
 #include "opt/rundir.h"
 
 #include <errno.h>
@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include <jansson.h>
 
 #include "common/atomicfile.h"
 #include "opt/indicators.h"
@@ -154,22 +156,8 @@ int opt_rundir_write_set(const char *dir, const char *file, const opt_problem *p
     return write_csv(dir, file, p, set, 0, err);
 }
 
-static void json_num(FILE *fp, double v)
-{
-    if (isfinite(v)) fprintf(fp, "%.17g", v);
-    else fprintf(fp, "null");
-}
-
-static void json_str(FILE *fp, const char *s)
-{
-    fputc('"', fp);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\') fprintf(fp, "\\%c", *s);
-        else if ((unsigned char)*s < 0x20) fprintf(fp, "\\u%04x", (unsigned char)*s);
-        else fputc(*s, fp);
-    }
-    fputc('"', fp);
-}
+/* A JSON number, or null where the value is unknown (NaN) or infinite. */
+static json_t *num(double v) { return isfinite(v) ? json_real(v) : json_null(); }
 
 /* The indicators of one set (minimized objectives); NaN where unknown or when the set
  * holds no feasible row. */
@@ -199,23 +187,20 @@ static int quality(const opt_pop *set, int m, const opt_rundir_info *info, set_q
     return EM_OK;
 }
 
-static void json_set(FILE *fp, const char *key, const char *file, const char *of,
-                     const set_quality *q)
+static json_t *set_json(const char *file, const char *of, const set_quality *q)
 {
-    fprintf(fp, "  \"%s\": {\"file\": \"%s\", \"of\": \"%s\", \"size\": %d, \"feasible\": %s, "
-            "\"hv\": ", key, file, of, q->n, q->feasible ? "true" : "false");
-    json_num(fp, q->hv);
-    fprintf(fp, ", \"igd\": ");
-    json_num(fp, q->igd);
-    fprintf(fp, ", \"igd_plus\": ");
-    json_num(fp, q->igdp);
-    fprintf(fp, ", \"gd\": ");
-    json_num(fp, q->gd);
-    fprintf(fp, ", \"gd_plus\": ");
-    json_num(fp, q->gdp);
-    fprintf(fp, "},\n");
+    json_t *o = json_pack("{s:s, s:s, s:i, s:b}", "file", file, "of", of, "size", q->n,
+                          "feasible", q->feasible);
+    json_object_set_new(o, "hv", num(q->hv));
+    json_object_set_new(o, "igd", num(q->igd));
+    json_object_set_new(o, "igd_plus", num(q->igdp));
+    json_object_set_new(o, "gd", num(q->gd));
+    json_object_set_new(o, "gd_plus", num(q->gdp));
+    return o;
 }
 
+/* summary.json through jansson (escaping, and one type per field: counts are
+ * integers, indicators reals or null). */
 int opt_rundir_write_summary(const char *dir, const opt_problem *p, const opt_result *res,
                              const opt_pop *front, const opt_pop *archive,
                              const opt_rundir_info *info, em_error *err)
@@ -225,56 +210,52 @@ int opt_rundir_write_summary(const char *dir, const opt_problem *p, const opt_re
     int rc = quality(front, m, info, &qf, err);
     if (!rc) rc = quality(archive, m, info, &qa, err);
     if (rc) return rc;
-    em_atomic_file af;
-    rc = open_file(dir, "summary.json", &af, err);
-    if (rc) return rc;
-    FILE *fp = af.fp;
-    fprintf(fp, "{\n  \"problem\": ");
-    json_str(fp, p->name);
-    fprintf(fp, ",\n  \"algorithm\": ");
-    json_str(fp, info->algorithm ? info->algorithm : "unknown");
-    fprintf(fp, ",\n  \"n_var\": %d,\n  \"n_obj\": %d,\n  \"n_con\": %d,\n", p->n_var, m, p->n_con);
-    fprintf(fp, "  \"seed\": %llu,\n", info->options ? (unsigned long long)info->options->seed : 0ULL);
-    fprintf(fp, "  \"generations\": %d,\n  \"evaluations\": %ld,\n  \"cache_hits\": %ld,\n",
-            res->n_gen, res->n_evals, res->cache_hits);
-    fprintf(fp, "  \"stopped_early\": %s,\n", res->stopped ? "true" : "false");
-    fprintf(fp, "  \"population_size\": %d,\n", res->pop ? res->pop->n : 0);
+    json_t *o = json_object();
+    json_object_set_new(o, "problem", json_string(p->name));
+    json_object_set_new(o, "algorithm", json_string(info->algorithm ? info->algorithm : "unknown"));
+    json_object_set_new(o, "n_var", json_integer(p->n_var));
+    json_object_set_new(o, "n_obj", json_integer(m));
+    json_object_set_new(o, "n_con", json_integer(p->n_con));
+    json_object_set_new(o, "seed", json_integer(info->options ? (json_int_t)info->options->seed : 0));
+    json_object_set_new(o, "generations", json_integer(res->n_gen));
+    json_object_set_new(o, "evaluations", json_integer(res->n_evals));
+    json_object_set_new(o, "cache_hits", json_integer(res->cache_hits));
+    json_object_set_new(o, "stopped_early", json_boolean(res->stopped));
+    json_object_set_new(o, "population_size", json_integer(res->pop ? res->pop->n : 0));
     /* the archive's values under their old names (deprecated, one release; the
      * "front" and "archive" entries below name their set) */
-    fprintf(fp, "  \"pareto_size\": %d,\n  \"feasible\": %s,\n", qa.n, qa.feasible ? "true" : "false");
-    fprintf(fp, "  \"hv\": ");
-    json_num(fp, qa.hv);
-    fprintf(fp, ",\n  \"hv_ref\": ");
+    json_object_set_new(o, "pareto_size", json_integer(qa.n));
+    json_object_set_new(o, "feasible", json_boolean(qa.feasible));
+    json_object_set_new(o, "hv", num(qa.hv));
+    json_t *ref = json_null();
     if (info->ref) {
-        fprintf(fp, "[");
-        for (int j = 0; j < m; j++) {
-            if (j) fprintf(fp, ", ");
-            json_num(fp, info->ref[j]);
-        }
-        fprintf(fp, "]");
-    } else {
-        fprintf(fp, "null");
+        ref = json_array();
+        for (int j = 0; j < m; j++) json_array_append_new(ref, num(info->ref[j]));
     }
-    fprintf(fp, ",\n  \"hv_ref_source\": ");
-    if (info->ref_source) json_str(fp, info->ref_source);
-    else fprintf(fp, "null");
-    fprintf(fp, ",\n  \"true_hv\": ");
-    json_num(fp, info->true_hv);
-    fprintf(fp, ",\n  \"igd\": ");
-    json_num(fp, qa.igd);
-    fprintf(fp, ",\n  \"igd_plus\": ");
-    json_num(fp, qa.igdp);
-    fprintf(fp, ",\n  \"gd\": ");
-    json_num(fp, qa.gd);
-    fprintf(fp, ",\n  \"gd_plus\": ");
-    json_num(fp, qa.gdp);
-    fprintf(fp, ",\n");
-    json_set(fp, "front", "front.csv", "final population", &qf);
-    json_set(fp, "archive", "archive.csv", "all evaluations", &qa);
-    fprintf(fp, "  \"true_front_points\": %d,\n  \"seconds\": ", info->front ? info->n_front : 0);
-    json_num(fp, info->seconds);
-    fprintf(fp, "\n}\n");
-    return em_atomic_commit(&af, err);
+    json_object_set_new(o, "hv_ref", ref);
+    json_object_set_new(o, "hv_ref_source", info->ref_source ? json_string(info->ref_source)
+                                                             : json_null());
+    json_object_set_new(o, "true_hv", num(info->true_hv));
+    json_object_set_new(o, "igd", num(qa.igd));
+    json_object_set_new(o, "igd_plus", num(qa.igdp));
+    json_object_set_new(o, "gd", num(qa.gd));
+    json_object_set_new(o, "gd_plus", num(qa.gdp));
+    json_object_set_new(o, "front", set_json("front.csv", "final population", &qf));
+    json_object_set_new(o, "archive", set_json("archive.csv", "all evaluations", &qa));
+    json_object_set_new(o, "true_front_points", json_integer(info->front ? info->n_front : 0));
+    json_object_set_new(o, "seconds", num(info->seconds));
+    char *text = json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+    json_decref(o);
+    if (!text) return em_fail(err, EM_ENOMEM, "%s/summary.json: out of memory", dir);
+    em_atomic_file af;
+    rc = open_file(dir, "summary.json", &af, err);
+    if (!rc) {
+        fputs(text, af.fp);
+        fputc('\n', af.fp);
+        rc = em_atomic_commit(&af, err);
+    }
+    free(text);
+    return rc;
 }
 
 int opt_rundir_write(const char *dir, const opt_problem *p, const opt_result *res,

@@ -3,6 +3,7 @@
  * generation g and resumed gives the same archive.csv and front.csv byte for byte,
  * with the same cumulative cache_hits; bad flags exit 2
  * with a message and leave no output. */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,18 +144,25 @@ START_TEST(files_match_result)
     char *h = strstr(js, "\"hv\": ");
     ck_assert_ptr_nonnull(h);
     ck_assert(strtod(h + 6, NULL) == hv);
-    /* the front's own entry: its size and hypervolume */
+    /* the front's and the archive's own entries: their files, sizes and hypervolumes
+     * (parsed as JSON: summary.json is written through jansson) */
     opt_pop *fs = opt_pareto_set(r.pop);
-    snprintf(want, sizeof want, "\"front\": {\"file\": \"front.csv\", \"of\": \"final population\", "
-             "\"size\": %d, \"feasible\": true, \"hv\": ", n_front);
-    h = strstr(js, want);
-    ck_assert_msg(h != NULL, "%s", js);
-    ck_assert(strtod(h + strlen(want), NULL) == opt_hv(fs->F, fs->n, 2, ref));
-    snprintf(want, sizeof want, "\"archive\": {\"file\": \"archive.csv\", \"of\": \"all evaluations\", "
-             "\"size\": %d, \"feasible\": true, \"hv\": ", ps->n);
-    h = strstr(js, want);
-    ck_assert_msg(h != NULL, "%s", js);
-    ck_assert(strtod(h + strlen(want), NULL) == hv);
+    json_error_t je;
+    json_t *doc = json_loads(js, 0, &je);
+    ck_assert_msg(doc != NULL, "summary.json: %s", je.text);
+    json_t *jf = json_object_get(doc, "front"), *ar = json_object_get(doc, "archive");
+    ck_assert_str_eq(json_string_value(json_object_get(jf, "file")), "front.csv");
+    ck_assert_str_eq(json_string_value(json_object_get(jf, "of")), "final population");
+    ck_assert_int_eq(json_integer_value(json_object_get(jf, "size")), n_front);
+    ck_assert(json_is_true(json_object_get(jf, "feasible")));
+    ck_assert(json_real_value(json_object_get(jf, "hv")) == opt_hv(fs->F, fs->n, 2, ref));
+    ck_assert_str_eq(json_string_value(json_object_get(ar, "file")), "archive.csv");
+    ck_assert_str_eq(json_string_value(json_object_get(ar, "of")), "all evaluations");
+    ck_assert_int_eq(json_integer_value(json_object_get(ar, "size")), ps->n);
+    ck_assert(json_real_value(json_object_get(ar, "hv")) == hv);
+    ck_assert(json_is_null(json_object_get(ar, "igd")));
+    ck_assert(json_is_integer(json_object_get(doc, "evaluations")));
+    json_decref(doc);
     opt_pop_free(fs);
     free(js);
 
