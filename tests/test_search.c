@@ -256,6 +256,12 @@ static void expect_config_error(const char *yaml, const char *needle)
     em_error err = {0};
     ck_assert_int_ne(sp_config_load(path, &c, &err), 0);
     ck_assert_msg(strstr(err.msg, needle) != NULL, "'%s' lacks '%s'", err.msg, needle);
+    /* The string form (sp_config_parse) fails the same way. */
+    sp_config m;
+    sp_config_default(&m);
+    em_error merr = {0};
+    ck_assert_int_eq(sp_config_parse(yaml, path, &m, &merr), err.code);
+    ck_assert_str_eq(merr.msg, err.msg);
 }
 
 START_TEST(config_errors)
