@@ -121,8 +121,9 @@ START_TEST(bad_models)
 }
 END_TEST
 
-/* Found by fuzz/fuzz_arch: shapes whose c*h*w passes an int overflowed (UB) in the
- * flatten layer's channel count and in the final classes check. */
+/* Found while adding fuzz/fuzz_arch (by a hand-made input; the fuzzer had not hit it
+ * in 120 s): shapes whose c*h*w passes an int overflowed (UB) in the flatten layer's
+ * channel count and in the final classes check. */
 START_TEST(oversized_shapes)
 {
     expect_error("name: t\ninput: [65536, 65536, 1]\nclasses: 2\nlayers:\n"

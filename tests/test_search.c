@@ -310,9 +310,10 @@ static int read_final_plan(const char *plan, em_error *err)
     return rc;
 }
 
-/* Found with fuzz/fuzz_final: plan cells out of range (keep 7, bits 1e300, NaN) or
- * with extra pairs or trailing text were read as valid; sp_report then cast bits to
- * int (undefined for 1e300). */
+/* Found by reading the reader while adding fuzz/fuzz_final (whose range check now
+ * guards it): plan cells out of range (keep 7, bits 1e300, NaN) or with extra pairs or
+ * trailing text were read as valid; sp_report then cast bits to int (undefined for
+ * 1e300). */
 START_TEST(final_csv_plan_errors)
 {
     em_error err = {0};
