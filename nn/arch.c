@@ -1,6 +1,7 @@
 /* nn/arch.c: parsing model YAML and inferring layer shapes. */
 #include "nn/arch.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,6 +132,10 @@ static nn_shape src_shape(const nn_arch *a, int src)
 
 static int window_out(int in, int k, int s, int p) { return (in + 2 * p - k) / s + 1; }
 
+/* Values in one image's c x h x w activation; every shape emomc builds must keep this
+ * within an int (flatten turns it into a channel count, the engine an allocation). */
+static int64_t shape_volume(nn_shape s) { return (int64_t)s.c * s.h * s.w; }
+
 /* Fills l->out from l->in and the layer's parameters (f names the file in messages). */
 static int infer_shape(const char *f, nn_arch *a, nn_layer_spec *l, em_error *err)
 {
@@ -177,6 +182,9 @@ static int infer_shape(const char *f, nn_arch *a, nn_layer_spec *l, em_error *er
     default:
         break;
     }
+    if (shape_volume(out) > INT_MAX)
+        return em_fail(err, EM_EINVAL, "%s:%d: layer '%s': output %dx%dx%d holds more than %d "
+                       "values", f, l->line, l->name, out.c, out.h, out.w, INT_MAX);
     l->out = out;
     return EM_OK;
 }
@@ -332,6 +340,11 @@ static int parse_doc(em_yaml *y, nn_arch **out, em_error *err)
         dims[i] = (int)v;
     }
     a->input = (nn_shape){dims[0], dims[1], dims[2]};
+    if (shape_volume(a->input) > INT_MAX) {
+        rc = em_fail(err, EM_EINVAL, "%s:%d: key 'input': %dx%dx%d holds more than %d values",
+                     y->path, em_yaml_line(in), dims[0], dims[1], dims[2], INT_MAX);
+        goto fail;
+    }
     long long classes;
     if ((rc = em_yaml_int_req(y, root, "classes", 2, 1 << 20, &classes, err))) goto fail;
     a->classes = (int)classes;

@@ -77,102 +77,118 @@ static int read_choice(em_yaml *y, em_ynode *root, const char *key, char *buf, s
     return em_yaml_str_opt(y, root, key, buf, n, err);
 }
 
-int sp_config_load(const char *path, sp_config *c, em_error *err)
+/* Reads the fields of a loaded document into c (y->path names it in messages). */
+static int config_from_yaml(em_yaml *y, sp_config *c, em_error *err)
 {
     static const char *const keys[] = {
         "problem", "model", "weights", "library", "hw", "data", "data_root", "protocol",
         "eval_images", "dataflow", "coding", "keep", "bits", "energy_budget_mj",
         "size_budget_kb", "tau", "algorithm", "pop", "gens", "budget", "seed", "threads",
         "bn", "store", "description", NULL};
-    em_yaml y;
-    int rc = em_yaml_load_file(&y, path, err);
-    if (rc) {
-        em_yaml_free(&y);
-        return rc;
-    }
-    em_ynode *root = em_yaml_root(&y);
+    const char *path = y->path;
+    int rc;
+    em_ynode *root = em_yaml_root(y);
     char s[64];
     int line;
     long long v;
     double a, b;
-    if ((rc = em_yaml_check_keys(&y, root, keys, "search configuration", err))) goto done;
-    if ((rc = read_choice(&y, root, "problem", s, sizeof s, &line, err))) goto done;
+    if ((rc = em_yaml_check_keys(y, root, keys, "search configuration", err))) goto done;
+    if ((rc = read_choice(y, root, "problem", s, sizeof s, &line, err))) goto done;
     if (s[0] && sp_kind_parse(s, &c->kind)) {
         rc = em_fail(err, EM_EINVAL, "%s:%d: key 'problem': '%s' (expected emomc-energy, "
                      "emomc-size, emomc-joint or sbo)", path, line, s);
         goto done;
     }
-    if ((rc = em_yaml_str_opt(&y, root, "model", c->model, sizeof c->model, err)) ||
-        (rc = em_yaml_str_opt(&y, root, "weights", c->weights, sizeof c->weights, err)) ||
-        (rc = em_yaml_str_opt(&y, root, "library", c->library, sizeof c->library, err)) ||
-        (rc = em_yaml_str_opt(&y, root, "hw", c->hw, sizeof c->hw, err)) ||
-        (rc = em_yaml_str_opt(&y, root, "data", c->data, sizeof c->data, err)) ||
-        (rc = em_yaml_str_opt(&y, root, "data_root", c->data_root, sizeof c->data_root, err)) ||
-        (rc = em_yaml_str_opt(&y, root, "store", c->store, sizeof c->store, err)))
+    if ((rc = em_yaml_str_opt(y, root, "model", c->model, sizeof c->model, err)) ||
+        (rc = em_yaml_str_opt(y, root, "weights", c->weights, sizeof c->weights, err)) ||
+        (rc = em_yaml_str_opt(y, root, "library", c->library, sizeof c->library, err)) ||
+        (rc = em_yaml_str_opt(y, root, "hw", c->hw, sizeof c->hw, err)) ||
+        (rc = em_yaml_str_opt(y, root, "data", c->data, sizeof c->data, err)) ||
+        (rc = em_yaml_str_opt(y, root, "data_root", c->data_root, sizeof c->data_root, err)) ||
+        (rc = em_yaml_str_opt(y, root, "store", c->store, sizeof c->store, err)))
         goto done;
-    if ((rc = read_choice(&y, root, "protocol", s, sizeof s, &line, err))) goto done;
+    if ((rc = read_choice(y, root, "protocol", s, sizeof s, &line, err))) goto done;
     if (s[0] && sp_protocol_parse(s, &c->protocol)) {
         rc = em_fail(err, EM_EINVAL, "%s:%d: key 'protocol': '%s' (expected val, test or "
                      "test-halves)", path, line, s);
         goto done;
     }
     v = c->eval_images;
-    if ((rc = em_yaml_int_opt(&y, root, "eval_images", 0, 100000000, &v, err))) goto done;
+    if ((rc = em_yaml_int_opt(y, root, "eval_images", 0, 100000000, &v, err))) goto done;
     c->eval_images = (int)v;
-    if ((rc = read_choice(&y, root, "dataflow", s, sizeof s, &line, err))) goto done;
+    if ((rc = read_choice(y, root, "dataflow", s, sizeof s, &line, err))) goto done;
     if (s[0] && df_mapping_parse(s, &c->mapping, err)) {
         rc = err ? err->code : EM_EINVAL;
         em_error_prefix(err, "%s:%d: key 'dataflow'", path, line);
         goto done;
     }
-    if ((rc = read_choice(&y, root, "coding", s, sizeof s, &line, err))) goto done;
+    if ((rc = read_choice(y, root, "coding", s, sizeof s, &line, err))) goto done;
     if (s[0] && coding_kind_parse(s, &c->coding, err)) {
         rc = err ? err->code : EM_EINVAL;
         em_error_prefix(err, "%s:%d: key 'coding'", path, line);
         goto done;
     }
     a = c->keep_lo, b = c->keep_hi;
-    if ((rc = read_range(&y, root, "keep", 0.0, 1.0, &a, &b, err))) goto done;
+    if ((rc = read_range(y, root, "keep", 0.0, 1.0, &a, &b, err))) goto done;
     c->keep_lo = a, c->keep_hi = b;
     a = c->bits_lo, b = c->bits_hi;
-    if ((rc = read_range(&y, root, "bits", 1, 23, &a, &b, err))) goto done;
+    if ((rc = read_range(y, root, "bits", 1, 23, &a, &b, err))) goto done;
     if (a != rint(a) || b != rint(b)) {
         rc = em_fail(err, EM_EINVAL, "%s: key 'bits': bit depths must be whole numbers", path);
         goto done;
     }
     c->bits_lo = (int)a, c->bits_hi = (int)b;
-    if ((rc = read_choice(&y, root, "bn", s, sizeof s, &line, err))) goto done;
+    if ((rc = read_choice(y, root, "bn", s, sizeof s, &line, err))) goto done;
     if (s[0] && cp_bn_order_parse(s, &c->bn)) {
         rc = em_fail(err, EM_EINVAL, "%s:%d: key 'bn': '%s' (expected fold-then-quantize or "
                      "quantize-then-fold)", path, line, s);
         goto done;
     }
-    if ((rc = em_yaml_num_opt(&y, root, "energy_budget_mj", 0, 1e12, &c->energy_budget_mj, err)) ||
-        (rc = em_yaml_num_opt(&y, root, "size_budget_kb", 0, 1e12, &c->size_budget_kb, err)) ||
-        (rc = em_yaml_num_opt(&y, root, "tau", 0, 1, &c->tau, err)))
+    if ((rc = em_yaml_num_opt(y, root, "energy_budget_mj", 0, 1e12, &c->energy_budget_mj, err)) ||
+        (rc = em_yaml_num_opt(y, root, "size_budget_kb", 0, 1e12, &c->size_budget_kb, err)) ||
+        (rc = em_yaml_num_opt(y, root, "tau", 0, 1, &c->tau, err)))
         goto done;
-    if ((rc = em_yaml_str_opt(&y, root, "algorithm", c->algorithm, sizeof c->algorithm, err))) goto done;
+    if ((rc = em_yaml_str_opt(y, root, "algorithm", c->algorithm, sizeof c->algorithm, err))) goto done;
     v = c->pop;
-    if ((rc = em_yaml_int_opt(&y, root, "pop", 2, 100000, &v, err))) goto done;
+    if ((rc = em_yaml_int_opt(y, root, "pop", 2, 100000, &v, err))) goto done;
     c->pop = (int)v;
     v = c->gens;
-    if ((rc = em_yaml_int_opt(&y, root, "gens", 0, 10000000, &v, err))) goto done;
+    if ((rc = em_yaml_int_opt(y, root, "gens", 0, 10000000, &v, err))) goto done;
     c->gens = (int)v;
     v = c->budget;
-    if ((rc = em_yaml_int_opt(&y, root, "budget", 0, 1000000000, &v, err))) goto done;
+    if ((rc = em_yaml_int_opt(y, root, "budget", 0, 1000000000, &v, err))) goto done;
     c->budget = (long)v;
     v = (long long)c->seed;
-    if ((rc = em_yaml_int_opt(&y, root, "seed", 0, INT64_MAX, &v, err))) goto done;
+    if ((rc = em_yaml_int_opt(y, root, "seed", 0, INT64_MAX, &v, err))) goto done;
     c->seed = (uint64_t)v;
     v = c->threads;
-    if ((rc = em_yaml_int_opt(&y, root, "threads", 0, 1024, &v, err))) goto done;
+    if ((rc = em_yaml_int_opt(y, root, "threads", 0, 1024, &v, err))) goto done;
     c->threads = (int)v;
     rc = sp_config_validate(c, err);
     if (rc) em_error_prefix(err, "%s", path);
 done:
+    return rc;
+}
+
+int sp_config_load(const char *path, sp_config *c, em_error *err)
+{
+    em_yaml y;
+    int rc = em_yaml_load_file(&y, path, err);
+    if (!rc) rc = config_from_yaml(&y, c, err);
     em_yaml_free(&y);
     return rc;
 }
+
+int sp_config_parse(const char *yaml_text, const char *name, sp_config *c, em_error *err)
+{
+    em_yaml y;
+    int rc = em_yaml_load_string(&y, yaml_text, name, err);
+    if (!rc) rc = config_from_yaml(&y, c, err);
+    em_yaml_free(&y);
+    return rc;
+}
+
+
 
 bool sp_config_has_weights(const sp_config *c)
 {

@@ -56,6 +56,8 @@ void sp_config_default(sp_config *c);
 int sp_config_load(const char *path, sp_config *c, em_error *err);
 /* Whether the run has trained weights: 'weights', or an .onnx 'model' (its own). */
 bool sp_config_has_weights(const sp_config *c);
+/* The same from a YAML string (name used in messages). */
+int sp_config_parse(const char *yaml_text, const char *name, sp_config *c, em_error *err);
 /* Checks ranges and the fields the problem kind needs. */
 int sp_config_validate(const sp_config *c, em_error *err);
 

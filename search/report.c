@@ -23,18 +23,27 @@ void sp_final_free(sp_final *f)
     memset(f, 0, sizeof *f);
 }
 
-/* "keep:bits;keep:bits;..." */
+/* "keep:bits;keep:bits;...": exactly n pairs, keep in [0, 1], whole bits in 0..32
+ * (0: float32), as search/run.c writes them. */
 static int parse_plan(const char *s, sim_layer_plan *plan, int n, const char *path, int row,
                       em_error *err)
 {
     const char *p = s;
     for (int i = 0; i < n; i++) {
         char *end;
-        plan[i].keep = strtod(p, &end);
-        if (*end != ':') goto bad;
-        plan[i].bits = strtod(end + 1, &end);
+        double keep = strtod(p, &end);
+        if (end == p || *end != ':') goto bad;
+        p = end + 1;
+        double bits = strtod(p, &end);
+        if (end == p || *end != (i + 1 < n ? ';' : '\0')) goto bad;
+        if (!(keep >= 0 && keep <= 1) || !(bits >= 0 && bits <= 32) || bits != rint(bits))
+            return em_fail(err, EM_EFORMAT,
+                           "%s:%d: column 'plan': layer %d has keep %g and bits %g (keep must "
+                           "lie in [0, 1], bits be a whole number in 0..32)",
+                           path, row + 2, i + 1, keep, bits);
+        plan[i].keep = keep;
+        plan[i].bits = bits;
         plan[i].nnz = -1;
-        if (i + 1 < n && *end != ';') goto bad;
         p = end + 1;
     }
     return EM_OK;

@@ -121,6 +121,21 @@ START_TEST(bad_models)
 }
 END_TEST
 
+/* Found while adding fuzz/fuzz_arch (by a hand-made input; the fuzzer had not hit it
+ * in 120 s): shapes whose c*h*w passes an int overflowed (UB) in the flatten layer's
+ * channel count and in the final classes check. */
+START_TEST(oversized_shapes)
+{
+    expect_error("name: t\ninput: [65536, 65536, 1]\nclasses: 2\nlayers:\n"
+                 "  - {type: relu}\n",
+                 "bad.yaml:2: key 'input': 65536x65536x1 holds more than 2147483647 values");
+    expect_error("name: t\ninput: [1, 40000, 40000]\nclasses: 2\nlayers:\n"
+                 "  - {name: up, type: conv, out: 2, kernel: 1}\n"
+                 "  - {type: flatten}\n  - {type: linear, out: 2}\n",
+                 "layer 'up': output 2x40000x40000 holds more than 2147483647 values");
+}
+END_TEST
+
 START_TEST(residual_add_shapes)
 {
     const char *y = "name: r\ninput: [2, 6, 6]\nclasses: 4\nlayers:\n"
@@ -149,6 +164,7 @@ int main(void)
     tcase_add_test(tc, mobilenet_resnet_counts);
     tcase_add_test(tc, bad_models);
     tcase_add_test(tc, residual_add_shapes);
+    tcase_add_test(tc, oversized_shapes);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -389,6 +389,12 @@ static void expect_config_error(const char *yaml, const char *needle)
     em_error err = {0};
     ck_assert_int_ne(sp_config_load(path, &c, &err), 0);
     ck_assert_msg(strstr(err.msg, needle) != NULL, "'%s' lacks '%s'", err.msg, needle);
+    /* The string form (sp_config_parse) fails the same way. */
+    sp_config m;
+    sp_config_default(&m);
+    em_error merr = {0};
+    ck_assert_int_eq(sp_config_parse(yaml, path, &m, &merr), err.code);
+    ck_assert_str_eq(merr.msg, err.msg);
 }
 
 START_TEST(config_errors)
@@ -428,6 +434,52 @@ START_TEST(config_errors)
     sp_config_default(&d);
     ck_assert_msg(sp_config_load(path, &d, &err) == 0, "%s", err.msg);
     ck_assert_int_eq(d.bn, CP_BN_QUANTIZE_THEN_FOLD);
+}
+END_TEST
+
+/* final.csv with two compute layers: one candidate row whose plan cell is `plan`. */
+static int read_final_plan(const char *plan, em_error *err)
+{
+    const char *dir = tu_tmpdir();
+    char path[1024];
+    snprintf(path, sizeof path, "%s/final.csv", dir);
+    FILE *f = fopen(path, "w");
+    fprintf(f, "keep_member,bits_0,bits_1,kind,library_keep,accuracy_search,accuracy_final,"
+               "energy_mj,size_kb,nonzero_rate,plan\n"
+               "3,8,6,candidate,0.5,0.98,0.975,0.1,40.5,0.5,%s\n", plan);
+    fclose(f);
+    sp_config cfg;
+    sp_config_default(&cfg);
+    sp_final fin;
+    int rc = sp_final_read(dir, &cfg, 2, &fin, err);
+    if (!rc) sp_final_free(&fin);
+    return rc;
+}
+
+/* Found by reading the reader while adding fuzz/fuzz_final (whose range check now
+ * guards it): plan cells out of range (keep 7, bits 1e300, NaN) or with extra pairs or
+ * trailing text were read as valid; sp_report then cast bits to int (undefined for
+ * 1e300). */
+START_TEST(final_csv_plan_errors)
+{
+    em_error err = {0};
+    ck_assert_msg(read_final_plan("0.5:8;0.25:0", &err) == 0, "%s", err.msg);
+    const struct { const char *plan, *needle; } bad[] = {
+        {"0.5:1e300;0.5:6", "final.csv:2: column 'plan': layer 1 has keep 0.5 and bits 1e+300"},
+        {"0.5:8;7:6", "layer 2 has keep 7 and bits 6"},
+        {"nan:8;0.5:6", "layer 1 has keep nan"},
+        {"0.5:8;0.5:6.5", "layer 2 has keep 0.5 and bits 6.5"},
+        {"0.5:8;0.5:6;0.5:6", "expected 2 keep:bits pairs"},
+        {"0.5:8;0.5:6xyz", "expected 2 keep:bits pairs"},
+        {"0.5:8;:6", "expected 2 keep:bits pairs"},
+        {"0.5:8", "expected 2 keep:bits pairs"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        em_error_clear(&err);
+        ck_assert_int_eq(read_final_plan(bad[i].plan, &err), EM_EFORMAT);
+        ck_assert_msg(strstr(err.msg, bad[i].needle) != NULL, "'%s' lacks '%s'", err.msg,
+                      bad[i].needle);
+    }
 }
 END_TEST
 
@@ -647,6 +699,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, config_errors);
+    tcase_add_test(tc, final_csv_plan_errors);
     tcase_add_test(tc, run_directory_matches_independent_measurements);
     tcase_add_test(tc, report_selects_on_search_accuracy);
     tcase_add_test(tc, kill_and_resume_gives_the_same_front);
