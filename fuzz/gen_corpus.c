@@ -73,6 +73,29 @@ static opt_pop *pop_of(int nv, int no, int nc, int n, double base)
     return p;
 }
 
+static size_t slurp_file(const char *path, unsigned char *buf, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    size_t n = fread(buf, 1, cap, f);
+    fclose(f);
+    return n;
+}
+
+static void frame(const char *out, const char *state, const char *archive)
+{
+    static unsigned char a[1 << 16], b[1 << 16];
+    size_t na = slurp_file(state, a, sizeof a), nb = slurp_file(archive, b, sizeof b);
+    FILE *f = fopen(out, "wb");
+    if (!f) return;
+    unsigned char len[4] = {(unsigned char)na, (unsigned char)(na >> 8), (unsigned char)(na >> 16),
+                            (unsigned char)(na >> 24)};
+    fwrite(len, 1, 4, f);
+    fwrite(a, 1, na, f);
+    fwrite(b, 1, nb, f);
+    fclose(f);
+}
+
 static void write_checkpoints(const char *dir)
 {
     em_error err = {0};
@@ -93,8 +116,19 @@ static void write_checkpoints(const char *dir)
         for (int i = 0; i < ck.n_pops; i++) ck.pops[i] = pop_of(ck.n_var, 2, ck.n_con, 4, i + 1);
         if (v) ck.evals = pop_of(ck.n_var, 2, ck.n_con, 6, 0.5);
         ck.extra[0] = 1.5;
+        /* Written as a run writes it (state + archive), then framed into one seed:
+         * [u32 LE length of the state][state][archive] (fuzz_checkpoint.c). */
+        char tmp[4096], arch[4200];
+        snprintf(tmp, sizeof tmp, "%s/checkpoint/.gen-%d", dir, v);
+        opt_checkpoint_log log;
+        memset(&log, 0, sizeof log);
+        if (!ck.evals) ck.evals = pop_of(ck.n_var, 2, ck.n_con, 3, 0.25);
+        if (opt_checkpoint_write(tmp, &ck, &log, &err)) die(tmp, &err);
+        if (opt_checkpoint_archive_path(tmp, arch, sizeof arch, &err)) die(tmp, &err);
         snprintf(path, sizeof path, "%s/checkpoint/%s", dir, v ? "ctaea-evals" : "nsga2");
-        if (opt_checkpoint_write(path, &ck, &err)) die(path, &err);
+        frame(path, tmp, arch);
+        remove(tmp);
+        remove(arch);
         for (int i = 0; i < ck.n_pops; i++) opt_pop_free(ck.pops[i]);
         opt_pop_free(ck.evals);
     }

@@ -132,6 +132,8 @@ static nn_shape src_shape(const nn_arch *a, int src)
 
 static int window_out(int in, int k, int s, int p) { return (in + 2 * p - k) / s + 1; }
 
+static int check_counts(const char *f, const nn_layer_spec *l, em_error *err);
+
 /* Values in one image's c x h x w activation; every shape emomc builds must keep this
  * within an int (flatten turns it into a channel count, the engine an allocation). */
 static int64_t shape_volume(nn_shape s) { return (int64_t)s.c * s.h * s.w; }
@@ -186,6 +188,49 @@ static int infer_shape(const char *f, nn_arch *a, nn_layer_spec *l, em_error *er
         return em_fail(err, EM_EINVAL, "%s:%d: layer '%s': output %dx%dx%d holds more than %d "
                        "values", f, l->line, l->name, out.c, out.h, out.w, INT_MAX);
     l->out = out;
+    return check_counts(f, l, err);
+}
+
+/* Every count emomc derives from a layer (weights, MACs) and from their sums, and the
+ * bits of any coding of them (at most 96 per weight: 32 value bits plus an index),
+ * must stay exact in int64 and in the doubles the cost models use: weights at most
+ * NN_MAX_WEIGHTS, MACs at most NN_MAX_MACS, layer by layer and in total. Products are
+ * formed with overflow checks, so a huge shape is refused, naming the layer, instead
+ * of wrapping (MACs of 2^64 once came out as 0). */
+static int check_counts(const char *f, const nn_layer_spec *l, em_error *err)
+{
+    if (!nn_layer_is_compute(l)) return EM_OK;
+    int64_t w = l->out_channels, m;
+    bool bad = false;
+    if (l->kind == NN_L_CONV) {
+        bad |= __builtin_mul_overflow(w, (int64_t)(l->in.c / l->groups), &w);
+        bad |= __builtin_mul_overflow(w, (int64_t)l->kh, &w);
+        bad |= __builtin_mul_overflow(w, (int64_t)l->kw, &w);
+        bad |= __builtin_mul_overflow(w, (int64_t)l->out.h * l->out.w, &m);
+    } else {
+        bad |= __builtin_mul_overflow(w, shape_volume(l->in), &w);
+        m = w;
+    }
+    if (bad || w > NN_MAX_WEIGHTS || m > NN_MAX_MACS)
+        return em_fail(err, EM_EINVAL, "%s:%d: layer '%s': too large to count exactly (more "
+                       "than %lld weights or %lld MACs)", f, l->line, l->name,
+                       (long long)NN_MAX_WEIGHTS, (long long)NN_MAX_MACS);
+    return EM_OK;
+}
+
+/* The network's totals within the same limits. */
+static int check_totals(const char *f, const nn_arch *a, em_error *err)
+{
+    int64_t w = 0, m = 0;
+    for (int i = 0; i < a->n_layers; i++) {
+        w += nn_layer_weight_count(&a->layers[i]); /* each term is bounded: no overflow */
+        m += nn_layer_macs(&a->layers[i]);
+        if (w > NN_MAX_WEIGHTS || m > NN_MAX_MACS)
+            return em_fail(err, EM_EINVAL, "%s: the model is too large to count exactly (more "
+                           "than %lld weights or %lld MACs in all, reached at layer '%s')", f,
+                           (long long)NN_MAX_WEIGHTS, (long long)NN_MAX_MACS,
+                           a->layers[i].name);
+    }
     return EM_OK;
 }
 
@@ -308,6 +353,8 @@ int nn_arch_infer(nn_arch *a, em_error *err)
         if (rc) return rc;
     }
     if (a->n_layers == 0) return em_fail(err, EM_EINVAL, "%s: the model has no layers", f);
+    int rc = check_totals(f, a, err);
+    if (rc) return rc;
     nn_shape last = a->layers[a->n_layers - 1].out;
     if (a->classes <= 0) a->classes = last.c * last.h * last.w;
     if (last.c * last.h * last.w != a->classes)
@@ -359,6 +406,7 @@ static int parse_doc(em_yaml *y, nn_arch **out, em_error *err)
     if (!a->layers) { rc = em_fail(err, EM_ENOMEM, "out of memory"); goto fail; }
     for (int i = 0; i < a->n_layers; i++)
         if ((rc = parse_layer(y, a, i, em_yaml_seq_at(y, layers, i), err))) goto fail;
+    if ((rc = check_totals(y->path, a, err))) goto fail;
     nn_shape last = a->layers[a->n_layers - 1].out;
     if (last.c * last.h * last.w != a->classes) {
         rc = em_fail(err, EM_EINVAL, "%s: the last layer gives %d outputs but classes is %d",

@@ -83,6 +83,12 @@ int nn_arch_find(const nn_arch *a, const char *name); /* index or -1 */
 
 /* Conv and linear layers carry weights and MACs; everything else returns 0. */
 bool nn_layer_is_compute(const nn_layer_spec *l);
+/* Limits every parsed model stays within (nn/arch.c refuses a larger one, naming the
+ * layer): counts, their sums and their coded bit sizes stay exact in int64 and in
+ * doubles. */
+#define NN_MAX_WEIGHTS ((int64_t)1 << 40)
+#define NN_MAX_MACS ((int64_t)1 << 52)
+
 int64_t nn_layer_macs(const nn_layer_spec *l);
 int64_t nn_layer_weight_count(const nn_layer_spec *l);  /* excluding bias */
 int64_t nn_layer_param_count(const nn_layer_spec *l);   /* trainable: weights, bias, BN */

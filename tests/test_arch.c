@@ -136,6 +136,45 @@ START_TEST(oversized_shapes)
 }
 END_TEST
 
+/* Counts that would not be exact (issue 18: MACs of 2^64 wrapped to 0) are refused,
+ * naming the layer, and models just under the limits parse with exact counts. */
+START_TEST(oversized_counts)
+{
+    /* 100000 x 50000 x 16 x 16 = 1.28e12 weights > 2^40. */
+    expect_error("name: t\ninput: [50000, 16, 16]\nclasses: 100000\nlayers:\n"
+                 "  - {name: wide, type: conv, out: 100000, kernel: 16}\n  - {type: flatten}\n",
+                 "layer 'wide': too large to count exactly");
+    /* 32768 x 4095^2 = 5.5e11 weights (under 2^40) on 128 x 128 outputs: 9.0e15 MACs
+     * > 2^52. */
+    expect_error("name: t\ninput: [1, 128, 128]\nclasses: 2\nlayers:\n"
+                 "  - {name: big, type: conv, out: 32768, kernel: 4095, pad: 2047}\n"
+                 "  - {type: gap}\n  - {type: flatten}\n  - {type: linear, out: 2}\n",
+                 "layer 'big': too large to count exactly");
+    /* Three layers of 2.2496e15 MACs each: two fit (4.4993e15 < 2^52 = 4.5036e15), the
+     * third does not. */
+    const char *three = "name: t\ninput: [1, 128, 128]\nclasses: 2\nlayers:\n"
+                        "  - {name: a, type: conv, out: 32768, kernel: 2047, pad: 1023}\n"
+                        "  - {name: b, type: conv, out: 32768, kernel: 2047, pad: 1023, from: input}\n"
+                        "  - {name: c, type: conv, out: 32768, kernel: 2047, pad: 1023, from: input}\n"
+                        "  - {type: gap}\n  - {type: flatten}\n  - {type: linear, out: 2}\n";
+    expect_error(three, "too large to count exactly (more than 1099511627776 weights or "
+                        "4503599627370496 MACs in all, reached at layer 'c')");
+    /* Two of them fit, and the counts are the exact products. */
+    const char *two = "name: t\ninput: [1, 128, 128]\nclasses: 2\nlayers:\n"
+                      "  - {name: a, type: conv, out: 32768, kernel: 2047, pad: 1023}\n"
+                      "  - {name: b, type: conv, out: 32768, kernel: 2047, pad: 1023, from: input}\n"
+                      "  - {type: gap}\n  - {type: flatten}\n  - {type: linear, out: 2}\n";
+    em_error err = {0};
+    nn_arch *a = NULL;
+    ck_assert_msg(nn_arch_parse(two, "two.yaml", &a, &err) == 0, "%s", err.msg);
+    const int64_t w = (int64_t)32768 * 2047 * 2047, m = w * 128 * 128;
+    ck_assert(nn_layer_weight_count(&a->layers[0]) == w);
+    ck_assert(nn_layer_macs(&a->layers[1]) == m);
+    ck_assert(nn_arch_macs(a) == 2 * m + (int64_t)32768 * 2);
+    nn_arch_free(a);
+}
+END_TEST
+
 START_TEST(residual_add_shapes)
 {
     const char *y = "name: r\ninput: [2, 6, 6]\nclasses: 4\nlayers:\n"
@@ -165,6 +204,7 @@ int main(void)
     tcase_add_test(tc, bad_models);
     tcase_add_test(tc, residual_add_shapes);
     tcase_add_test(tc, oversized_shapes);
+    tcase_add_test(tc, oversized_counts);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
