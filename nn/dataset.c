@@ -61,61 +61,93 @@ int nn_dataset_kind_parse(const char *name, nn_dataset_kind *out)
     return -1;
 }
 
-/* ---- reading whole files, plain or gzip ---------------------------------------- */
+/* ---- streaming the files, plain or gzip -------------------------------------------
+ *
+ * No file is read whole: the header is read and validated first, then exactly the
+ * bytes it announces are streamed (zlib detects gzip; plain files pass through), the
+ * buffer growing as data arrives, and a stream that is shorter or longer than that is
+ * an error naming the file. So a small gzip that inflates to gigabytes costs at most
+ * what its header announces, within NN_DATA_MAX_BYTES. */
+#define NN_DATA_MAX_BYTES ((size_t)1 << 31)    /* one file's payload: 2 GiB */
+#define CIFAR_MAX_RECORDS 100000               /* one batch file: 10x a CIFAR-10 batch */
 
-/* Reads all of path (gzip is detected and inflated by zlib; plain files pass
- * through). A damaged or truncated gzip stream is an error naming the file. */
-static int read_all(const char *path, uint8_t **data, size_t *len, em_error *err)
+static int open_stream(const char *path, gzFile *gz, em_error *err)
 {
-    *data = NULL;
-    *len = 0;
-    gzFile gz = gzopen(path, "rb");
-    if (!gz) return em_fail(err, EM_EIO, "%s: cannot open", path);
-    gzbuffer(gz, 1 << 17);
-    size_t cap = 1 << 20, n = 0;
-    uint8_t *buf = malloc(cap);
-    if (!buf) {
-        gzclose(gz);
-        return em_fail(err, EM_ENOMEM, "%s: out of memory", path);
-    }
-    for (;;) {
-        if (cap - n < (1 << 16)) {
-            uint8_t *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                gzclose(gz);
-                return em_fail(err, EM_ENOMEM, "%s: out of memory", path);
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        int got = gzread(gz, buf + n, (unsigned)(cap - n));
-        if (got < 0) {
-            int zerr;
-            const char *zmsg = gzerror(gz, &zerr);
-            em_fail(err, EM_EFORMAT, "%s: corrupt or truncated gzip data (%s)", path,
-                    zmsg ? zmsg : "zlib error");
-            free(buf);
-            gzclose(gz);
-            return EM_EFORMAT;
-        }
-        if (got == 0) break;
-        n += (size_t)got;
-    }
-    /* gzread returns 0 both at a clean end and at a truncated stream; zlib flags
-     * the latter as Z_BUF_ERROR. */
+    *gz = gzopen(path, "rb");
+    if (!*gz) return em_fail(err, EM_EIO, "%s: cannot open", path);
+    gzbuffer(*gz, 1 << 17);
+    return EM_OK;
+}
+
+static int zlib_fail(gzFile gz, const char *path, em_error *err)
+{
     int zerr = Z_OK;
     const char *zmsg = gzerror(gz, &zerr);
-    if (zerr != Z_OK && zerr != Z_STREAM_END) {
-        em_fail(err, EM_EFORMAT, "%s: corrupt or truncated gzip data (%s)", path,
-                zmsg ? zmsg : "zlib error");
-        free(buf);
-        gzclose(gz);
-        return EM_EFORMAT;
+    return em_fail(err, EM_EFORMAT, "%s: corrupt or truncated gzip data (%s)", path,
+                   zmsg && *zmsg ? zmsg : "zlib error");
+}
+
+/* Reads up to n bytes into buf (n may exceed an int: read in pieces); *got says how
+ * many came before the stream ended. A damaged stream is an error. */
+static int read_some(gzFile gz, const char *path, uint8_t *buf, size_t n, size_t *got,
+                     em_error *err)
+{
+    *got = 0;
+    while (*got < n) {
+        size_t want = n - *got < ((size_t)1 << 30) ? n - *got : (size_t)1 << 30;
+        int r = gzread(gz, buf + *got, (unsigned)want);
+        if (r < 0) return zlib_fail(gz, path, err);
+        if (r == 0) break;
+        *got += (size_t)r;
     }
-    gzclose(gz);
-    *data = buf;
-    *len = n;
+    /* gzread returns 0 both at a clean end and at a truncated stream; zlib flags the
+     * latter as Z_BUF_ERROR. */
+    int zerr = Z_OK;
+    gzerror(gz, &zerr);
+    if (zerr != Z_OK && zerr != Z_STREAM_END) return zlib_fail(gz, path, err);
+    return EM_OK;
+}
+
+/* Streams exactly `want` bytes into a buffer that grows as they come; *got < want
+ * when the stream ended first (the caller says what was truncated). */
+static int read_payload(gzFile gz, const char *path, size_t want, uint8_t **out, size_t *got,
+                        em_error *err)
+{
+    *out = NULL;
+    *got = 0;
+    size_t cap = want < ((size_t)1 << 20) ? want : (size_t)1 << 20;
+    uint8_t *buf = malloc(cap ? cap : 1);
+    if (!buf) return em_fail(err, EM_ENOMEM, "%s: out of memory", path);
+    for (;;) {
+        size_t n = 0;
+        int rc = read_some(gz, path, buf + *got, cap - *got, &n, err);
+        if (rc) {
+            free(buf);
+            return rc;
+        }
+        *got += n;
+        if (*got < cap || cap == want) break; /* the stream ended, or all is read */
+        size_t ncap = cap * 2 < want ? cap * 2 : want;
+        uint8_t *nb = realloc(buf, ncap);
+        if (!nb) {
+            free(buf);
+            return em_fail(err, EM_ENOMEM, "%s: out of memory", path);
+        }
+        buf = nb;
+        cap = ncap;
+    }
+    *out = buf;
+    return EM_OK;
+}
+
+/* After the announced payload the stream must end. */
+static int expect_end(gzFile gz, const char *path, const char *what, em_error *err)
+{
+    uint8_t extra;
+    size_t n = 0;
+    int rc = read_some(gz, path, &extra, 1, &n, err);
+    if (rc) return rc;
+    if (n) return em_fail(err, EM_EFORMAT, "%s: unexpected bytes after %s", path, what);
     return EM_OK;
 }
 
@@ -124,127 +156,164 @@ static uint32_t be32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+/* Reads and checks an IDX header of `len` bytes with magic `want` (other: the magic
+ * of the other IDX kind, for a clearer message). */
+static int idx_header(gzFile gz, const char *path, uint8_t *h, size_t len, uint32_t want,
+                      uint32_t other, const char *kind, const char *other_kind, em_error *err)
+{
+    size_t got = 0;
+    int rc = read_some(gz, path, h, len, &got, err);
+    if (rc) return rc;
+    uint32_t magic = got >= 4 ? be32(h) : 0;
+    if (got >= 4 && magic != want) {
+        if (magic == other)
+            return em_fail(err, EM_EFORMAT, "%s: this is an IDX %s file (magic %u), expected %s "
+                           "(%u)", path, other_kind, other, kind, want);
+        return em_fail(err, EM_EFORMAT, "%s: bad magic number %u (IDX %s need %u)", path, magic,
+                       kind, want);
+    }
+    if (got < len)
+        return em_fail(err, EM_EFORMAT, "%s: truncated IDX header (%zu bytes, need %zu)", path,
+                       got, len);
+    return EM_OK;
+}
+
 int nn_idx_read_images(const char *path, int *n, int *rows, int *cols, uint8_t **pixels,
                        em_error *err)
 {
-    uint8_t *d;
-    size_t len;
-    int rc = read_all(path, &d, &len, err);
+    gzFile gz;
+    int rc = open_stream(path, &gz, err);
     if (rc) return rc;
-    uint32_t magic = len >= 4 ? be32(d) : 0;
-    if (len >= 4 && magic != IDX_IMAGES_MAGIC) {
-        free(d);
-        if (magic == IDX_LABELS_MAGIC)
-            return em_fail(err, EM_EFORMAT,
-                           "%s: this is an IDX label file (magic 2049), expected images (2051)",
-                           path);
-        return em_fail(err, EM_EFORMAT, "%s: bad magic number %u (IDX images need 2051)", path,
-                       magic);
-    }
-    if (len < 16) {
-        free(d);
-        return em_fail(err, EM_EFORMAT, "%s: truncated IDX header (%zu bytes, need 16)", path,
-                       len);
-    }
-    uint32_t cnt = be32(d + 4), r = be32(d + 8), c = be32(d + 12);
+    uint8_t h[16], *d = NULL;
+    if ((rc = idx_header(gz, path, h, 16, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, "images", "label",
+                         err)))
+        goto done;
+    uint32_t cnt = be32(h + 4), r = be32(h + 8), c = be32(h + 12);
     if (cnt == 0 || cnt > 10000000u || r == 0 || c == 0 || r > 4096 || c > 4096) {
-        free(d);
-        return em_fail(err, EM_EFORMAT, "%s: implausible IDX dimensions %u x %u x %u", path,
-                       cnt, r, c);
+        rc = em_fail(err, EM_EFORMAT, "%s: implausible IDX dimensions %u x %u x %u", path, cnt, r,
+                     c);
+        goto done;
     }
-    size_t want = (size_t)cnt * r * c;
-    if (len - 16 < want) {
-        free(d);
-        return em_fail(err, EM_EFORMAT,
-                       "%s: truncated: header announces %u images of %ux%u (%zu bytes), "
-                       "file holds %zu",
-                       path, cnt, r, c, want, len - 16);
+    size_t want = (size_t)cnt * r * c, got = 0;
+    if (want > NN_DATA_MAX_BYTES) {
+        rc = em_fail(err, EM_EFORMAT, "%s: header announces %u images of %ux%u (%zu bytes), more "
+                     "than the %zu bytes a data file may hold", path, cnt, r, c, want,
+                     NN_DATA_MAX_BYTES);
+        goto done;
     }
-    if (len - 16 > want) {
-        free(d);
-        return em_fail(err, EM_EFORMAT, "%s: %zu unexpected bytes after %u images", path,
-                       len - 16 - want, cnt);
+    if ((rc = read_payload(gz, path, want, &d, &got, err))) goto done;
+    if (got < want) {
+        rc = em_fail(err, EM_EFORMAT, "%s: truncated: header announces %u images of %ux%u (%zu "
+                     "bytes), file holds %zu", path, cnt, r, c, want, got);
+        goto done;
     }
-    memmove(d, d + 16, want);
+    char what[64];
+    snprintf(what, sizeof what, "%u images", cnt);
+    if ((rc = expect_end(gz, path, what, err))) goto done;
     *n = (int)cnt;
     *rows = (int)r;
     *cols = (int)c;
     *pixels = d;
-    return EM_OK;
+    d = NULL;
+done:
+    free(d);
+    gzclose(gz);
+    return rc;
 }
 
 int nn_idx_read_labels(const char *path, int *n, uint8_t **labels, em_error *err)
 {
-    uint8_t *d;
-    size_t len;
-    int rc = read_all(path, &d, &len, err);
+    gzFile gz;
+    int rc = open_stream(path, &gz, err);
     if (rc) return rc;
-    uint32_t magic = len >= 4 ? be32(d) : 0;
-    if (len >= 4 && magic != IDX_LABELS_MAGIC) {
-        free(d);
-        if (magic == IDX_IMAGES_MAGIC)
-            return em_fail(err, EM_EFORMAT,
-                           "%s: this is an IDX image file (magic 2051), expected labels (2049)",
-                           path);
-        return em_fail(err, EM_EFORMAT, "%s: bad magic number %u (IDX labels need 2049)", path,
-                       magic);
-    }
-    if (len < 8) {
-        free(d);
-        return em_fail(err, EM_EFORMAT, "%s: truncated IDX header (%zu bytes, need 8)", path, len);
-    }
-    uint32_t cnt = be32(d + 4);
+    uint8_t h[8], *d = NULL;
+    if ((rc = idx_header(gz, path, h, 8, IDX_LABELS_MAGIC, IDX_IMAGES_MAGIC, "labels", "image",
+                         err)))
+        goto done;
+    uint32_t cnt = be32(h + 4);
     if (cnt == 0 || cnt > 10000000u) {
-        free(d);
-        return em_fail(err, EM_EFORMAT, "%s: implausible label count %u", path, cnt);
+        rc = em_fail(err, EM_EFORMAT, "%s: implausible label count %u", path, cnt);
+        goto done;
     }
-    if (len - 8 != cnt) {
-        free(d);
-        return em_fail(err, EM_EFORMAT, "%s: %s: header announces %u labels, file holds %zu",
-                       path, len - 8 < cnt ? "truncated" : "trailing bytes", cnt, len - 8);
+    size_t got = 0;
+    if ((rc = read_payload(gz, path, cnt, &d, &got, err))) goto done;
+    if (got < cnt) {
+        rc = em_fail(err, EM_EFORMAT, "%s: truncated: header announces %u labels, file holds %zu",
+                     path, cnt, got);
+        goto done;
     }
-    memmove(d, d + 8, cnt);
+    char what[64];
+    snprintf(what, sizeof what, "%u labels", cnt);
+    if ((rc = expect_end(gz, path, what, err))) goto done;
     *n = (int)cnt;
     *labels = d;
-    return EM_OK;
+    d = NULL;
+done:
+    free(d);
+    gzclose(gz);
+    return rc;
 }
 
+/* CIFAR batches have no header: records are streamed one at a time, at most
+ * CIFAR_MAX_RECORDS of them. */
 int nn_cifar_read_batch(const char *path, int *n, uint8_t **pixels, uint8_t **labels,
                         em_error *err)
 {
-    uint8_t *d;
-    size_t len;
-    int rc = read_all(path, &d, &len, err);
+    gzFile gz;
+    int rc = open_stream(path, &gz, err);
     if (rc) return rc;
-    if (len == 0 || len % CIFAR_RECORD) {
-        free(d);
-        return em_fail(err, EM_EFORMAT,
-                       "%s: truncated or not a CIFAR-10 batch: %zu bytes is not a whole "
-                       "number of %d-byte records",
-                       path, len, CIFAR_RECORD);
-    }
-    size_t cnt = len / CIFAR_RECORD;
-    uint8_t *px = malloc(cnt * (CIFAR_RECORD - 1)), *lb = malloc(cnt);
-    if (!px || !lb) {
-        free(d), free(px), free(lb);
-        return em_fail(err, EM_ENOMEM, "%s: out of memory", path);
-    }
-    for (size_t i = 0; i < cnt; i++) {
-        const uint8_t *r = d + i * CIFAR_RECORD;
-        if (r[0] > 9) {
-            em_fail(err, EM_EFORMAT, "%s: record %zu has label %u (CIFAR-10 labels are 0..9)",
-                    path, i, r[0]);
-            free(d), free(px), free(lb);
-            return EM_EFORMAT;
+    size_t cap = 0, cnt = 0;
+    uint8_t *px = NULL, *lb = NULL, rec[CIFAR_RECORD];
+    for (;;) {
+        size_t got = 0;
+        if ((rc = read_some(gz, path, rec, CIFAR_RECORD, &got, err))) goto fail;
+        if (got == 0) break;
+        if (got < CIFAR_RECORD) {
+            rc = em_fail(err, EM_EFORMAT, "%s: truncated or not a CIFAR-10 batch: %zu bytes is "
+                         "not a whole number of %d-byte records", path,
+                         cnt * CIFAR_RECORD + got, CIFAR_RECORD);
+            goto fail;
         }
-        lb[i] = r[0];
-        memcpy(px + i * (CIFAR_RECORD - 1), r + 1, CIFAR_RECORD - 1);
+        if (cnt == CIFAR_MAX_RECORDS) {
+            rc = em_fail(err, EM_EFORMAT, "%s: more than %d records: not a CIFAR-10 batch", path,
+                         CIFAR_MAX_RECORDS);
+            goto fail;
+        }
+        if (rec[0] > 9) {
+            rc = em_fail(err, EM_EFORMAT, "%s: record %zu has label %u (CIFAR-10 labels are 0..9)",
+                         path, cnt, rec[0]);
+            goto fail;
+        }
+        if (cnt == cap) {
+            size_t ncap = cap ? cap * 2 : 1024;
+            uint8_t *np = realloc(px, ncap * (CIFAR_RECORD - 1)), *nl = np ? realloc(lb, ncap) : NULL;
+            if (np) px = np;
+            if (nl) lb = nl;
+            if (!np || !nl) {
+                rc = em_fail(err, EM_ENOMEM, "%s: out of memory", path);
+                goto fail;
+            }
+            cap = ncap;
+        }
+        lb[cnt] = rec[0];
+        memcpy(px + cnt * (CIFAR_RECORD - 1), rec + 1, CIFAR_RECORD - 1);
+        cnt++;
     }
-    free(d);
+    if (cnt == 0) {
+        rc = em_fail(err, EM_EFORMAT, "%s: truncated or not a CIFAR-10 batch: 0 bytes is not a "
+                     "whole number of %d-byte records", path, CIFAR_RECORD);
+        goto fail;
+    }
+    gzclose(gz);
     *n = (int)cnt;
     *pixels = px;
     *labels = lb;
     return EM_OK;
+fail:
+    free(px);
+    free(lb);
+    gzclose(gz);
+    return rc;
 }
 
 /* ---- folders -------------------------------------------------------------------- */

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <zlib.h>
 
 #include "nn/dataset.h"
 #include "tests/testutil.h"
@@ -169,6 +170,67 @@ START_TEST(bad_files)
     write_bytes(p, cf, n);
     expect_fail(p, 2, "record 1 has label 10");
     free(cf);
+}
+END_TEST
+
+/* A gzip stream of header + `zeros` zero bytes (written in 1 MiB pieces). */
+static void write_bomb(const char *path, const uint8_t *head, size_t hn, size_t zeros)
+{
+    gzFile gz = gzopen(path, "wb1");
+    ck_assert_ptr_nonnull(gz);
+    if (hn) ck_assert_int_eq(gzwrite(gz, head, (unsigned)hn), (int)hn);
+    static uint8_t z[1 << 20];
+    for (size_t done = 0; done < zeros;) {
+        size_t k = zeros - done < sizeof z ? zeros - done : sizeof z;
+        ck_assert_int_eq(gzwrite(gz, z, (unsigned)k), (int)k);
+        done += k;
+    }
+    gzclose(gz);
+}
+
+/* Decompression bombs and lying headers (issue 18): the readers stream what the
+ * header announces and no more, so a small gzip that inflates far beyond it is an
+ * error after the announced bytes, not a read of everything. */
+START_TEST(decompression_bombs)
+{
+    const char *dir = tu_tmpdir();
+    char p[1024];
+    em_error err = {0};
+    int n, r, c;
+    uint8_t *px = NULL, *lb = NULL;
+    /* 100 images of 28x28 announced, 64 MiB follow (a few hundred KB of gzip). */
+    uint8_t h[16] = {0, 0, 8, 3, 0, 0, 0, 100, 0, 0, 0, 28, 0, 0, 0, 28};
+    snprintf(p, sizeof p, "%s/bomb-images.gz", dir);
+    write_bomb(p, h, 16, (size_t)64 << 20);
+    struct stat st;
+    ck_assert_int_eq(stat(p, &st), 0);
+    ck_assert(st.st_size < 2 << 20);
+    ck_assert_int_eq(nn_idx_read_images(p, &n, &r, &c, &px, &err), EM_EFORMAT);
+    ck_assert_msg(strstr(err.msg, "unexpected bytes after 100 images"), "%s", err.msg);
+    /* A header announcing more than a data file may hold: refused before reading. */
+    uint8_t huge[16] = {0, 0, 8, 3, 0, 0x98, 0x96, 0x80, 0, 0, 0x10, 0, 0, 0, 0x10, 0};
+    snprintf(p, sizeof p, "%s/huge-images.gz", dir);
+    write_bomb(p, huge, 16, 1000);
+    ck_assert_int_eq(nn_idx_read_images(p, &n, &r, &c, &px, &err), EM_EFORMAT);
+    ck_assert_msg(strstr(err.msg, "more than the 2147483648 bytes"), "%s", err.msg);
+    /* Labels: 10 announced, 64 MiB follow. */
+    uint8_t hl[8] = {0, 0, 8, 1, 0, 0, 0, 10};
+    snprintf(p, sizeof p, "%s/bomb-labels.gz", dir);
+    write_bomb(p, hl, 8, (size_t)64 << 20);
+    ck_assert_int_eq(nn_idx_read_labels(p, &n, &lb, &err), EM_EFORMAT);
+    ck_assert_msg(strstr(err.msg, "unexpected bytes after 10 labels"), "%s", err.msg);
+    /* CIFAR: no header; zero records (label 0) past the record limit. */
+    snprintf(p, sizeof p, "%s/bomb_batch.bin.gz", dir);
+    write_bomb(p, NULL, 0, (size_t)100001 * 3073);
+    ck_assert_int_eq(nn_cifar_read_batch(p, &n, &px, &lb, &err), EM_EFORMAT);
+    ck_assert_msg(strstr(err.msg, "more than 100000 records"), "%s", err.msg);
+    /* Just under it reads, every record there. */
+    snprintf(p, sizeof p, "%s/ok_batch.bin.gz", dir);
+    write_bomb(p, NULL, 0, (size_t)3 * 3073);
+    ck_assert_msg(nn_cifar_read_batch(p, &n, &px, &lb, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(n, 3);
+    free(px);
+    free(lb);
 }
 END_TEST
 
@@ -497,6 +559,7 @@ static Suite *suite(void)
     tcase_add_test(tc, idx_plain_and_gz);
     tcase_add_test(tc, cifar_plain_and_gz);
     tcase_add_test(tc, bad_files);
+    tcase_add_test(tc, decompression_bombs);
     tcase_add_test(tc, label_range_and_count_mismatch);
     tcase_add_test(tc, resolve_order);
     tcase_add_test(tc, float_conversion_pads_centrally);
