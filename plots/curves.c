@@ -142,7 +142,10 @@ int plot_ascore(const char *out_path, const plot_ascore_spec *s, em_error *err)
     }
     pl_range_finish(&rx, 0.04, 0.04);
     pl_range_finish(&r2, 0.05, 0.05);
-    pl_range ry = {s->log_y ? ymin : fmin(0, ymin), ymax, s->log_y != 0};
+    /* A linear axis stops at -1 (the norm below zero): much lower scores, of models
+     * that make more errors than the ratio tolerates, run off the bottom rather than
+     * squash the curves' peaks. */
+    pl_range ry = {s->log_y ? ymin : fmax(-1.0, fmin(0, ymin)), ymax, s->log_y != 0};
     if (ref) pl_range_add(&ry, 1);
     pl_range_finish(&ry, s->log_y ? 0.03 : 0, 0.08);
 
