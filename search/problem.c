@@ -507,8 +507,9 @@ typedef struct row_eval {
     bool over;
 } row_eval;
 
-static int row_prepare(sp_context *c, const double *x, int *bits, sim_layer_plan *plan,
-                       row_eval *e, em_error *err)
+/* Compression, cost, non-zero rate and budget test of one row, without inference. */
+static int row_cost(sp_context *c, const double *x, int *bits, sim_layer_plan *plan,
+                    row_eval *e, em_error *err)
 {
     const sp_config *g = &c->cfg;
     memset(e, 0, sizeof *e);
@@ -527,6 +528,14 @@ static int row_prepare(sp_context *c, const double *x, int *bits, sim_layer_plan
     if (g->kind == SP_SBO) e->nonzero = nonzero_rate(c);
     if (g->energy_budget_mj > 0) e->over |= e->energy > g->energy_budget_mj;
     if (g->size_budget_kb > 0) e->over |= e->size > g->size_budget_kb;
+    return EM_OK;
+}
+
+static int row_prepare(sp_context *c, const double *x, int *bits, sim_layer_plan *plan,
+                       row_eval *e, em_error *err)
+{
+    int rc = row_cost(c, x, bits, plan, e, err);
+    if (rc) return rc;
     c->timing.evaluated++;
     if (e->over) c->timing.rejected++;
     return EM_OK;
@@ -575,6 +584,37 @@ static int evaluate_batch(void *user, int n, const double *X, double *F, double 
     }
     free(plan);
     free(bits);
+    return rc;
+}
+
+/* The cheap callback (opt_problem_set_cheap) of the emomc-* problems: the cost
+ * objectives and the budget constraints of n candidates, by compressing each and
+ * calling the estimator exactly as evaluate_batch does (row_cost), without inference.
+ * The accuracy entries are left alone. */
+static int evaluate_cheap(void *user, int n, const double *X, double *F, double *G,
+                          em_error *err)
+{
+    sp_context *c = user;
+    double t0 = em_now_seconds();
+    sim_layer_plan *plan = calloc((size_t)c->n_compute, sizeof *plan);
+    int *bits = calloc((size_t)c->n_compute, sizeof *bits);
+    int rc = !plan || !bits ? em_fail(err, EM_ENOMEM, "out of memory") : EM_OK;
+    const int n_var = problem_nvar(c), n_obj = problem_nobj(c), n_con = problem_ncon(c);
+    double *f = malloc(sizeof *f * (size_t)n_obj), *gg = malloc(sizeof *gg * (size_t)(n_con + 1));
+    if (!rc && (!f || !gg)) rc = em_fail(err, EM_ENOMEM, "out of memory");
+    for (int r = 0; r < n && !rc; r++) {
+        row_eval e;
+        if ((rc = row_cost(c, X + (size_t)r * (size_t)n_var, bits, plan, &e, err))) break;
+        row_objectives(c, &e, f, gg);
+        for (int j = 1; j < n_obj; j++) F[(size_t)r * (size_t)n_obj + j] = f[j];
+        for (int j = 0; j < n_con; j++) G[(size_t)r * (size_t)n_con + j] = gg[j];
+    }
+    c->timing.cheap_evals += n;
+    c->timing.cheap += em_now_seconds() - t0;
+    free(plan);
+    free(bits);
+    free(f);
+    free(gg);
     return rc;
 }
 
@@ -768,6 +808,11 @@ int sp_problem_new(sp_context *c, opt_problem **out, em_error *err)
         int k = 0;
         if (g->energy_budget_mj > 0) snprintf(p->con_names[k++], 32, "energy_over_budget");
         if (g->size_budget_kb > 0) snprintf(p->con_names[k++], 32, "size_over_budget");
+        /* Costs and budgets are exact without inference: cheap (opt/sbo.h never
+         * models them); only the accuracy is expensive. */
+        bool mask[3 + 2];
+        for (int t = 0; t < n_obj + n_con; t++) mask[t] = t > 0;
+        if (!rc) rc = opt_problem_set_cheap(p, mask, evaluate_cheap, c, err);
     }
     if (rc) {
         opt_problem_free(p);

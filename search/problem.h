@@ -69,6 +69,11 @@ typedef struct sp_timing {
     double inference, cost, compress;
     long evaluated, rejected;
     long inferences, store_hits;
+    double cheap;         /* seconds in the cheap callback (costs only, for sbo) */
+    long cheap_evals;     /* rows it computed */
+    long raced;           /* candidates stopped early by racing */
+    long long images, images_full; /* search images inferred, and what full evaluation of
+                                    * the same candidates would have inferred */
 } sp_timing;
 sp_timing sp_context_timing(const sp_context *ctx);
 

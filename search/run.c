@@ -37,6 +37,10 @@ int sp_config_save(const sp_config *c, const char *path, em_error *err)
             c->energy_budget_mj, c->size_budget_kb, c->tau);
     fprintf(f, "algorithm: %s\npop: %d\ngens: %d\nbudget: %ld\nseed: %llu\nthreads: %d\n",
             c->algorithm, c->pop, c->gens, c->budget, (unsigned long long)c->seed, c->threads);
+    fprintf(f, "sbo_initial: %d\nsbo_infill: %d\nvariant: \"%s\"\n", c->sbo_initial,
+            c->sbo_infill, c->variant);
+    fprintf(f, "racing: %s\nracing_delta: %.17g\n", c->racing ? "true" : "false",
+            c->racing_delta);
     return em_atomic_commit(&af, err);
 }
 
@@ -122,7 +126,12 @@ static int write_search_json(const char *dir, sp_context *ctx, const opt_result 
     fprintf(af.fp, " \"evaluations\": %ld, \"cache_hits\": %ld, \"rejected_by_budget\": %ld, "
                    "\"generations\": %d,\n",
             res->n_evals, res->cache_hits, t.rejected, res->n_gen);
-    fprintf(af.fp, " \"inferences\": %ld, \"store_hits\": %ld}\n", t.inferences, t.store_hits);
+    fprintf(af.fp, " \"inferences\": %ld, \"store_hits\": %ld,\n", t.inferences, t.store_hits);
+    fprintf(af.fp, " \"cheap_evaluations\": %ld, \"seconds_cheap\": %.6f,\n", t.cheap_evals,
+            t.cheap);
+    fprintf(af.fp, " \"racing\": %s, \"raced\": %ld, \"images_evaluated\": %lld, "
+                   "\"images_full\": %lld}\n", sp_context_config(ctx)->racing ? "true" : "false",
+            t.raced, (long long)t.images, (long long)t.images_full);
     return em_atomic_commit(&af, err);
 }
 
@@ -184,6 +193,11 @@ static int run_search(const sp_config *cfg, const sp_run_opts *o, em_error *err)
     opt.resume = o->resume;
     opt.progress = o->progress;
     opt.progress_user = o->progress_user;
+    opt.variant = cfg->variant[0] ? cfg->variant : NULL;
+    opt.n_infill = cfg->sbo_infill;
+    opt.n_initial = cfg->sbo_initial;
+    if (!opt.n_initial && cfg->budget > 0 && cfg->budget < 100) /* sbo's 50 would not fit */
+        opt.n_initial = cfg->budget / 2 >= 2 ? (int)(cfg->budget / 2) : 2;
     if ((rc = run(p, &opt, &res, err))) goto done;
 
     char extra[2048];

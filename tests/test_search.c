@@ -6,6 +6,7 @@
  * measured against a fresh network folded before quantizing (or, with bn:
  * quantize-then-fold, not folded), and LeNet-5 (no BN) measures the same in both
  * orders. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -641,6 +642,102 @@ START_TEST(bn_order_is_moot_for_lenet)
 }
 END_TEST
 
+
+/* The surrogate loop on emomc-energy: exactly the budget of true evaluations,
+ * integral genotypes in range, every archived energy a fresh estimate of its plan
+ * (member weights quantized here, non-zeros counted here, sim_estimate), the costs
+ * computed and never predicted (the cheap callback ran), and a resumed run identical
+ * to an uninterrupted one. */
+static void sbo_config(sp_config *cfg)
+{
+    base_config(cfg);
+    snprintf(cfg->algorithm, sizeof cfg->algorithm, "sbo");
+    cfg->budget = 30;
+    cfg->gens = 0;
+    cfg->sbo_initial = 10;
+    cfg->sbo_infill = 2;
+    cfg->pop = 10;
+    cfg->eval_images = 200;
+    snprintf(cfg->variant, sizeof cfg->variant, "models=gp+knn,inner_gens=8");
+}
+
+START_TEST(sbo_on_emomc_energy_costs_exact_and_resumable)
+{
+    sp_config cfg;
+    sbo_config(&cfg);
+    em_error err = {0};
+    const char *whole = tu_tmpdir(), *parts = tu_tmpdir();
+    sp_run_opts o = {.out_dir = whole};
+    ck_assert_msg(sp_run(&cfg, &o, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(json_count(whole, "evaluations"), 30);
+    ck_assert_int_gt(json_count(whole, "cheap_evaluations"), 30);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/evaluations.csv", whole);
+    sp_csv c;
+    ck_assert_int_eq(sp_csv_read(path, &c, &err), 0);
+    ck_assert_int_eq(c.n_rows, 30);
+    nn_arch *a = NULL;
+    char ap[4096];
+    ck_assert_int_eq(nn_arch_resolve("lenet5", ap, sizeof ap, &err), 0);
+    ck_assert_int_eq(nn_arch_load(ap, &a, &err), 0);
+    nn_net *net = NULL;
+    ck_assert_int_eq(nn_net_new(a, &net, &err), 0);
+    hw_target hw;
+    ck_assert_int_eq(hw_resolve("vu9p", ap, sizeof ap, &err), 0);
+    ck_assert_int_eq(hw_load(ap, &hw, &err), 0);
+    const char *vars[6] = {"member", "bits_conv1", "bits_conv2", "bits_conv3", "bits_fc1", "bits_fc2"};
+    const double keeps[2] = {0.4, 0.8}; /* members in increasing keep */
+    int ce = sp_csv_col(&c, "energy_mj");
+    ck_assert_int_ge(ce, 0);
+    for (int r = 0; r < c.n_rows; r++) {
+        double x[6], energy;
+        for (int j = 0; j < 6; j++) {
+            int col = sp_csv_col(&c, vars[j]);
+            ck_assert_int_ge(col, 0);
+            ck_assert_int_eq(sp_csv_num(&c, r, col, &x[j], &err), 0);
+            ck_assert(x[j] == rint(x[j]));
+            ck_assert(j == 0 ? (x[0] == 0 || x[0] == 1) : (x[j] >= 2 && x[j] <= 8));
+        }
+        ck_assert_int_eq(sp_csv_num(&c, r, ce, &energy, &err), 0);
+        char file[700];
+        snprintf(file, sizeof file, "%s/keep-%.3f.emw", lib_dir, keeps[(int)x[0]]);
+        ck_assert_int_eq(nn_weights_load_into(file, net, NULL, &err), 0);
+        int bits[5];
+        for (int l = 0; l < 5; l++) bits[l] = (int)x[1 + l];
+        ck_assert_int_eq(cp_quantize_net(net, bits, CP_BN_FOLD_THEN_QUANTIZE, &err), 0);
+        sim_layer_plan plan[5];
+        for (int i = 0, l = 0; i < a->n_layers; i++) {
+            if (!nn_layer_is_compute(&a->layers[i])) continue;
+            nn_param *w = cp_layer_param(net, i, false);
+            int64_t nnz = cp_count_nonzero(w->data, w->numel);
+            plan[l] = (sim_layer_plan){(double)nnz / (double)w->numel, bits[l], nnz};
+            l++;
+        }
+        sim_options so = {df_mapping_builtin(DF_XY), CODING_NORMAL, 3};
+        sim_report rep;
+        ck_assert_int_eq(sim_estimate(a, &hw, &so, plan, 32, &rep, &err), 0);
+        ck_assert_double_eq_tol(energy, rep.energy_pj * 1e-9, 1e-9 * energy);
+        sim_report_free(&rep);
+    }
+    sp_csv_free(&c);
+    nn_net_free(net);
+    nn_arch_free(a);
+
+    stop_at_gen = 3; /* "killed" after iteration 3 (gen 0 is the Latin hypercube) */
+    sp_run_opts o2 = {.out_dir = parts, .progress = stopper};
+    ck_assert_int_eq(sp_run(&cfg, &o2, &err), 0);
+    sp_run_opts o3 = {.out_dir = parts, .resume = true};
+    ck_assert_msg(sp_run(&cfg, &o3, &err) == 0, "%s", err.msg);
+    const char *files[] = {"archive.csv", "front.csv", "final.csv"};
+    for (int i = 0; i < 3; i++) {
+        char *x = slurp(whole, files[i]), *y = slurp(parts, files[i]);
+        ck_assert_str_eq(x, y);
+        free(x);
+        free(y);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("search");
@@ -655,6 +752,7 @@ int main(void)
     tcase_add_test(tc, sbo_candidate_semantics);
     tcase_add_test(tc, bn_candidates_fold_then_quantize);
     tcase_add_test(tc, bn_order_is_moot_for_lenet);
+    tcase_add_test(tc, sbo_on_emomc_energy_costs_exact_and_resumable);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
