@@ -29,6 +29,11 @@ static void usage(FILE *out)
         "     on the q-bit grid), or after (emomc's old order); config key 'bn'\n"
         "  --energy-budget MJ --size-budget KB --tau T\n"
         "  --algorithm nsga2|ctaea|random|sbo --pop N --gens G --budget B --seed S --threads T\n"
+        "  --sbo-initial N --sbo-infill K --variant STR   sbo: Latin hypercube size\n"
+        "     (default min(50, budget/2)), infill points per iteration (2), settings\n"
+        "     (opt/sbo.h: infill=hvi, models=gp+knn, inner_gens=G, ...)\n"
+        "  --racing [--racing-delta D]   emomc-*: stop measuring a candidate's accuracy\n"
+        "     once it is shown dominated with probability >= 1 - D (default 1e-3)\n"
         "  --out RUNDIR (default: runs/<problem>-<model>)  --resume  --quiet  --help\n");
 }
 
@@ -92,6 +97,7 @@ int cli_optimize_search(int argc, char **argv)
         const char *f = argv[i];
         if (!strcmp(f, "--resume")) { resume = 1; continue; }
         if (!strcmp(f, "--quiet")) { quiet = 1; continue; }
+        if (!strcmp(f, "--racing")) { cfg.racing = true; continue; }
         if (i + 1 >= argc) return cli_usage_error(CMD, "unknown or incomplete option '%s'", f);
         const char *v = argv[++i];
         double a, b;
@@ -143,6 +149,10 @@ int cli_optimize_search(int argc, char **argv)
         else if (!strcmp(f, "--budget")) { if (!(rc = cli_parse_int(CMD, f, v, 0, 1000000000, &n))) cfg.budget = n; }
         else if (!strcmp(f, "--seed")) { if (!(rc = cli_parse_int(CMD, f, v, 0, 1L << 62, &n))) cfg.seed = (uint64_t)n; }
         else if (!strcmp(f, "--threads")) { if (!(rc = cli_parse_int(CMD, f, v, 0, 1024, &n))) cfg.threads = (int)n; }
+        else if (!strcmp(f, "--sbo-initial")) { if (!(rc = cli_parse_int(CMD, f, v, 2, 1000000, &n))) cfg.sbo_initial = (int)n; }
+        else if (!strcmp(f, "--sbo-infill")) { if (!(rc = cli_parse_int(CMD, f, v, 1, 1000000, &n))) cfg.sbo_infill = (int)n; }
+        else if (!strcmp(f, "--variant")) rc = copy_arg(cfg.variant, sizeof cfg.variant, f, v);
+        else if (!strcmp(f, "--racing-delta")) rc = cli_parse_double(CMD, f, v, 1e-12, 0.5, &cfg.racing_delta);
         else rc = cli_usage_error(CMD, "unknown option '%s'", f);
     }
     if (rc) return rc;

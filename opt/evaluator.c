@@ -135,6 +135,12 @@ static void fill_from_archive(opt_pop *pop, int i, const opt_pop *a, int r)
     pop->CV[i] = a->CV[r];
 }
 
+static void observe_row(const opt_problem *p, const opt_pop *a, int r)
+{
+    p->observe(p->observe_user, a->X + (size_t)r * a->n_var, a->F + (size_t)r * a->n_obj,
+               a->n_con ? a->G + (size_t)r * a->n_con : NULL);
+}
+
 int opt_evaluator_eval(opt_evaluator *e, opt_pop *pop, int from, em_error *err)
 {
     const opt_problem *p = e->p;
@@ -200,6 +206,8 @@ int opt_evaluator_eval(opt_evaluator *e, opt_pop *pop, int from, em_error *err)
                                nc ? G + (size_t)k * nc : NULL, sec);
                 rowset_put(&e->cache, e->archive->X, nv, e->archive->n - 1);
             }
+            for (int k = 0; !rc && p->observe && k < n_new; k++)
+                observe_row(p, e->archive, e->archive->n - n_new + k);
         }
         free(X), free(F), free(G);
     }
@@ -249,6 +257,7 @@ int opt_evaluator_restore(opt_evaluator *e, const opt_pop *archive, em_error *er
     rowset_free(&e->cache);
     e->archive = copy;
     e->cache = cache;
+    for (int r = 0; p->observe && r < copy->n; r++) observe_row(p, copy, r);
     return EM_OK;
 }
 

@@ -3,7 +3,9 @@
  * It repairs each row (opt_problem_repair), looks it up in a genotype cache so no
  * solution is evaluated twice, sends the remaining rows to the problem's callback in
  * one batch, counts true evaluations against an optional budget, and records every
- * true evaluation, in order, in an archive (the rows of evaluations.csv). */
+ * true evaluation, in order, in an archive (the rows of evaluations.csv). A problem's
+ * observe callback (opt/problem.h) is told of every archived row, in order: new ones
+ * after their batch, restored ones in opt_evaluator_restore. */
 #ifndef EMOMC_OPT_EVALUATOR_H
 #define EMOMC_OPT_EVALUATOR_H
 

@@ -51,7 +51,67 @@ void opt_problem_free(opt_problem *p)
     free(p->maximize);
     free(p->obj_names);
     free(p->con_names);
+    free(p->cheap);
     free(p);
+}
+
+int opt_problem_set_cheap(opt_problem *p, const bool *mask, opt_cheap_fn fn, void *user,
+                          em_error *err)
+{
+    if (!fn) return em_fail(err, EM_EINVAL, "problem %s: no cheap evaluation callback", p->name);
+    int nt = p->n_obj + p->n_con;
+    bool *m = calloc((size_t)nt, sizeof *m);
+    if (!m) return em_fail(err, EM_ENOMEM, "problem %s: out of memory", p->name);
+    memcpy(m, mask, sizeof *m * (size_t)nt);
+    free(p->cheap);
+    p->cheap = m;
+    p->cheap_eval = fn;
+    p->cheap_user = user;
+    return EM_OK;
+}
+
+void opt_problem_set_observe(opt_problem *p, opt_observe_fn fn, void *user)
+{
+    p->observe = fn;
+    p->observe_user = user;
+}
+
+bool opt_problem_is_cheap(const opt_problem *p, int t)
+{
+    return p->cheap && p->cheap_eval && t >= 0 && t < p->n_obj + p->n_con && p->cheap[t];
+}
+
+int opt_problem_n_cheap(const opt_problem *p)
+{
+    int k = 0;
+    for (int t = 0; t < p->n_obj + p->n_con; t++) k += opt_problem_is_cheap(p, t);
+    return k;
+}
+
+int opt_problem_evaluate_cheap(const opt_problem *p, int n, const double *X, double *F,
+                               double *G, em_error *err)
+{
+    if (n <= 0 || opt_problem_n_cheap(p) == 0) return EM_OK;
+    int rc = p->cheap_eval(p->cheap_user, n, X, F, G, err);
+    if (rc) {
+        if (err && err->code == EM_OK) em_fail(err, rc, "problem %s: cheap evaluation failed", p->name);
+        return rc;
+    }
+    for (int r = 0; r < n; r++) {
+        for (int j = 0; j < p->n_obj; j++) {
+            if (!p->cheap[j]) continue;
+            double *f = &F[(size_t)r * p->n_obj + j];
+            if (isnan(*f))
+                return em_fail(err, EM_EINVAL, "problem %s: cheap objective %s of row %d is NaN",
+                               p->name, p->obj_names[j], r);
+            if (p->maximize[j]) *f = -*f;
+        }
+        for (int j = 0; j < p->n_con; j++)
+            if (p->cheap[p->n_obj + j] && isnan(G[(size_t)r * p->n_con + j]))
+                return em_fail(err, EM_EINVAL, "problem %s: cheap constraint %s of row %d is NaN",
+                               p->name, p->con_names[j], r);
+    }
+    return EM_OK;
 }
 
 static int check_index(opt_problem *p, int i, em_error *err)

@@ -38,6 +38,20 @@ struct opt_problem;
 typedef int (*opt_eval_fn)(void *user, int n, const double *X, double *F, double *G,
                            em_error *err);
 
+/* Optional (opt_problem_set_cheap): computes only the cheap targets of n solutions,
+ * in the natural sense, writing F[r*n_obj + j] for every cheap objective j and
+ * G[r*n_con + j] for every cheap constraint j, leaving the other entries alone. Its
+ * values must equal, bit for bit, those eval returns for the same rows. */
+typedef opt_eval_fn opt_cheap_fn;
+
+/* Optional (opt_problem_set_observe): told of every row of the evaluator archive, in
+ * archive order, exactly once per evaluator: each new true evaluation right after its
+ * batch, and every row restored from a checkpoint (opt_evaluator_restore) before any
+ * new evaluation. f is minimized (as archived), g the constraints. A problem whose
+ * evaluation depends on what it has observed (search/problem.c's racing) stays a
+ * deterministic function of the run's archive, so a resumed run is identical. */
+typedef void (*opt_observe_fn)(void *user, const double *x, const double *f, const double *g);
+
 /* Optional: the true Pareto front (in the minimized sense), about n_points points
  * (sampled or analytic). *F is malloc'ed n_out x n_obj; the caller frees it. */
 typedef int (*opt_front_fn)(const struct opt_problem *p, int n_points, double **F,
@@ -55,6 +69,15 @@ typedef struct opt_problem {
     void *user;           /* passed to eval; freed by free_user if set */
     void (*free_user)(void *user);
     double params[4];     /* problem-specific numbers (benchmarks use them) */
+    /* Cheap targets (NULL: every target is expensive): n_obj + n_con flags, objectives
+     * first. A cheap target is computed exactly and fast, without the expensive part
+     * of eval (for the compression problems: the costs and budgets, without
+     * inference); opt_sbo_run never models it. Set with opt_problem_set_cheap. */
+    bool *cheap;
+    opt_cheap_fn cheap_eval;
+    void *cheap_user;
+    opt_observe_fn observe; /* NULL: none */
+    void *observe_user;
 } opt_problem;
 
 /* Allocates a problem with n_var real variables in [0, 1], default names, no
@@ -67,6 +90,22 @@ void opt_problem_free(opt_problem *p);
 int opt_var_real(opt_problem *p, int i, const char *name, double lo, double hi, em_error *err);
 int opt_var_int(opt_problem *p, int i, const char *name, long lo, long hi, em_error *err);
 int opt_var_cat(opt_problem *p, int i, const char *name, int n_cat, em_error *err);
+
+/* Declares the targets flagged in mask (n_obj + n_con flags, objectives first) cheap,
+ * computed by fn(user, ...). EM_EINVAL when fn is NULL. */
+int opt_problem_set_cheap(opt_problem *p, const bool *mask, opt_cheap_fn fn, void *user,
+                          em_error *err);
+/* Sets the observe callback (NULL to remove it). */
+void opt_problem_set_observe(opt_problem *p, opt_observe_fn fn, void *user);
+/* Whether target t (objectives first, then constraints) is cheap. */
+bool opt_problem_is_cheap(const opt_problem *p, int t);
+/* Number of cheap targets. */
+int opt_problem_n_cheap(const opt_problem *p);
+/* Calls the cheap callback on n rows and negates the cheap maximized objectives (the
+ * counterpart of opt_problem_evaluate for the cheap targets only; entries of other
+ * targets are left alone). A NaN cheap output is an error naming it. */
+int opt_problem_evaluate_cheap(const opt_problem *p, int n, const double *X, double *F,
+                               double *G, em_error *err);
 
 /* Clips every variable of x to its bounds and rounds integer and categorical ones
  * with rint(). Idempotent. */

@@ -127,12 +127,26 @@ int opt_sbo_config_from_options(const opt_options *o, opt_sbo_config *cfg, em_er
 /* ---- the surrogate problem ---- */
 
 typedef struct sur_ctx {
+    const opt_problem *p;     /* the true problem: its cheap targets are computed exactly */
     int n_obj, n_con;
-    opt_surrogate **models;   /* n_obj objective models, then n_con constraint models */
+    opt_surrogate **models;   /* n_obj objective models, then n_con constraint models;
+                                 NULL for a cheap target */
     double *buf;
     int cap;
 } sur_ctx;
 
+static opt_sbo_inner_hook inner_hook;
+static void *inner_hook_user;
+
+void opt_sbo_set_inner_hook(opt_sbo_inner_hook fn, void *user)
+{
+    inner_hook = fn;
+    inner_hook_user = user;
+}
+
+/* The surrogate problem's callback (minimized objectives: the surrogate problem has no
+ * maximize flags): the cheap targets from the true problem's cheap callback (negated
+ * where maximized, by opt_problem_evaluate_cheap), the others predicted. */
 static int sur_eval(void *user, int n, const double *X, double *F, double *G, em_error *err)
 {
     sur_ctx *c = user;
@@ -142,8 +156,11 @@ static int sur_eval(void *user, int n, const double *X, double *F, double *G, em
         c->buf = b;
         c->cap = n;
     }
+    int rc = opt_problem_evaluate_cheap(c->p, n, X, F, G, err);
+    if (rc) return rc;
     for (int t = 0; t < c->n_obj + c->n_con; t++) {
-        int rc = opt_surrogate_predict(c->models[t], X, n, c->buf, err);
+        if (!c->models[t]) continue;   /* cheap: exact, filled above */
+        rc = opt_surrogate_predict(c->models[t], X, n, c->buf, err);
         if (rc) return rc;
         int obj = t < c->n_obj;
         int col = obj ? t : t - c->n_obj, w = obj ? c->n_obj : c->n_con;
@@ -163,26 +180,55 @@ typedef struct sbo {
     opt_evaluator *ev;
     em_rng rng;
     opt_checkpoint_log log; /* what the checkpoint archive holds */
+    int *fitted;            /* per target: 1 when this iteration fitted a model for it */
 } sbo;
 
-/* Chooses and fits one model per target on the archive; models[] gets n_obj + n_con. */
+/* Whether row i of the archive breaks a cheap constraint. */
+static int breaks_cheap_constraint(const sbo *s, const opt_pop *A, int i)
+{
+    for (int j = 0; j < s->nc; j++)
+        if (opt_problem_is_cheap(s->p, s->m + j) && A->G[(size_t)i * s->nc + j] > 0) return 1;
+    return 0;
+}
+
+/* Chooses and fits one model per expensive target on the archive; models[] gets n_obj
+ * + n_con entries, NULL for the cheap targets (never modelled). When the problem has
+ * cheap constraints, the expensive targets are fitted on the rows that satisfy them
+ * (a row that breaks one may not have been measured at all, and the inner run knows
+ * such rows exactly), unless fewer than 2 rows do. */
 static int fit_targets(sbo *s, opt_surrogate **models, em_error *err)
 {
     const opt_pop *A = opt_evaluator_archive(s->ev);
     int n = A->n, nt = s->m + s->nc, rc = EM_OK;
-    double *y = malloc(sizeof(double) * (size_t)n);
-    if (!y) return em_fail(err, EM_ENOMEM, "out of memory");
+    double *y = malloc(sizeof(double) * (size_t)(n ? n : 1));
+    double *X = malloc(sizeof(double) * (size_t)(n ? n : 1) * (size_t)s->nv);
+    int *rows = malloc(sizeof(int) * (size_t)(n ? n : 1));
+    if (!y || !X || !rows) {
+        free(y), free(X), free(rows);
+        return em_fail(err, EM_ENOMEM, "out of memory");
+    }
+    int nr = 0;
+    for (int i = 0; i < n; i++)
+        if (!breaks_cheap_constraint(s, A, i)) rows[nr++] = i;
+    if (nr < 2)
+        for (nr = 0; nr < n; nr++) rows[nr] = nr;
+    for (int k = 0; k < nr; k++)
+        memcpy(X + (size_t)k * s->nv, A->X + (size_t)rows[k] * s->nv, sizeof(double) * s->nv);
+    for (int t = 0; t < nt; t++) s->fitted[t] = 0;
     for (int t = 0; t < nt && rc == 0; t++) {
-        for (int i = 0; i < n; i++)
-            y[i] = t < s->m ? A->F[(size_t)i * s->m + t] : A->G[(size_t)i * s->nc + t - s->m];
+        if (opt_problem_is_cheap(s->p, t)) continue;
+        for (int k = 0; k < nr; k++) {
+            int i = rows[k];
+            y[k] = t < s->m ? A->F[(size_t)i * s->m + t] : A->G[(size_t)i * s->nc + t - s->m];
+        }
         opt_surrogate_params prm;
         opt_surrogate_params_default(&prm);
         prm.seed = em_rng_u64(&s->rng);
         int best = 0;
-        int folds = s->cfg.folds < n ? s->cfg.folds : n;
-        if (s->cfg.n_models > 1 && n >= 3) {
+        int folds = s->cfg.folds < nr ? s->cfg.folds : nr;
+        if (s->cfg.n_models > 1 && nr >= 3) {
             rc = opt_surrogate_select(s->cfg.models, s->cfg.n_models, s->nv, s->lower,
-                                      s->upper, &prm, A->X, n, y, s->cfg.metric, folds,
+                                      s->upper, &prm, X, nr, y, s->cfg.metric, folds,
                                       &s->rng, &best, NULL, err);
             if (rc) break;
         }
@@ -191,9 +237,10 @@ static int fit_targets(sbo *s, opt_surrogate **models, em_error *err)
             opt_surrogate_kind kind = s->cfg.models[(best + k) % s->cfg.n_models];
             opt_surrogate *sm = NULL;
             rc = opt_surrogate_new(kind, s->nv, s->lower, s->upper, &prm, &sm, err);
-            if (rc == 0) rc = opt_surrogate_fit(sm, A->X, n, y, err);
+            if (rc == 0) rc = opt_surrogate_fit(sm, X, nr, y, err);
             if (rc == 0) {
                 models[t] = sm;
+                s->fitted[t] = 1;
                 break;
             }
             opt_surrogate_free(sm);
@@ -202,6 +249,8 @@ static int fit_targets(sbo *s, opt_surrogate **models, em_error *err)
         if (rc) em_error_prefix(err, "sbo: no model fits target %d", t);
     }
     free(y);
+    free(X);
+    free(rows);
     return rc;
 }
 
@@ -425,7 +474,7 @@ static int iterate(sbo *s, uint64_t iter_seed, int *exhausted, em_error *err)
 {
     int nt = s->m + s->nc, rc;
     opt_surrogate **models = calloc((size_t)nt, sizeof *models);
-    sur_ctx ctx = {s->m, s->nc, models, NULL, 0};
+    sur_ctx ctx = {s->p, s->m, s->nc, models, NULL, 0};
     opt_problem *sp = NULL;
     opt_result ir;
     memset(&ir, 0, sizeof ir);
@@ -449,6 +498,7 @@ static int iterate(sbo *s, uint64_t iter_seed, int *exhausted, em_error *err)
         em_error_prefix(err, "sbo: optimizing the surrogate problem");
         goto done;
     }
+    if (inner_hook) inner_hook(inner_hook_user, ir.pop, s->fitted, nt);
     long left = opt_evaluator_remaining(s->ev);
     int want = s->cfg.n_infill < left ? s->cfg.n_infill : (int)left;
     batch = opt_pop_new(s->nv, s->m, s->nc, want);
@@ -539,8 +589,9 @@ int opt_sbo_run(const opt_problem *p, const opt_options *o, opt_result *res, em_
     s.lower = malloc(sizeof(double) * (size_t)s.nv);
     s.upper = malloc(sizeof(double) * (size_t)s.nv);
     s.ev = opt_evaluator_new(p, s.cfg.budget);
+    s.fitted = calloc((size_t)(s.m + s.nc), sizeof *s.fitted);
     opt_pop *init = opt_pop_new(s.nv, s.m, s.nc, s.cfg.n_initial);
-    if (!s.lower || !s.upper || !s.ev || !init) {
+    if (!s.lower || !s.upper || !s.ev || !init || !s.fitted) {
         rc = em_fail(err, EM_ENOMEM, "out of memory");
         goto done;
     }
@@ -592,5 +643,6 @@ done:
     opt_evaluator_free(s.ev);
     free(s.lower);
     free(s.upper);
+    free(s.fitted);
     return rc;
 }

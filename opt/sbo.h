@@ -4,11 +4,14 @@
  *
  *   1. A Latin hypercube sample of N0 points, evaluated truly.
  *   2. Repeat until the budget of true evaluations is spent:
- *      a. for every target (each objective and each constraint) choose a model among
+ *      a. for every expensive target (each objective and constraint the problem does
+ *         not declare cheap, opt_problem_set_cheap) choose a model among
  *         the candidates by k-fold cross-validation (MSE, MAPE, Spearman) or at random,
  *         and fit it on every true evaluation so far;
- *      b. run C-TAEA (or NSGA-II) on the surrogate problem (the models in place of the
- *         true callback);
+ *         (with cheap constraints: on the rows that satisfy them);
+ *      b. run C-TAEA (or NSGA-II) on the surrogate problem: the models in place of the
+ *         expensive targets, the problem's cheap callback computing the cheap ones
+ *         exactly (never predicted), so infill selection sees their true values;
  *      c. from its final population take the rows predicted feasible and
  *         non-dominated that have not been evaluated truly, and pick k of them:
  *         - "random": uniformly, as in the paper;
@@ -67,6 +70,14 @@ typedef struct opt_sbo_config {
 int opt_sbo_config_from_options(const opt_options *o, opt_sbo_config *cfg, em_error *err);
 
 int opt_sbo_run(const opt_problem *p, const opt_options *o, opt_result *res, em_error *err);
+
+/* For tests: when set, called after every inner run with its final population (as
+ * the surrogate problem saw it: minimized; cheap targets exact, the others predicted)
+ * and, per target (n_obj + n_con, objectives first), 1 when a model was fitted for
+ * it in that iteration, 0 when not (the cheap targets). Process-wide; NULL clears. */
+typedef void (*opt_sbo_inner_hook)(void *user, const opt_pop *inner, const int *fitted,
+                                   int n_targets);
+void opt_sbo_set_inner_hook(opt_sbo_inner_hook fn, void *user);
 
 /* The "hvi" infill rule on its own: front (nf x m) is the true non-dominated set, cand
  * (nc x m) the candidates' predicted objectives (minimized). Picks up to `want`

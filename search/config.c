@@ -49,6 +49,7 @@ void sp_config_default(sp_config *c)
     c->pop = 40;
     c->gens = 250;
     c->seed = 1;
+    c->racing_delta = 1e-3;
 }
 
 /* range: [lo, hi] as a two-element list */
@@ -84,7 +85,8 @@ static int config_from_yaml(em_yaml *y, sp_config *c, em_error *err)
         "problem", "model", "weights", "library", "hw", "data", "data_root", "protocol",
         "eval_images", "dataflow", "coding", "keep", "bits", "energy_budget_mj",
         "size_budget_kb", "tau", "algorithm", "pop", "gens", "budget", "seed", "threads",
-        "bn", "store", "description", NULL};
+        "bn", "store", "description", "sbo_initial", "sbo_infill", "variant", "racing",
+        "racing_delta", NULL};
     const char *path = y->path;
     int rc;
     em_ynode *root = em_yaml_root(y);
@@ -164,6 +166,16 @@ static int config_from_yaml(em_yaml *y, sp_config *c, em_error *err)
     v = c->threads;
     if ((rc = em_yaml_int_opt(y, root, "threads", 0, 1024, &v, err))) goto done;
     c->threads = (int)v;
+    v = c->sbo_initial;
+    if ((rc = em_yaml_int_opt(y, root, "sbo_initial", 0, 1000000, &v, err))) goto done;
+    c->sbo_initial = (int)v;
+    v = c->sbo_infill;
+    if ((rc = em_yaml_int_opt(y, root, "sbo_infill", 0, 1000000, &v, err))) goto done;
+    c->sbo_infill = (int)v;
+    if ((rc = em_yaml_str_opt(y, root, "variant", c->variant, sizeof c->variant, err))) goto done;
+    if ((rc = em_yaml_bool_opt(y, root, "racing", &c->racing, err))) goto done;
+    if ((rc = em_yaml_num_opt(y, root, "racing_delta", 1e-12, 0.5, &c->racing_delta, err)))
+        goto done;
     rc = sp_config_validate(c, err);
     if (rc) em_error_prefix(err, "%s", path);
 done:
@@ -217,6 +229,10 @@ int sp_config_validate(const sp_config *c, em_error *err)
                        c->algorithm);
     if ((unsigned)c->bn >= CP_BN_ORDER_COUNT)
         return em_fail(err, EM_EINVAL, "'bn': bad batch-norm order %d", (int)c->bn);
+    if (c->racing && c->kind == SP_SBO)
+        return em_fail(err, EM_EINVAL, "'racing' applies to the emomc-* problems only, not sbo");
+    if (!(c->racing_delta > 0 && c->racing_delta < 1))
+        return em_fail(err, EM_EINVAL, "'racing_delta' %g must lie in (0, 1)", c->racing_delta);
     if (c->gens == 0 && c->budget == 0)
         return em_fail(err, EM_EINVAL, "give 'gens' or 'budget'");
     return EM_OK;

@@ -50,6 +50,17 @@ typedef struct sp_config {
     long budget;                /* true evaluations (0: bounded by gens) */
     uint64_t seed;
     int threads;                /* 0: all cores */
+    /* algorithm sbo (opt/sbo.h): the initial Latin hypercube (0: min(50, budget / 2)),
+     * the infill points per iteration (0: 2), and the variant string (infill=, models=,
+     * inner_gens=, ...; "" = the defaults). */
+    int sbo_initial, sbo_infill;
+    char variant[256];
+    /* Racing (emomc-* problems, serial evaluation only): a candidate's accuracy is
+     * measured on growing stages of a fixed permutation of the search images and
+     * stopped once its upper confidence bound shows it is dominated (docs/search.md).
+     * racing_delta: the per-candidate error probability (default 1e-3). */
+    bool racing;
+    double racing_delta;
 } sp_config;
 
 void sp_config_default(sp_config *c);

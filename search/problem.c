@@ -1,4 +1,7 @@
-/* search/problem.c: evaluation of compression candidates (accuracy + hardware cost). */
+/* search/problem.c: evaluation of compression candidates (accuracy + hardware cost):
+ * the opt/ callbacks (true, cheap, observe), the evaluation store lookups, MPI
+ * dealing, and racing (a candidate's accuracy on growing stages of a fixed
+ * permutation of the search images, stopped once it is shown dominated). */
 #include "search/problem.h"
 
 #include <math.h>
@@ -7,6 +10,9 @@
 #include <string.h>
 
 #include <errno.h>
+#include <unistd.h>
+
+#include "common/atomicfile.h"
 
 #include "common/progress.h"
 #include "common/sha256.h"
@@ -21,6 +27,19 @@
 #include "search/mpi.h"
 
 #define EVAL_BATCH 256
+#define RACE_MAX_STAGES 32
+/* The racing permutation's seed: a constant, not the run's seed, so that every
+ * racing run of a data set measures the same image sets and shares the store. */
+#define RACE_PERM_SEED 0x7261636520696d67ULL
+
+/* One racing record per evaluated genotype (x: n_var doubles at xs + i * n_var). */
+typedef struct race_table {
+    double *xs;
+    sp_race_record *rec;
+    int n, cap;
+    int *slot;    /* open addressing, -1 empty */
+    size_t nslot; /* power of two */
+} race_table;
 
 struct sp_context {
     sp_config cfg;
@@ -48,6 +67,20 @@ struct sp_context {
     int search_used;          /* images the search accuracy is measured on */
     const char *cur_weights;  /* SHA of the weights the work network started from */
     char cur_plan[1024];      /* the compression applied to them, in words */
+    /* Racing (cfg.racing): the search images permuted (race_ds, its full set is the
+     * search set), cut into stages of 256, 512, 1024, ... images; stage_ds[j] holds
+     * images [stage_end[j-1], stage_end[j]), stage_sha[j] keys the prefix up to
+     * stage_end[j] in the store (the last one is search_sha). */
+    nn_dataset *race_ds;
+    int n_stages;
+    int stage_end[RACE_MAX_STAGES];
+    nn_dataset *stage_ds[RACE_MAX_STAGES];
+    char stage_sha[RACE_MAX_STAGES][65];
+    double *ref;              /* reference points (n_ref x n_obj: accuracy, costs) */
+    int n_ref, cap_ref;
+    race_table races;
+    FILE *journal;            /* racing records, appended per batch (for resume) */
+    bool race_missing;        /* an archived row had no racing record */
 };
 
 void sp_context_set_store(sp_context *ctx, sp_store *store) { ctx->store = store; }
@@ -55,6 +88,7 @@ void sp_context_set_store(sp_context *ctx, sp_store *store) { ctx->store = store
 sp_timing sp_context_timing(const sp_context *ctx) { return ctx->timing; }
 
 const sp_config *sp_context_config(const sp_context *ctx) { return &ctx->cfg; }
+int sp_context_search_used(const sp_context *ctx) { return ctx->search_used; }
 const nn_arch *sp_context_arch(const sp_context *ctx) { return ctx->arch; }
 const char *sp_context_protocol_text(const sp_context *ctx) { return ctx->protocol_text; }
 const char *sp_context_search_images(const sp_context *ctx) { return ctx->search_images; }
@@ -82,6 +116,13 @@ void sp_context_free(sp_context *c)
     free(c->member_path);
     free(c->member_keep);
     free(c->member_sha);
+    nn_dataset_free(c->race_ds);
+    for (int j = 0; j < c->n_stages; j++) nn_dataset_free(c->stage_ds[j]);
+    free(c->ref);
+    free(c->races.xs);
+    free(c->races.rec);
+    free(c->races.slot);
+    if (c->journal) fclose(c->journal);
     nn_weights_free(c->trained);
     sim_estimator_free(c->estimator);
     free(c);
@@ -97,6 +138,56 @@ static void image_set_sha(const nn_dataset *ds, int n, char out[65])
     em_sha256_update(&s, ds->pixels, (size_t)n * (size_t)ds->c * (size_t)ds->h * (size_t)ds->w);
     em_sha256_update(&s, ds->labels, (size_t)n);
     em_sha256_hex(&s, out);
+}
+
+int sp_racing_permutation(int n, uint32_t *idx)
+{
+    em_rng r;
+    em_rng_seed(&r, RACE_PERM_SEED);
+    for (int i = 0; i < n; i++) idx[i] = (uint32_t)i;
+    em_rng_shuffle_u32(&r, idx, (uint32_t)n);
+    return n;
+}
+
+int sp_racing_stages(int n, int *end, int cap)
+{
+    int s = 0;
+    for (long m = EVAL_BATCH; m < n && s < cap - 1; m *= 2) end[s++] = (int)m;
+    end[s++] = n;
+    return s;
+}
+
+double sp_racing_bound(long k, long m, long n, int stages, double delta)
+{
+    return (double)k / (double)m +
+           sqrt(log(stages / delta) * (1.0 - (double)(m - 1) / (double)n) / (2.0 * (double)m));
+}
+
+/* The permuted search set, its stages and their store keys; search_sha becomes the
+ * permuted set's (its images are those of the plain search set, in another order,
+ * so batch composition, and possibly an accuracy's last bits, differ). */
+static int open_racing(sp_context *c, em_error *err)
+{
+    const int n = c->search_used;
+    uint32_t *idx = malloc(sizeof *idx * (size_t)(n ? n : 1));
+    if (!idx) return em_fail(err, EM_ENOMEM, "out of memory");
+    sp_racing_permutation(n, idx);
+    int rc = nn_dataset_subset(c->search_ds, idx, n, &c->race_ds, err);
+    free(idx);
+    if (rc) return rc;
+    int s = sp_racing_stages(n, c->stage_end, RACE_MAX_STAGES);
+    uint32_t *ix = malloc(sizeof *ix * (size_t)(n ? n : 1));
+    if (!ix) return em_fail(err, EM_ENOMEM, "out of memory");
+    for (int j = 0; j < s && !rc; j++) {
+        int lo = j ? c->stage_end[j - 1] : 0, len = c->stage_end[j] - lo;
+        for (int i = 0; i < len; i++) ix[i] = (uint32_t)(lo + i);
+        rc = nn_dataset_subset(c->race_ds, ix, len, &c->stage_ds[j], err);
+        if (!rc) c->n_stages = j + 1;
+        image_set_sha(c->race_ds, c->stage_end[j], c->stage_sha[j]);
+    }
+    free(ix);
+    if (!rc) memcpy(c->search_sha, c->stage_sha[s - 1], sizeof c->search_sha);
+    return rc;
 }
 
 /* The search and final data sets of the protocol, and the words that say which
@@ -136,8 +227,11 @@ static int open_data(sp_context *c, em_error *err)
     c->search_used = used;
     image_set_sha(c->search_ds, used, c->search_sha);
     image_set_sha(c->final_ds, nf, c->final_sha);
+    if (g->racing && (rc = open_racing(c, err))) return rc;
     char first[64] = "";
     if (used < ns) snprintf(first, sizeof first, "the first %d of ", used);
+    if (g->racing) snprintf(first + strlen(first), sizeof first - strlen(first),
+                            "(in a fixed permutation, racing) ");
     switch (g->protocol) {
     case SP_PROTO_VAL:
         snprintf(c->search_images, sizeof c->search_images,
@@ -350,8 +444,8 @@ static int accuracy_untimed(sp_context *c, bool final, bool dynq_linear, double 
                             em_error *err)
 {
     if (!c->search_ds) return em_fail(err, EM_EINVAL, "no data set loaded");
-    const nn_dataset *ds = final ? c->final_ds : c->search_ds;
-    int limit = final ? 0 : c->cfg.eval_images;
+    const nn_dataset *ds = final ? c->final_ds : c->race_ds ? c->race_ds : c->search_ds;
+    int limit = final || c->race_ds ? 0 : c->cfg.eval_images;
     if (dynq_linear) {
         bool *on = calloc((size_t)c->arch->n_layers, sizeof *on);
         if (!on) return em_fail(err, EM_ENOMEM, "out of memory");
@@ -507,8 +601,9 @@ typedef struct row_eval {
     bool over;
 } row_eval;
 
-static int row_prepare(sp_context *c, const double *x, int *bits, sim_layer_plan *plan,
-                       row_eval *e, em_error *err)
+/* Compression, cost, non-zero rate and budget test of one row, without inference. */
+static int row_cost(sp_context *c, const double *x, int *bits, sim_layer_plan *plan,
+                    row_eval *e, em_error *err)
 {
     const sp_config *g = &c->cfg;
     memset(e, 0, sizeof *e);
@@ -527,6 +622,14 @@ static int row_prepare(sp_context *c, const double *x, int *bits, sim_layer_plan
     if (g->kind == SP_SBO) e->nonzero = nonzero_rate(c);
     if (g->energy_budget_mj > 0) e->over |= e->energy > g->energy_budget_mj;
     if (g->size_budget_kb > 0) e->over |= e->size > g->size_budget_kb;
+    return EM_OK;
+}
+
+static int row_prepare(sp_context *c, const double *x, int *bits, sim_layer_plan *plan,
+                       row_eval *e, em_error *err)
+{
+    int rc = row_cost(c, x, bits, plan, e, err);
+    if (rc) return rc;
     c->timing.evaluated++;
     if (e->over) c->timing.rejected++;
     return EM_OK;
@@ -556,25 +659,330 @@ static bool row_dynq(const sp_context *c, const double *x)
 static int evaluate_distributed(sp_context *c, int n, const double *X, double *F, double *G,
                                 em_error *err);
 
+/* ---- racing (cfg.racing) ------------------------------------------------------- */
+
+static uint64_t hash_x(const double *x, int n)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ULL;
+    for (int i = 0; i < n; i++) {
+        uint64_t b;
+        memcpy(&b, &x[i], sizeof b);
+        h ^= b + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+        h *= 0xff51afd7ed558ccdULL;
+        h ^= h >> 33;
+    }
+    return h;
+}
+
+static int race_find(const race_table *t, const double *x, int nv)
+{
+    if (!t->nslot) return -1;
+    for (size_t h = hash_x(x, nv) & (t->nslot - 1);; h = (h + 1) & (t->nslot - 1)) {
+        int r = t->slot[h];
+        if (r < 0) return -1;
+        if (!memcmp(t->xs + (size_t)r * nv, x, sizeof *x * (size_t)nv)) return r;
+    }
+}
+
+static void race_slot_put(race_table *t, int nv, int r)
+{
+    size_t h = hash_x(t->xs + (size_t)r * nv, nv) & (t->nslot - 1);
+    while (t->slot[h] >= 0) h = (h + 1) & (t->nslot - 1);
+    t->slot[h] = r;
+}
+
+/* Sets (or replaces) the record of genotype x. */
+static int race_put(race_table *t, int nv, const double *x, const sp_race_record *rec)
+{
+    int r = race_find(t, x, nv);
+    if (r >= 0) {
+        t->rec[r] = *rec;
+        return EM_OK;
+    }
+    if (t->n == t->cap) {
+        int cap = t->cap ? 2 * t->cap : 64;
+        double *xs = realloc(t->xs, sizeof *xs * (size_t)cap * (size_t)nv);
+        if (!xs) return EM_ENOMEM;
+        t->xs = xs;
+        sp_race_record *rc = realloc(t->rec, sizeof *rc * (size_t)cap);
+        if (!rc) return EM_ENOMEM;
+        t->rec = rc;
+        t->cap = cap;
+    }
+    if ((size_t)(t->n + 1) * 2 > t->nslot) {
+        size_t ns = t->nslot ? 2 * t->nslot : 128;
+        int *slot = malloc(sizeof *slot * ns);
+        if (!slot) return EM_ENOMEM;
+        memset(slot, 0xff, sizeof *slot * ns);
+        free(t->slot);
+        t->slot = slot;
+        t->nslot = ns;
+        for (int i = 0; i < t->n; i++) race_slot_put(t, nv, i);
+    }
+    memcpy(t->xs + (size_t)t->n * nv, x, sizeof *x * (size_t)nv);
+    t->rec[t->n] = *rec;
+    race_slot_put(t, nv, t->n++);
+    return EM_OK;
+}
+
+bool sp_context_race_record(const sp_context *c, const double *x, sp_race_record *out)
+{
+    int r = race_find(&c->races, x, problem_nvar(c));
+    if (r < 0) return false;
+    if (out) *out = c->races.rec[r];
+    return true;
+}
+
+/* Adds a fully evaluated feasible point (natural accuracy, costs f[1..]). */
+static int ref_push(sp_context *c, double acc, const double *f, int n_obj)
+{
+    if (c->n_ref == c->cap_ref) {
+        int cap = c->cap_ref ? 2 * c->cap_ref : 64;
+        double *r = realloc(c->ref, sizeof *r * (size_t)cap * (size_t)n_obj);
+        if (!r) return EM_ENOMEM;
+        c->ref = r;
+        c->cap_ref = cap;
+    }
+    double *row = c->ref + (size_t)c->n_ref++ * (size_t)n_obj;
+    row[0] = acc;
+    for (int j = 1; j < n_obj; j++) row[j] = f[j];
+    return EM_OK;
+}
+
+/* a_req: the largest accuracy of a reference point that costs no more than f (every
+ * cost objective), -INFINITY when there is none. */
+static double required_accuracy(const sp_context *c, const double *f, int n_obj)
+{
+    double best = -INFINITY;
+    for (int i = 0; i < c->n_ref; i++) {
+        const double *r = c->ref + (size_t)i * (size_t)n_obj;
+        bool le = true;
+        for (int j = 1; j < n_obj && le; j++) le = r[j] <= f[j];
+        if (le && r[0] > best) best = r[0];
+    }
+    return best;
+}
+
+/* The observe callback (opt/problem.h): the reference set is the feasible, fully
+ * evaluated (not raced) rows of the archive, in archive order. f is minimized:
+ * f[0] = -accuracy. */
+static void observe_row(void *user, const double *x, const double *f, const double *g)
+{
+    sp_context *c = user;
+    if (!c->cfg.racing) return;
+    const int n_con = problem_ncon(c), n_obj = problem_nobj(c);
+    for (int j = 0; j < n_con; j++)
+        if (g[j] > 0) return; /* over a budget: never measured */
+    sp_race_record rec;
+    if (!sp_context_race_record(c, x, &rec)) {
+        c->race_missing = true;
+        return;
+    }
+    if (!rec.raced && ref_push(c, -f[0], f, n_obj)) c->race_missing = true;
+}
+
+static void journal_line(sp_context *c, const double *x, const sp_race_record *r)
+{
+    const int nv = problem_nvar(c);
+    for (int i = 0; i < nv; i++) fprintf(c->journal, "%.17g,", x[i]);
+    fprintf(c->journal, "%d,%ld,%.17g,%.17g,%.17g,%d\n", r->images, r->correct, r->estimate,
+            r->upper, r->required, r->raced ? 1 : 0);
+}
+
+int sp_context_racing_journal(sp_context *c, const char *path, bool resume, em_error *err)
+{
+    if (!c->cfg.racing) return EM_OK;
+    const int nv = problem_nvar(c);
+    if (resume) {
+        FILE *f = fopen(path, "r");
+        if (!f) return em_fail(err, EM_EIO, "%s: cannot read the racing journal: %s", path,
+                               strerror(errno));
+        char line[4096];
+        double *x = malloc(sizeof *x * (size_t)nv);
+        int rc = x ? EM_OK : em_fail(err, EM_ENOMEM, "out of memory");
+        while (!rc && fgets(line, sizeof line, f)) {
+            size_t len = strlen(line);
+            if (!len || line[len - 1] != '\n') break; /* a torn last line: ignored */
+            char *p = line, *end;
+            sp_race_record r;
+            memset(&r, 0, sizeof r);
+            bool ok = true;
+            for (int i = 0; i < nv && ok; i++, p = end + 1) {
+                x[i] = strtod(p, &end);
+                ok = end != p && *end == ',';
+            }
+            int raced = 0;
+            if (ok && sscanf(p, "%d,%ld,%lf,%lf,%lf,%d", &r.images, &r.correct, &r.estimate,
+                             &r.upper, &r.required, &raced) != 6)
+                ok = false;
+            if (!ok) {
+                rc = em_fail(err, EM_EFORMAT, "%s: a malformed racing record", path);
+                break;
+            }
+            r.raced = raced != 0;
+            if (race_put(&c->races, nv, x, &r)) rc = em_fail(err, EM_ENOMEM, "out of memory");
+        }
+        free(x);
+        fclose(f);
+        if (rc) return rc;
+        /* rewrite it whole (dropping a torn tail), then append */
+        em_atomic_file af;
+        if ((rc = em_atomic_open(&af, path, err))) return rc;
+        c->journal = af.fp;
+        for (int i = 0; i < c->races.n; i++) journal_line(c, c->races.xs + (size_t)i * nv, &c->races.rec[i]);
+        c->journal = NULL;
+        if ((rc = em_atomic_commit(&af, err))) return rc;
+    }
+    c->journal = fopen(path, resume ? "a" : "w");
+    if (!c->journal) return em_fail(err, EM_EIO, "%s: cannot write: %s", path, strerror(errno));
+    return EM_OK;
+}
+
+int sp_context_racing_status(const sp_context *c, em_error *err)
+{
+    if (c->race_missing)
+        return em_fail(err, EM_EFORMAT, "racing: an archived evaluation has no racing record "
+                       "(racing.journal is missing or older than the checkpoint): the run "
+                       "cannot be resumed exactly");
+    return EM_OK;
+}
+
+/* The racing accuracy of the work network as compress_candidate left it (costs f,
+ * natural sense): the stages of the permuted search set in turn, each chunk from the
+ * store (its prefix's accuracy) or by inference (then stored), until the upper bound
+ * falls below a_req (raced: the accuracy is the estimate k/m) or every image is
+ * counted (the full accuracy, exactly that of the whole permuted set). */
+static int accuracy_race(sp_context *c, const double *x, const double *f, double *acc,
+                         em_error *err)
+{
+    const int N = c->search_used, S = c->n_stages, n_obj = problem_nobj(c);
+    sp_race_record rec;
+    memset(&rec, 0, sizeof rec);
+    rec.upper = NAN;
+    const double areq = required_accuracy(c, f, n_obj);
+    rec.required = isfinite(areq) ? areq : NAN;
+    long k = 0;
+    int m = 0, rc = EM_OK;
+    bool done = false, inferred = false;
+    sp_store_key key;
+    snprintf(key.weights, sizeof key.weights, "%s", c->cur_weights ? c->cur_weights : "");
+    key.plan = c->cur_plan;
+    if (!isfinite(areq) && c->store) { /* no race: the whole set's accuracy may be stored */
+        snprintf(key.images, sizeof key.images, "%s", c->stage_sha[S - 1]);
+        double a;
+        if ((rc = sp_store_get(c->store, &key, &a, &done, err))) return rc;
+        if (done) k = lrint(a * N), m = N;
+    }
+    nn_eval_result *r = malloc(sizeof *r);
+    if (!r) return em_fail(err, EM_ENOMEM, "out of memory");
+    double t0 = em_now_seconds();
+    for (int j = 0; j < S && !done && !rc; j++) {
+        const int mj = c->stage_end[j];
+        bool found = false;
+        snprintf(key.images, sizeof key.images, "%s", c->stage_sha[j]);
+        double a;
+        if (c->store && (rc = sp_store_get(c->store, &key, &a, &found, err))) break;
+        if (found) {
+            k = lrint(a * mj);
+        } else {
+            double ts = em_now_seconds();
+            if ((rc = nn_evaluate(c->net, c->stage_ds[j], EVAL_BATCH, 0, r, err))) break;
+            k += r->correct;
+            inferred = true;
+            if (c->store && (rc = sp_store_put(c->store, &key, (double)k / (double)mj, mj,
+                                               em_now_seconds() - ts, err)))
+                break;
+        }
+        m = mj;
+        if (m < N) {
+            rec.upper = sp_racing_bound(k, m, N, S, c->cfg.racing_delta);
+            if (rec.upper < areq) rec.raced = done = true;
+        }
+    }
+    free(r);
+    if (rc) return rc;
+    if (inferred) {
+        c->timing.inference += em_now_seconds() - t0;
+        c->timing.inferences++;
+    } else {
+        c->timing.store_hits++;
+    }
+    rec.images = m;
+    rec.correct = k;
+    rec.estimate = (double)k / (double)m;
+    *acc = rec.estimate;
+    if (race_put(&c->races, problem_nvar(c), x, &rec)) return em_fail(err, EM_ENOMEM, "out of memory");
+    if (c->journal) journal_line(c, x, &rec);
+    return EM_OK;
+}
+
 /* The opt/ callback: n candidates, natural-sense objectives. Under MPI the
  * inferences go to every rank (evaluate_distributed). */
 static int evaluate_batch(void *user, int n, const double *X, double *F, double *G, em_error *err)
 {
     sp_context *c = user;
     if (sp_mpi_size() > 1) return evaluate_distributed(c, n, X, F, G, err);
+    if (c->race_missing) return sp_context_racing_status(c, err);
     sim_layer_plan *plan = calloc((size_t)c->n_compute, sizeof *plan);
     int *bits = calloc((size_t)c->n_compute, sizeof *bits);
     int rc = !plan || !bits ? em_fail(err, EM_ENOMEM, "out of memory") : EM_OK;
     const int n_var = problem_nvar(c), n_obj = problem_nobj(c), n_con = problem_ncon(c);
+    const int n_ref0 = c->n_ref;
     for (int r = 0; r < n && !rc; r++) {
         const double *x = X + (size_t)r * (size_t)n_var;
+        double *f = F + (size_t)r * (size_t)n_obj;
         row_eval e;
         if ((rc = row_prepare(c, x, bits, plan, &e, err))) break;
-        if (!e.over && (rc = accuracy(c, false, row_dynq(c, x), &e.acc, err))) break;
-        row_objectives(c, &e, F + (size_t)r * (size_t)n_obj, G ? G + (size_t)r * (size_t)n_con : NULL);
+        if (!e.over && c->cfg.racing) {
+            row_objectives(c, &e, f, G ? G + (size_t)r * (size_t)n_con : NULL); /* the costs */
+            if ((rc = accuracy_race(c, x, f, &e.acc, err))) break;
+            sp_race_record rec;
+            /* a kept row joins the reference set for the rest of the batch (the
+             * evaluator's observe calls rebuild the same set after it) */
+            if (sp_context_race_record(c, x, &rec) && !rec.raced &&
+                ref_push(c, e.acc, f, n_obj))
+                rc = em_fail(err, EM_ENOMEM, "out of memory");
+        } else if (!e.over && (rc = accuracy(c, false, row_dynq(c, x), &e.acc, err))) {
+            break;
+        }
+        row_objectives(c, &e, f, G ? G + (size_t)r * (size_t)n_con : NULL);
     }
+    c->n_ref = n_ref0;
+    if (c->journal && (fflush(c->journal) || fsync(fileno(c->journal))) && !rc)
+        rc = em_fail(err, EM_EIO, "racing journal: cannot write: %s", strerror(errno));
     free(plan);
     free(bits);
+    return rc;
+}
+
+/* The cheap callback (opt_problem_set_cheap) of the emomc-* problems: the cost
+ * objectives and the budget constraints of n candidates, by compressing each and
+ * calling the estimator exactly as evaluate_batch does (row_cost), without inference.
+ * The accuracy entries are left alone. */
+static int evaluate_cheap(void *user, int n, const double *X, double *F, double *G,
+                          em_error *err)
+{
+    sp_context *c = user;
+    double t0 = em_now_seconds();
+    sim_layer_plan *plan = calloc((size_t)c->n_compute, sizeof *plan);
+    int *bits = calloc((size_t)c->n_compute, sizeof *bits);
+    int rc = !plan || !bits ? em_fail(err, EM_ENOMEM, "out of memory") : EM_OK;
+    const int n_var = problem_nvar(c), n_obj = problem_nobj(c), n_con = problem_ncon(c);
+    double *f = malloc(sizeof *f * (size_t)n_obj), *gg = malloc(sizeof *gg * (size_t)(n_con + 1));
+    if (!rc && (!f || !gg)) rc = em_fail(err, EM_ENOMEM, "out of memory");
+    for (int r = 0; r < n && !rc; r++) {
+        row_eval e;
+        if ((rc = row_cost(c, X + (size_t)r * (size_t)n_var, bits, plan, &e, err))) break;
+        row_objectives(c, &e, f, gg);
+        for (int j = 1; j < n_obj; j++) F[(size_t)r * (size_t)n_obj + j] = f[j];
+        for (int j = 0; j < n_con; j++) G[(size_t)r * (size_t)n_con + j] = gg[j];
+    }
+    c->timing.cheap_evals += n;
+    c->timing.cheap += em_now_seconds() - t0;
+    free(plan);
+    free(bits);
+    free(f);
+    free(gg);
     return rc;
 }
 
@@ -768,6 +1176,12 @@ int sp_problem_new(sp_context *c, opt_problem **out, em_error *err)
         int k = 0;
         if (g->energy_budget_mj > 0) snprintf(p->con_names[k++], 32, "energy_over_budget");
         if (g->size_budget_kb > 0) snprintf(p->con_names[k++], 32, "size_over_budget");
+        /* Costs and budgets are exact without inference: cheap (opt/sbo.h never
+         * models them); only the accuracy is expensive. */
+        bool mask[3 + 2];
+        for (int t = 0; t < n_obj + n_con; t++) mask[t] = t > 0;
+        if (!rc) rc = opt_problem_set_cheap(p, mask, evaluate_cheap, c, err);
+        if (g->racing) opt_problem_set_observe(p, observe_row, c);
     }
     if (rc) {
         opt_problem_free(p);

@@ -69,6 +69,9 @@ typedef struct sp_timing {
     double inference, cost, compress;
     long evaluated, rejected;
     long inferences, store_hits;
+    double cheap;         /* seconds in the cheap callback (costs only, for sbo; also
+                           * counted in compress and cost) */
+    long cheap_evals;     /* rows it computed */
 } sp_timing;
 sp_timing sp_context_timing(const sp_context *ctx);
 
@@ -82,7 +85,40 @@ int sp_context_serve(sp_context *ctx, em_error *err);
 /* Rank 0: tells every other rank the run is over. */
 void sp_mpi_stop_workers(void);
 
+/* ---- racing (config key racing, docs/search.md) ----------------------------------
+ * What racing recorded for one evaluated genotype: the accuracy is on `images`
+ * images of the permuted search set (all of them when kept), `correct` of them right;
+ * `estimate` = correct / images is the archived accuracy; `upper` the bound after
+ * the last stage tested (NAN: none); `required` a_req (NAN: no reference point costs
+ * no more, so the candidate was evaluated fully); raced: stopped early. */
+typedef struct sp_race_record {
+    int images;
+    long correct;
+    double estimate, upper, required;
+    bool raced;
+} sp_race_record;
+/* The record of genotype x (false: none, e.g. rejected by a budget). */
+bool sp_context_race_record(const sp_context *ctx, const double *x, sp_race_record *out);
+/* Opens the run's racing journal (one record per evaluation, appended after every
+ * batch); resume reads it back first, so the reference set of the restored rows is
+ * rebuilt exactly. No-op when racing is off. */
+int sp_context_racing_journal(sp_context *ctx, const char *path, bool resume, em_error *err);
+/* EM_EFORMAT when an archived row had no racing record (a journal older than the
+ * checkpoint). */
+int sp_context_racing_status(const sp_context *ctx, em_error *err);
+/* The fixed permutation of n search images (seeded by a constant); returns n. */
+int sp_racing_permutation(int n, uint32_t *idx);
+/* The stage ends for n images (256, 512, 1024, ... below n, then n); returns their
+ * number (at most cap). */
+int sp_racing_stages(int n, int *end, int cap);
+/* Hoeffding-Serfling upper bound after k correct of m drawn without replacement from
+ * n, union over `stages` tests at error delta:
+ *   k/m + sqrt(ln(stages/delta) * (1 - (m-1)/n) / (2m)). */
+double sp_racing_bound(long k, long m, long n, int stages, double delta);
+
 const sp_config *sp_context_config(const sp_context *ctx);
+/* Images each search accuracy is measured on (its first eval_images, or all). */
+int sp_context_search_used(const sp_context *ctx);
 const nn_arch *sp_context_arch(const sp_context *ctx);
 int sp_context_members(const sp_context *ctx, const double **keeps); /* library keeps used */
 /* Human-readable description of the data the search and final numbers come from:

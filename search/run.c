@@ -37,6 +37,10 @@ int sp_config_save(const sp_config *c, const char *path, em_error *err)
             c->energy_budget_mj, c->size_budget_kb, c->tau);
     fprintf(f, "algorithm: %s\npop: %d\ngens: %d\nbudget: %ld\nseed: %llu\nthreads: %d\n",
             c->algorithm, c->pop, c->gens, c->budget, (unsigned long long)c->seed, c->threads);
+    fprintf(f, "sbo_initial: %d\nsbo_infill: %d\nvariant: \"%s\"\n", c->sbo_initial,
+            c->sbo_infill, c->variant);
+    fprintf(f, "racing: %s\nracing_delta: %.17g\n", c->racing ? "true" : "false",
+            c->racing_delta);
     return em_atomic_commit(&af, err);
 }
 
@@ -103,8 +107,50 @@ static int write_final(const char *dir, sp_context *ctx, const opt_problem *p,
     return em_atomic_commit(&af, err);
 }
 
+/* Racing totals over the archive (a function of the run's evaluations, so a resumed
+ * run reports the same). */
+typedef struct race_totals {
+    long raced, measured;
+    long long images, images_full;
+} race_totals;
+
+/* racing.csv: one row per evaluation (evaluations.csv's order and numbers): images
+ * the accuracy is on, correct, estimate, upper bound, a_req, raced (yes, no, or
+ * rejected: over a budget, never measured). */
+static int write_racing(const char *dir, sp_context *ctx, const opt_problem *p,
+                        const opt_pop *evals, race_totals *t, em_error *err)
+{
+    memset(t, 0, sizeof *t);
+    const sp_config *cfg = sp_context_config(ctx);
+    if (!cfg->racing) return EM_OK;
+    char path[4096];
+    int rc = opt_rundir_path(dir, "racing.csv", path, sizeof path, err);
+    if (rc) return rc;
+    em_atomic_file af;
+    if ((rc = em_atomic_open(&af, path, err))) return rc;
+    fprintf(af.fp, "eval,images,correct,estimate,upper,required,raced\n");
+    for (int i = 0; i < evals->n; i++) {
+        sp_race_record r;
+        if (!sp_context_race_record(ctx, evals->X + (size_t)i * (size_t)p->n_var, &r)) {
+            fprintf(af.fp, "%d,0,0,,,,rejected\n", i + 1);
+            continue;
+        }
+        fprintf(af.fp, "%d,%d,%ld,%.17g,", i + 1, r.images, r.correct, r.estimate);
+        if (isnan(r.upper)) fprintf(af.fp, ",");
+        else fprintf(af.fp, "%.17g,", r.upper);
+        if (isnan(r.required)) fprintf(af.fp, ",");
+        else fprintf(af.fp, "%.17g,", r.required);
+        fprintf(af.fp, "%s\n", r.raced ? "yes" : "no");
+        t->measured++;
+        t->raced += r.raced;
+        t->images += r.images;
+    }
+    t->images_full = (long long)t->measured * sp_context_search_used(ctx);
+    return em_atomic_commit(&af, err);
+}
+
 static int write_search_json(const char *dir, sp_context *ctx, const opt_result *res,
-                             double seconds, em_error *err)
+                             const race_totals *rt, double seconds, em_error *err)
 {
     char path[4096];
     int rc = opt_rundir_path(dir, "search.json", path, sizeof path, err);
@@ -122,7 +168,12 @@ static int write_search_json(const char *dir, sp_context *ctx, const opt_result 
     fprintf(af.fp, " \"evaluations\": %ld, \"cache_hits\": %ld, \"rejected_by_budget\": %ld, "
                    "\"generations\": %d,\n",
             res->n_evals, res->cache_hits, t.rejected, res->n_gen);
-    fprintf(af.fp, " \"inferences\": %ld, \"store_hits\": %ld}\n", t.inferences, t.store_hits);
+    fprintf(af.fp, " \"inferences\": %ld, \"store_hits\": %ld,\n", t.inferences, t.store_hits);
+    fprintf(af.fp, " \"cheap_evaluations\": %ld, \"seconds_cheap\": %.6f,\n", t.cheap_evals,
+            t.cheap);
+    fprintf(af.fp, " \"racing\": %s, \"raced\": %ld, \"images_evaluated\": %lld, "
+                   "\"images_full\": %lld}\n", sp_context_config(ctx)->racing ? "true" : "false",
+            rt->raced, rt->images, rt->images_full);
     return em_atomic_commit(&af, err);
 }
 
@@ -150,6 +201,9 @@ static int run_search(const sp_config *cfg, const sp_run_opts *o, em_error *err)
 {
     opt_algorithm_fn run = algorithm_fn(cfg->algorithm);
     if (!run) return em_fail(err, EM_EINVAL, "unknown algorithm '%s'", cfg->algorithm);
+    if (cfg->racing && sp_mpi_size() > 1)
+        return em_fail(err, EM_EINVAL, "racing is serial only: run without mpirun, or without "
+                       "racing (docs/search.md)");
     int rc = opt_rundir_prepare(o->out_dir, err);
     if (rc) return rc;
     sp_context *ctx = NULL;
@@ -173,6 +227,12 @@ static int run_search(const sp_config *cfg, const sp_run_opts *o, em_error *err)
     }
     if ((rc = sp_problem_new(ctx, &p, err))) goto done;
     if ((rc = sp_config_save(cfg, cfgpath, err))) goto done;
+    if (cfg->racing) {
+        char jpath[4096];
+        if ((rc = opt_rundir_path(o->out_dir, "racing.journal", jpath, sizeof jpath, err)) ||
+            (rc = sp_context_racing_journal(ctx, jpath, o->resume, err)))
+            goto done;
+    }
 
     opt_options opt;
     opt_options_default(&opt);
@@ -184,6 +244,11 @@ static int run_search(const sp_config *cfg, const sp_run_opts *o, em_error *err)
     opt.resume = o->resume;
     opt.progress = o->progress;
     opt.progress_user = o->progress_user;
+    opt.variant = cfg->variant[0] ? cfg->variant : NULL;
+    opt.n_infill = cfg->sbo_infill;
+    opt.n_initial = cfg->sbo_initial;
+    if (!opt.n_initial && cfg->budget > 0 && cfg->budget < 100) /* sbo's 50 would not fit */
+        opt.n_initial = cfg->budget / 2 >= 2 ? (int)(cfg->budget / 2) : 2;
     if ((rc = run(p, &opt, &res, err))) goto done;
 
     char extra[2048];
@@ -209,7 +274,10 @@ static int run_search(const sp_config *cfg, const sp_run_opts *o, em_error *err)
     }
     rc = write_final(o->out_dir, ctx, p, set, err);
     opt_pop_free(set);
-    if (!rc) rc = write_search_json(o->out_dir, ctx, &res, em_now_seconds() - t0, err);
+    race_totals rt;
+    if (!rc) rc = sp_context_racing_status(ctx, err);
+    if (!rc) rc = write_racing(o->out_dir, ctx, p, res.evals, &rt, err);
+    if (!rc) rc = write_search_json(o->out_dir, ctx, &res, &rt, em_now_seconds() - t0, err);
 done:
     opt_result_free(&res);
     opt_problem_free(p);

@@ -276,6 +276,113 @@ START_TEST(small_space_exhausted)
 }
 END_TEST
 
+
+/* A mixed problem with cheap targets: x0 integer 0..9, x1 real in [0, 1], x2
+ * categorical (3). f1 = hash(x0, x2) + 0.01 x1 (maximized, cheap, jagged so that no
+ * surrogate could reproduce it bit for bit), f2 = (1 - x1)^2 + 0.1 x0 (expensive), g =
+ * 0.2 - x1 (cheap: feasible when x1 >= 0.2). */
+static double mixed_f1(const double *x)
+{
+    return (double)(((int)x[0] * 7 + (int)x[2] * 3) % 10) / 10.0 + 0.01 * x[1];
+}
+
+typedef struct { long true_rows, cheap_rows, inner_rows, inner_calls; int bad; } mixed_counts;
+
+static int mixed_true(void *user, int n, const double *X, double *F, double *G, em_error *err)
+{
+    (void)err;
+    mixed_counts *c = user;
+    c->true_rows += n;
+    for (int i = 0; i < n; i++) {
+        const double *x = X + 3 * i;
+        F[2 * i] = mixed_f1(x);
+        F[2 * i + 1] = (1 - x[1]) * (1 - x[1]) + 0.1 * x[0];
+        G[i] = 0.2 - x[1];
+    }
+    return EM_OK;
+}
+
+static int mixed_cheap(void *user, int n, const double *X, double *F, double *G, em_error *err)
+{
+    (void)err;
+    mixed_counts *c = user;
+    c->cheap_rows += n;
+    for (int i = 0; i < n; i++) {
+        const double *x = X + 3 * i;
+        F[2 * i] = mixed_f1(x);
+        F[2 * i + 1] = NAN; /* not a cheap target: must be ignored and overwritten */
+        G[i] = 0.2 - x[1];
+    }
+    return EM_OK;
+}
+
+static void mixed_hook(void *user, const opt_pop *P, const int *fitted, int nt)
+{
+    mixed_counts *c = user;
+    c->inner_calls++;
+    if (nt != 3 || fitted[0] != 0 || fitted[1] != 1 || fitted[2] != 0) c->bad++;
+    for (int i = 0; i < P->n; i++) {
+        const double *x = P->X + 3 * i;
+        c->inner_rows++;
+        /* integral, in range, and the cheap targets exact (f1 negated: maximized) */
+        if (x[0] != rint(x[0]) || x[0] < 0 || x[0] > 9 || x[2] != rint(x[2]) || x[2] < 0 ||
+            x[2] > 2)
+            c->bad++;
+        if (P->F[2 * i] != -mixed_f1(x) || P->G[i] != 0.2 - x[1]) c->bad++;
+        if (isnan(P->F[2 * i + 1])) c->bad++;
+    }
+}
+
+START_TEST(cheap_targets_are_exact_and_never_modelled)
+{
+    mixed_counts c = {0};
+    opt_problem *p = NULL;
+    em_error err = {0};
+    ck_assert_int_eq(opt_problem_new("mixed", 3, 2, 1, mixed_true, &c, &p, &err), 0);
+    ck_assert_int_eq(opt_var_int(p, 0, "a", 0, 9, &err), 0);
+    ck_assert_int_eq(opt_var_cat(p, 2, "c", 3, &err), 0);
+    p->maximize[0] = true;
+    const bool mask[3] = {true, false, true};
+    ck_assert_int_eq(opt_problem_set_cheap(p, mask, mixed_cheap, &c, &err), 0);
+    ck_assert_int_eq(opt_problem_n_cheap(p), 2);
+    opt_sbo_set_inner_hook(mixed_hook, &c);
+    const char *variants[2] = {"models=gp+knn,inner_gens=10", "inner=nsga2,models=rf,inner_gens=10"};
+    for (int v = 0; v < 2; v++) {
+        opt_options o;
+        small_options(&o, 5, variants[v]);
+        opt_result r;
+        c = (mixed_counts){0};
+        ck_assert_msg(opt_sbo_run(p, &o, &r, &err) == 0, "%s", err.msg);
+        ck_assert_int_eq(r.n_evals, 30);
+        ck_assert_int_eq(c.true_rows, 30);      /* the budget, exactly */
+        ck_assert_int_eq(c.inner_calls, 7);     /* one inner run per iteration */
+        ck_assert_int_eq(c.bad, 0);
+        ck_assert_int_gt(c.inner_rows, 0);
+        ck_assert_int_ge(c.cheap_rows, c.inner_rows); /* every inner row went through it */
+        for (int i = 0; i < 30; i++) {
+            const double *x = r.evals->X + 3 * i;
+            ck_assert(x[0] == rint(x[0]) && x[2] == rint(x[2]));
+            ck_assert(r.evals->F[2 * i] == -mixed_f1(x));
+        }
+        /* the infill points (chosen on exact g) are all feasible */
+        for (int i = 10; i < 30; i++) ck_assert_double_le(r.evals->CV[i], 0);
+        opt_result_free(&r);
+    }
+    /* without the declaration the same run fits all three targets */
+    free(p->cheap);
+    p->cheap = NULL;
+    c = (mixed_counts){0};
+    opt_sbo_set_inner_hook(NULL, NULL);
+    opt_options o;
+    small_options(&o, 5, variants[0]);
+    opt_result r;
+    ck_assert_int_eq(opt_sbo_run(p, &o, &r, &err), 0);
+    ck_assert_int_eq(c.cheap_rows, 0);
+    opt_result_free(&r);
+    opt_problem_free(p);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("opt_sbo");
@@ -286,6 +393,7 @@ int main(void)
     tcase_add_test(tc, toy_run);
     tcase_add_test(tc, determinism_and_resume);
     tcase_add_test(tc, small_space_exhausted);
+    tcase_add_test(tc, cheap_targets_are_exact_and_never_modelled);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -6,9 +6,11 @@
  * measured against a fresh network folded before quantizing (or, with bn:
  * quantize-then-fold, not folded), and LeNet-5 (no BN) measures the same in both
  * orders. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/datapath.h"
 #include "common/rng.h"
@@ -693,6 +695,294 @@ START_TEST(bn_order_is_moot_for_lenet)
 }
 END_TEST
 
+
+/* The surrogate loop on emomc-energy: exactly the budget of true evaluations,
+ * integral genotypes in range, every archived energy a fresh estimate of its plan
+ * (member weights quantized here, non-zeros counted here, sim_estimate), the costs
+ * computed and never predicted (the cheap callback ran), and a resumed run identical
+ * to an uninterrupted one. */
+static void sbo_config(sp_config *cfg)
+{
+    base_config(cfg);
+    snprintf(cfg->algorithm, sizeof cfg->algorithm, "sbo");
+    cfg->budget = 30;
+    cfg->gens = 0;
+    cfg->sbo_initial = 10;
+    cfg->sbo_infill = 2;
+    cfg->pop = 10;
+    cfg->eval_images = 200;
+    snprintf(cfg->variant, sizeof cfg->variant, "models=gp+knn,inner_gens=8");
+}
+
+START_TEST(sbo_on_emomc_energy_costs_exact_and_resumable)
+{
+    sp_config cfg;
+    sbo_config(&cfg);
+    em_error err = {0};
+    const char *whole = tu_tmpdir(), *parts = tu_tmpdir();
+    sp_run_opts o = {.out_dir = whole};
+    ck_assert_msg(sp_run(&cfg, &o, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(json_count(whole, "evaluations"), 30);
+    ck_assert_int_gt(json_count(whole, "cheap_evaluations"), 30);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/evaluations.csv", whole);
+    sp_csv c;
+    ck_assert_int_eq(sp_csv_read(path, &c, &err), 0);
+    ck_assert_int_eq(c.n_rows, 30);
+    nn_arch *a = NULL;
+    char ap[4096];
+    ck_assert_int_eq(nn_arch_resolve("lenet5", ap, sizeof ap, &err), 0);
+    ck_assert_int_eq(nn_arch_load(ap, &a, &err), 0);
+    nn_net *net = NULL;
+    ck_assert_int_eq(nn_net_new(a, &net, &err), 0);
+    hw_target hw;
+    ck_assert_int_eq(hw_resolve("vu9p", ap, sizeof ap, &err), 0);
+    ck_assert_int_eq(hw_load(ap, &hw, &err), 0);
+    const char *vars[6] = {"member", "bits_conv1", "bits_conv2", "bits_conv3", "bits_fc1", "bits_fc2"};
+    const double keeps[2] = {0.4, 0.8}; /* members in increasing keep */
+    int ce = sp_csv_col(&c, "energy_mj");
+    ck_assert_int_ge(ce, 0);
+    for (int r = 0; r < c.n_rows; r++) {
+        double x[6], energy;
+        for (int j = 0; j < 6; j++) {
+            int col = sp_csv_col(&c, vars[j]);
+            ck_assert_int_ge(col, 0);
+            ck_assert_int_eq(sp_csv_num(&c, r, col, &x[j], &err), 0);
+            ck_assert(x[j] == rint(x[j]));
+            ck_assert(j == 0 ? (x[0] == 0 || x[0] == 1) : (x[j] >= 2 && x[j] <= 8));
+        }
+        ck_assert_int_eq(sp_csv_num(&c, r, ce, &energy, &err), 0);
+        char file[700];
+        snprintf(file, sizeof file, "%s/keep-%.3f.emw", lib_dir, keeps[(int)x[0]]);
+        ck_assert_int_eq(nn_weights_load_into(file, net, NULL, &err), 0);
+        int bits[5];
+        for (int l = 0; l < 5; l++) bits[l] = (int)x[1 + l];
+        ck_assert_int_eq(cp_quantize_net(net, bits, CP_BN_FOLD_THEN_QUANTIZE, &err), 0);
+        sim_layer_plan plan[5];
+        for (int i = 0, l = 0; i < a->n_layers; i++) {
+            if (!nn_layer_is_compute(&a->layers[i])) continue;
+            nn_param *w = cp_layer_param(net, i, false);
+            int64_t nnz = cp_count_nonzero(w->data, w->numel);
+            plan[l] = (sim_layer_plan){(double)nnz / (double)w->numel, bits[l], nnz};
+            l++;
+        }
+        sim_options so = {df_mapping_builtin(DF_XY), CODING_NORMAL, 3};
+        sim_report rep;
+        ck_assert_int_eq(sim_estimate(a, &hw, &so, plan, 32, &rep, &err), 0);
+        ck_assert_double_eq_tol(energy, rep.energy_pj * 1e-9, 1e-9 * energy);
+        sim_report_free(&rep);
+    }
+    sp_csv_free(&c);
+    nn_net_free(net);
+    nn_arch_free(a);
+
+    stop_at_gen = 3; /* "killed" after iteration 3 (gen 0 is the Latin hypercube) */
+    sp_run_opts o2 = {.out_dir = parts, .progress = stopper};
+    ck_assert_int_eq(sp_run(&cfg, &o2, &err), 0);
+    sp_run_opts o3 = {.out_dir = parts, .resume = true};
+    ck_assert_msg(sp_run(&cfg, &o3, &err) == 0, "%s", err.msg);
+    const char *files[] = {"archive.csv", "front.csv", "final.csv"};
+    for (int i = 0; i < 3; i++) {
+        char *x = slurp(whole, files[i]), *y = slurp(parts, files[i]);
+        ck_assert_str_eq(x, y);
+        free(x);
+        free(y);
+    }
+}
+END_TEST
+
+
+/* The racing bound and stages by hand: ln(3 / 0.001) = 8.00637, 1 - 255/1000 =
+ * 0.745, sqrt(8.00637 * 0.745 / 512) = 0.107935, plus 200/256 = 0.78125. */
+START_TEST(racing_bound_by_hand)
+{
+    ck_assert_double_eq_tol(sp_racing_bound(200, 256, 1000, 3, 1e-3), 0.8891846575868814, 1e-13);
+    /* at m = n only the finite-population term 1/n is left: 1 + sqrt(8.00637/1000/2000) */
+    ck_assert_double_eq_tol(sp_racing_bound(1000, 1000, 1000, 3, 1e-3), 1.002000795787637, 1e-13);
+    ck_assert_double_eq_tol(sp_racing_bound(512, 1024, 5000, 6, 0.01), 0.5498440823252975, 1e-13);
+    int end[32];
+    ck_assert_int_eq(sp_racing_stages(1000, end, 32), 3);
+    ck_assert(end[0] == 256 && end[1] == 512 && end[2] == 1000);
+    ck_assert_int_eq(sp_racing_stages(5000, end, 32), 6);
+    ck_assert(end[4] == 4096 && end[5] == 5000);
+    ck_assert_int_eq(sp_racing_stages(256, end, 32), 1);
+    ck_assert_int_eq(end[0], 256);
+    ck_assert_int_eq(sp_racing_stages(100, end, 32), 1);
+    /* the permutation is one, and fixed */
+    uint32_t a[1000], b[1000];
+    sp_racing_permutation(1000, a);
+    sp_racing_permutation(1000, b);
+    ck_assert_mem_eq(a, b, sizeof a);
+    int seen[1000] = {0}, moved = 0;
+    for (int i = 0; i < 1000; i++) seen[a[i]]++, moved += a[i] != (uint32_t)i;
+    for (int i = 0; i < 1000; i++) ck_assert_int_eq(seen[i], 1);
+    ck_assert_int_gt(moved, 900);
+}
+END_TEST
+
+static void racing_config(sp_config *cfg)
+{
+    base_config(cfg);
+    snprintf(cfg->algorithm, sizeof cfg->algorithm, "random");
+    cfg->eval_images = 1000;
+    cfg->pop = 12;
+    cfg->gens = 4;
+    cfg->seed = 5;
+}
+
+/* Racing against no racing on a random search (the same genotypes whatever the
+ * accuracies): every kept candidate's accuracy equals the off run's bit for bit and a
+ * full evaluation of the permuted images done here; every raced one's bound is below
+ * its a_req, its archived accuracy is its estimate, and its true accuracy (the off
+ * run's) is below a_req too; the fronts and final sets are byte-identical. */
+START_TEST(racing_keeps_exact_accuracies_and_the_front)
+{
+    sp_config cfg;
+    racing_config(&cfg);
+    em_error err = {0};
+    const char *on = tu_tmpdir(), *off = tu_tmpdir();
+    sp_run_opts o = {.out_dir = off};
+    ck_assert_msg(sp_run(&cfg, &o, &err) == 0, "%s", err.msg);
+    cfg.racing = true;
+    o.out_dir = on;
+    ck_assert_msg(sp_run(&cfg, &o, &err) == 0, "%s", err.msg);
+    char path[1024];
+    sp_csv eon, eoff, rac;
+    snprintf(path, sizeof path, "%s/evaluations.csv", on);
+    ck_assert_int_eq(sp_csv_read(path, &eon, &err), 0);
+    snprintf(path, sizeof path, "%s/evaluations.csv", off);
+    ck_assert_int_eq(sp_csv_read(path, &eoff, &err), 0);
+    snprintf(path, sizeof path, "%s/racing.csv", on);
+    ck_assert_int_eq(sp_csv_read(path, &rac, &err), 0);
+    ck_assert_int_eq(eon.n_rows, 48);
+    ck_assert_int_eq(eoff.n_rows, 48);
+    ck_assert_int_eq(rac.n_rows, 48);
+
+    /* the permuted search images, built here: the first 1000 of the test file's first half */
+    nn_dataset *test = NULL, *perm = NULL;
+    nn_split_opts so;
+    nn_split_opts_default(&so);
+    ck_assert_int_eq(nn_dataset_open(cfg.data, NULL, NN_SPLIT_TEST, &so, &test, &err), 0);
+    uint32_t ix[1000];
+    sp_racing_permutation(1000, ix);
+    ck_assert_int_eq(nn_dataset_subset(test, ix, 1000, &perm, &err), 0);
+    nn_arch *a = NULL;
+    char ap[4096];
+    ck_assert_int_eq(nn_arch_resolve("lenet5", ap, sizeof ap, &err), 0);
+    ck_assert_int_eq(nn_arch_load(ap, &a, &err), 0);
+    nn_net *net = NULL;
+    ck_assert_int_eq(nn_net_new(a, &net, &err), 0);
+    nn_eval_result *er = malloc(sizeof *er);
+    const double keeps[2] = {0.4, 0.8};
+    const char *vars[6] = {"member", "bits_conv1", "bits_conv2", "bits_conv3", "bits_fc1", "bits_fc2"};
+    int cacc = sp_csv_col(&eon, "accuracy"), cim = sp_csv_col(&rac, "images"),
+        cco = sp_csv_col(&rac, "correct"), ces = sp_csv_col(&rac, "estimate"),
+        cub = sp_csv_col(&rac, "upper"), crq = sp_csv_col(&rac, "required"),
+        cra = sp_csv_col(&rac, "raced");
+    ck_assert(cacc >= 0 && cim >= 0 && cco >= 0 && ces >= 0 && cub >= 0 && crq >= 0 && cra >= 0);
+    int raced = 0, kept = 0;
+    long images = 0;
+    for (int r = 0; r < 48; r++) {
+        double x[6], y[6], aon, aoff, im, co, es, ub, rq;
+        for (int j = 0; j < 6; j++) {
+            sp_csv_num(&eon, r, sp_csv_col(&eon, vars[j]), &x[j], &err);
+            sp_csv_num(&eoff, r, sp_csv_col(&eoff, vars[j]), &y[j], &err);
+        }
+        ck_assert_mem_eq(x, y, sizeof x); /* random search: the same genotypes */
+        sp_csv_num(&eon, r, cacc, &aon, &err);
+        sp_csv_num(&eoff, r, cacc, &aoff, &err);
+        sp_csv_num(&rac, r, cim, &im, &err);
+        sp_csv_num(&rac, r, cco, &co, &err);
+        sp_csv_num(&rac, r, ces, &es, &err);
+        images += (long)im;
+        ck_assert(aon == es && es == co / im);
+        const char *yes = rac.cells[(size_t)r * rac.n_cols + cra];
+        if (!strcmp(yes, "yes")) {
+            raced++;
+            ck_assert_int_eq(sp_csv_num(&rac, r, cub, &ub, &err), 0);
+            ck_assert_int_eq(sp_csv_num(&rac, r, crq, &rq, &err), 0);
+            ck_assert(im == 256 || im == 512);
+            ck_assert_msg(ub < rq, "row %d: bound %.17g not below %.17g", r + 1, ub, rq);
+            ck_assert_double_lt(aoff, rq); /* truly dominated */
+            ck_assert_double_lt(aon, rq);
+            continue;
+        }
+        ck_assert_str_eq(yes, "no");
+        kept++;
+        ck_assert(im == 1000);
+        ck_assert_msg(aon == aoff, "row %d: %.17g vs %.17g", r + 1, aon, aoff);
+        char file[700];
+        snprintf(file, sizeof file, "%s/keep-%.3f.emw", lib_dir, keeps[(int)x[0]]);
+        ck_assert_int_eq(nn_weights_load_into(file, net, NULL, &err), 0);
+        int bits[5];
+        for (int l = 0; l < 5; l++) bits[l] = (int)x[1 + l];
+        ck_assert_int_eq(cp_quantize_net(net, bits, CP_BN_FOLD_THEN_QUANTIZE, &err), 0);
+        ck_assert_int_eq(nn_evaluate(net, perm, 500, 0, er, &err), 0);
+        ck_assert_msg(er->accuracy == aon, "row %d: %.17g vs %.17g", r + 1, er->accuracy, aon);
+    }
+    printf("racing: %d raced, %d kept, %ld of %d images\n", raced, kept, images, 48 * 1000);
+    ck_assert_int_gt(raced, 0);
+    ck_assert_int_gt(kept, 0);
+    ck_assert_int_eq(json_count(on, "raced"), raced);
+    ck_assert_int_eq(json_count(on, "images_evaluated"), images);
+    ck_assert_int_eq(json_count(on, "images_full"), 48000);
+    const char *files[] = {"front.csv", "final.csv"};
+    for (int i = 0; i < 2; i++) {
+        char *x = slurp(on, files[i]), *y = slurp(off, files[i]);
+        ck_assert_str_eq(x, y);
+        free(x);
+        free(y);
+    }
+    free(er);
+    nn_net_free(net);
+    nn_arch_free(a);
+    nn_dataset_free(perm);
+    nn_dataset_free(test);
+    sp_csv_free(&eon);
+    sp_csv_free(&eoff);
+    sp_csv_free(&rac);
+}
+END_TEST
+
+/* A racing NSGA-II run stopped after generation 2 and resumed ends byte-identical to
+ * an uninterrupted one (the reference set is rebuilt from the restored rows); without
+ * its journal the resume is refused. */
+START_TEST(racing_resume_is_identical)
+{
+    sp_config cfg;
+    racing_config(&cfg);
+    snprintf(cfg.algorithm, sizeof cfg.algorithm, "nsga2");
+    snprintf(cfg.library, sizeof cfg.library, "%s", tu_root_path("models/lenet5-mnist-library"));
+    cfg.racing = true;
+    cfg.pop = 10;
+    em_error err = {0};
+    const char *whole = tu_tmpdir(), *parts = tu_tmpdir();
+    sp_run_opts o = {.out_dir = whole};
+    ck_assert_msg(sp_run(&cfg, &o, &err) == 0, "%s", err.msg);
+    ck_assert_int_gt(json_count(whole, "raced"), 0);
+    stop_at_gen = 2;
+    sp_run_opts o2 = {.out_dir = parts, .progress = stopper};
+    ck_assert_int_eq(sp_run(&cfg, &o2, &err), 0);
+    sp_run_opts o3 = {.out_dir = parts, .resume = true};
+    ck_assert_msg(sp_run(&cfg, &o3, &err) == 0, "%s", err.msg);
+    const char *files[] = {"archive.csv", "front.csv", "final.csv", "racing.csv"};
+    for (int i = 0; i < 4; i++) {
+        char *x = slurp(whole, files[i]), *y = slurp(parts, files[i]);
+        ck_assert_msg(!strcmp(x, y), "%s differs", files[i]);
+        free(x);
+        free(y);
+    }
+    ck_assert_int_eq(json_count(whole, "raced"), json_count(parts, "raced"));
+    /* the journal gone: resuming cannot rebuild the reference set, and says so */
+    char path[1024];
+    snprintf(path, sizeof path, "%s/racing.journal", parts);
+    ck_assert_int_eq(unlink(path), 0);
+    cfg.gens = 5;
+    ck_assert_int_ne(sp_run(&cfg, &o3, &err), 0);
+    ck_assert_msg(strstr(err.msg, "racing"), "%s", err.msg);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("search");
@@ -708,6 +998,10 @@ int main(void)
     tcase_add_test(tc, sbo_candidate_semantics);
     tcase_add_test(tc, bn_candidates_fold_then_quantize);
     tcase_add_test(tc, bn_order_is_moot_for_lenet);
+    tcase_add_test(tc, sbo_on_emomc_energy_costs_exact_and_resumable);
+    tcase_add_test(tc, racing_bound_by_hand);
+    tcase_add_test(tc, racing_keeps_exact_accuracies_and_the_front);
+    tcase_add_test(tc, racing_resume_is_identical);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
