@@ -73,8 +73,15 @@ static int parse_variant(const char *variant, opt_sbo_config *cfg, em_error *err
             if (!strcmp(v, "random")) cfg->infill = OPT_SBO_INFILL_RANDOM;
             else if (!strcmp(v, "hvi")) cfg->infill = OPT_SBO_INFILL_HVI;
             else rc = em_fail(err, EM_EINVAL, "sbo variant: infill=%s (expected random or hvi)", v);
-        } else if (!strcmp(k, "metric")) {
+        } else if (!strcmp(k, "metric")) { /* every target */
             rc = opt_cv_metric_parse(v, &cfg->metric, err);
+            if (!rc) cfg->metric_con = cfg->metric;
+            if (rc) em_error_prefix(err, "sbo variant");
+        } else if (!strcmp(k, "metric_obj")) { /* the objectives only */
+            rc = opt_cv_metric_parse(v, &cfg->metric, err);
+            if (rc) em_error_prefix(err, "sbo variant");
+        } else if (!strcmp(k, "metric_con")) { /* the constraints only */
+            rc = opt_cv_metric_parse(v, &cfg->metric_con, err);
             if (rc) em_error_prefix(err, "sbo variant");
         } else if (!strcmp(k, "models")) {
             rc = parse_models(v, cfg, err);
@@ -88,7 +95,7 @@ static int parse_variant(const char *variant, opt_sbo_config *cfg, em_error *err
             rc = parse_int_value(k, v, 1, 1000000, &cfg->inner_gens, err);
         } else {
             rc = em_fail(err, EM_EINVAL, "sbo variant: unknown key '%s' (expected infill, "
-                         "metric, models, folds, inner or inner_gens)", k);
+                         "metric, metric_obj, metric_con, models, folds, inner or inner_gens)", k);
         }
         if (rc) return rc;
     }
@@ -113,7 +120,7 @@ int opt_sbo_config_from_options(const opt_options *o, opt_sbo_config *cfg, em_er
         return em_fail(err, EM_EINVAL, "sbo: budget %ld is smaller than the initial sample of "
                        "%d", cfg->budget, cfg->n_initial);
     cfg->infill = OPT_SBO_INFILL_RANDOM;
-    cfg->metric = OPT_CV_MSE;
+    cfg->metric = cfg->metric_con = OPT_CV_MSE;
     cfg->n_models = OPT_SURROGATE_COUNT;
     for (int i = 0; i < OPT_SURROGATE_COUNT; i++) cfg->models[i] = (opt_surrogate_kind)i;
     cfg->folds = 5;
@@ -228,7 +235,8 @@ static int fit_targets(sbo *s, opt_surrogate **models, em_error *err)
         int folds = s->cfg.folds < nr ? s->cfg.folds : nr;
         if (s->cfg.n_models > 1 && nr >= 3) {
             rc = opt_surrogate_select(s->cfg.models, s->cfg.n_models, s->nv, s->lower,
-                                      s->upper, &prm, X, nr, y, s->cfg.metric, folds,
+                                      s->upper, &prm, X, nr, y,
+                                      t < s->m ? s->cfg.metric : s->cfg.metric_con, folds,
                                       &s->rng, &best, NULL, err);
             if (rc) break;
         }

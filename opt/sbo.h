@@ -36,7 +36,9 @@
  *   checkpoint_path / resume: the archive and generator after each iteration
  *   variant    comma-separated key=value settings (all optional):
  *     infill=random|hvi                 (random)
- *     metric=mse|mape|spearman|random   (mse)
+ *     metric=mse|mape|spearman|random   (mse) for every target; metric_obj= and
+ *       metric_con= set the objectives' and the constraints' alone (the SBO paper's
+ *       16 configurations), in the order given
  *     models=knn+rf+gbt+lgbm+gp         (all five)
  *     folds=K                           (5)
  *     inner=ctaea|nsga2                 (ctaea)
@@ -57,7 +59,8 @@ typedef struct opt_sbo_config {
     int max_iter;          /* 0: no limit */
     int n_initial, n_infill;
     opt_sbo_infill infill;
-    opt_cv_metric metric;
+    opt_cv_metric metric;      /* the objectives' selection metric */
+    opt_cv_metric metric_con;  /* the constraints' */
     int n_models;
     opt_surrogate_kind models[OPT_SURROGATE_COUNT];
     int folds;

@@ -28,6 +28,7 @@ START_TEST(config)
     ck_assert_int_eq(c.n_infill, 2);
     ck_assert_int_eq(c.n_models, OPT_SURROGATE_COUNT);
     ck_assert_int_eq(c.metric, OPT_CV_MSE);
+    ck_assert_int_eq(c.metric_con, OPT_CV_MSE);
     ck_assert_int_eq(c.infill, OPT_SBO_INFILL_RANDOM);
     ck_assert_int_eq(c.folds, 5);
     ck_assert_int_eq(c.inner_gens, 100);
@@ -42,6 +43,17 @@ START_TEST(config)
     ck_assert_int_eq(c.folds, 3);
     ck_assert(c.inner == opt_nsga2_run);
     ck_assert_int_eq(c.inner_gens, 7);
+    ck_assert_int_eq(c.metric_con, OPT_CV_SPEARMAN); /* metric= sets every target */
+    /* The SBO paper's configurations: the objectives' and the constraint's metric apart,
+     * later keys overriding earlier ones. */
+    o.variant = "metric_obj=mape,metric_con=random";
+    ck_assert_msg(opt_sbo_config_from_options(&o, &c, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(c.metric, OPT_CV_MAPE);
+    ck_assert_int_eq(c.metric_con, OPT_CV_RANDOM);
+    o.variant = "metric_con=spearman,metric=mse";
+    ck_assert_msg(opt_sbo_config_from_options(&o, &c, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(c.metric, OPT_CV_MSE);
+    ck_assert_int_eq(c.metric_con, OPT_CV_MSE);
 
     const char *bad[][2] = {{"infill=best", "infill"},      {"metric=r2", "r2"},
                             {"models=gp+svm", "svm"},       {"models=gp+gp", "twice"},
