@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# experiments/sbo-study.sh: the SBO-CTAEA paper's study on one model: the surrogate
+# loop with every (objective metric x constraint metric) in {mse, mape, spearman,
+# random}^2 x 5 seeds, budget 100 (50 initial points, 2 infills per iteration), plus
+# plain C-TAEA 10x10 and 20x5, on the sbo problem (x1..x7, non-zero rate vs accuracy,
+# accuracy >= tau). Runs go to experiments/runs/sbo-MODEL/NAME/ and share one
+# evaluation store; finished runs are skipped, interrupted ones resumed.
+#
+# Usage: experiments/sbo-study.sh lenet5|resnet20 [SEEDS] [BUILD_DIR]
+# The statistics (hypervolume per configuration, Friedman, Dunn with Holm) come from
+# the runs' summary.json files; see docs/results.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+model=${1:?model: lenet5 or resnet20}
+seeds=${2:-"1 2 3 4 5"} bin=${3:-build}/emomc
+case $model in
+  lenet5)   weights=models/lenet5-mnist.emw data=mnist images=2000 tau=0.95 ;;
+  resnet20) weights=models/resnet20-cifar10.emw data=cifar10 images=1000 tau=0.80 ;;
+  *) echo "unknown model $model" >&2; exit 2 ;;
+esac
+root=experiments/runs/sbo-$model
+mkdir -p "$root"
+common=(--problem sbo --model "$model" --weights "$weights" --data "$data" --protocol val
+        --eval-images "$images" --tau "$tau" --store "$root/store.sqlite" --quiet)
+run() { # NAME FLAGS...
+  local name=$1; shift
+  local dir=$root/$name
+  if [ -f "$dir/final.csv" ]; then echo "$name: done"; return; fi
+  local resume=()
+  [ -f "$dir/checkpoint" ] && resume=(--resume)
+  local t0=$SECONDS
+  "$bin" optimize "${common[@]}" "$@" --out "$dir" "${resume[@]}"
+  echo "$name: $((SECONDS - t0)) s"
+}
+metrics="mse mape spearman random"
+for seed in $seeds; do
+  for mo in $metrics; do
+    for mc in $metrics; do
+      run "sbo-$mo-$mc-s$seed" --algorithm sbo --budget 100 --sbo-initial 50 --sbo-infill 2 \
+        --variant "metric_obj=$mo,metric_con=$mc" --seed "$seed"
+    done
+  done
+  run "ctaea-10x10-s$seed" --algorithm ctaea --pop 10 --gens 10 --seed "$seed"
+  run "ctaea-20x5-s$seed" --algorithm ctaea --pop 20 --gens 5 --seed "$seed"
+done
