@@ -16,7 +16,7 @@ typedef struct rowset {
     size_t used;
 } rowset;
 
-static uint64_t hash_row(const double *x, int n_var)
+uint64_t opt_genotype_hash(const double *x, int n_var)
 {
     uint64_t h = 0x9e3779b97f4a7c15ULL;
     for (int i = 0; i < n_var; i++) {
@@ -52,7 +52,7 @@ static void rowset_free(rowset *s)
 static int rowset_find(const rowset *s, const double *X, int n_var, const double *x)
 {
     size_t mask = s->cap - 1;
-    for (size_t h = hash_row(x, n_var) & mask;; h = (h + 1) & mask) {
+    for (size_t h = opt_genotype_hash(x, n_var) & mask;; h = (h + 1) & mask) {
         int r = s->slot[h];
         if (r < 0) return -1;
         if (!memcmp(X + (size_t)r * n_var, x, sizeof(double) * (size_t)n_var)) return r;
@@ -62,7 +62,7 @@ static int rowset_find(const rowset *s, const double *X, int n_var, const double
 static void rowset_put(rowset *s, const double *X, int n_var, int row)
 {
     size_t mask = s->cap - 1;
-    size_t h = hash_row(X + (size_t)row * n_var, n_var) & mask;
+    size_t h = opt_genotype_hash(X + (size_t)row * n_var, n_var) & mask;
     while (s->slot[h] >= 0) h = (h + 1) & mask;
     s->slot[h] = row;
     s->used++;

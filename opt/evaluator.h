@@ -9,6 +9,8 @@
 #ifndef EMOMC_OPT_EVALUATOR_H
 #define EMOMC_OPT_EVALUATOR_H
 
+#include <stdint.h>
+
 #include "opt/problem.h"
 
 typedef struct opt_evaluator opt_evaluator;
@@ -27,6 +29,10 @@ int opt_evaluator_eval(opt_evaluator *e, opt_pop *pop, int from, em_error *err);
 long opt_evaluator_remaining(const opt_evaluator *e);
 /* Number of true evaluations so far. */
 long opt_evaluator_count(const opt_evaluator *e);
+/* The hash the genotype cache files a row of n_var doubles under (bit patterns, so
+ * -0.0 and 0.0 differ, as they do for the cache). For other tables of genotypes. */
+uint64_t opt_genotype_hash(const double *x, int n_var);
+
 /* Cache hits so far (rows served without calling the problem). */
 long opt_evaluator_hits(const opt_evaluator *e);
 /* Sets the cache-hit counter (a resumed run continues the count of its checkpoint). */

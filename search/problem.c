@@ -24,6 +24,7 @@
 #include "nn/net.h"
 #include "nn/train.h"
 #include "nn/weights.h"
+#include "opt/evaluator.h"
 #include "search/mpi.h"
 
 #define EVAL_BATCH 256
@@ -661,23 +662,11 @@ static int evaluate_distributed(sp_context *c, int n, const double *X, double *F
 
 /* ---- racing (cfg.racing) ------------------------------------------------------- */
 
-static uint64_t hash_x(const double *x, int n)
-{
-    uint64_t h = 0x9e3779b97f4a7c15ULL;
-    for (int i = 0; i < n; i++) {
-        uint64_t b;
-        memcpy(&b, &x[i], sizeof b);
-        h ^= b + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
-        h *= 0xff51afd7ed558ccdULL;
-        h ^= h >> 33;
-    }
-    return h;
-}
 
 static int race_find(const race_table *t, const double *x, int nv)
 {
     if (!t->nslot) return -1;
-    for (size_t h = hash_x(x, nv) & (t->nslot - 1);; h = (h + 1) & (t->nslot - 1)) {
+    for (size_t h = opt_genotype_hash(x, nv) & (t->nslot - 1);; h = (h + 1) & (t->nslot - 1)) {
         int r = t->slot[h];
         if (r < 0) return -1;
         if (!memcmp(t->xs + (size_t)r * nv, x, sizeof *x * (size_t)nv)) return r;
@@ -686,7 +675,7 @@ static int race_find(const race_table *t, const double *x, int nv)
 
 static void race_slot_put(race_table *t, int nv, int r)
 {
-    size_t h = hash_x(t->xs + (size_t)r * nv, nv) & (t->nslot - 1);
+    size_t h = opt_genotype_hash(t->xs + (size_t)r * nv, nv) & (t->nslot - 1);
     while (t->slot[h] >= 0) h = (h + 1) & (t->nslot - 1);
     t->slot[h] = r;
 }
