@@ -29,6 +29,7 @@
 #include "dataflow/mapping.h"
 #include "hwconfigs/hw.h"
 #include "sim/cyclesim.h"
+#include "sim/layercheck.h"
 #include "sim/emomc2021.h"
 #include "sim/estimate.h"
 #include "sim/estimator.h"
