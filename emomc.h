@@ -14,6 +14,7 @@
 #include "common/sha256.h"
 #include "nn/arch.h"
 #include "nn/dataset.h"
+#include "nn/job.h"
 #include "nn/model.h"
 #include "nn/net.h"
 #include "nn/onnx.h"
