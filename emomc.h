@@ -41,6 +41,7 @@
 #include "compress/quant.h"
 #include "opt/algorithm.h"
 #include "opt/benchmarks.h"
+#include "opt/benchrun.h"
 #include "opt/checkpoint.h"
 #include "opt/ctaea.h"
 #include "opt/evaluator.h"
