@@ -46,13 +46,15 @@ static const char *estimate_help =
     "  --csr-bits B     CSR relative-index width (default 3)\n"
     "  --per-layer      also list every layer\n"
     "  --format F       table|csv|json (default table)\n"
-    "  --out FILE       write there (atomically) instead of standard output\n";
+    "  --out FILE       write there (atomically) instead of standard output\n"
+    "  (--plot FILE belongs to 'emomc compare')\n";
 
 static const char *compare_help =
     "usage: emomc compare --model M --hw H [--plot FILE.png|.svg] [options]\n"
     "  All four dataflows x all three codings side by side; --plot draws a grouped bar\n"
     "  chart (energy per dataflow and coding, size per coding) with gnuplot.\n"
-    "  Accepts the options of 'emomc estimate' too (--keep, --bits, --format, --out ...).\n";
+    "  Accepts the options of 'emomc estimate' too (--dataflow, --coding, --keep, --bits,\n"
+    "  --weights, --csr-bits, --per-layer, --format, --out).\n";
 
 static int add_dataflow(est_args *a, const char *s)
 {

@@ -61,7 +61,7 @@ int cli_flags_parse(const char *cmd, const cli_flag *table, int argc, char **arg
  * before the others, such as optimize's --config. */
 const char *cli_flags_find(int argc, char **argv, const char *flag);
 
-/* Whether argv asks for help (--help or -h anywhere). */
+/* Whether argv asks for help (--help, -h or --help-flags anywhere). */
 bool cli_flags_wants_help(int argc, char **argv);
 
 #endif
