@@ -2,7 +2,8 @@
  * errors (unknown flag, missing value, out of range, bad choice), every subcommand's
  * --help naming every flag of its table, optimize --config --help, report/plot/export
  * on a benchmark run directory, estimate --weights (real non-zeros and recorded
- * bits) and eval --bits per layer. Runs the built emomc (EMOMC_BIN). */
+ * bits), eval --bits per layer, and the files the README's tour names. Runs the
+ * built emomc (EMOMC_BIN). */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,6 +162,40 @@ START_TEST(eval_bits_per_layer)
 }
 END_TEST
 
+/* The README's tour runs from a fresh clone: every --model/--weights file it names
+ * exists there, unless a tour command writes it first (out/...). */
+START_TEST(readme_tour_files)
+{
+    FILE *f = fopen(tu_root_path("README.md"), "r");
+    ck_assert_ptr_nonnull(f);
+    char line[1024];
+    int in_tour = 0, in_block = 0, checked = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (!strncmp(line, "## A short tour", 15)) in_tour = 1;
+        else if (in_tour && !strncmp(line, "```", 3) && (in_block = !in_block) == 0) break;
+        else if (in_block) {
+            const char *keys[] = {"--model ", "--weights "};
+            for (int k = 0; k < 2; k++) {
+                const char *m = strstr(line, keys[k]);
+                if (!m) continue;
+                char path[512];
+                if (sscanf(m + strlen(keys[k]), "%511s", path) != 1) continue;
+                if (!strchr(path, '/') && !strstr(path, ".onnx")) continue; /* a zoo name */
+                if (!strncmp(path, "out/", 4)) continue;
+                ck_assert_msg(tu_file_exists(tu_root_path(path)), "README tour names %s", path);
+                checked++;
+            }
+        }
+    }
+    fclose(f);
+    ck_assert_int_ge(checked, 2);
+    char args[1024];
+    snprintf(args, sizeof args, "estimate --model %s --hw zcu102 --per-layer",
+             tu_root_path("tests/fixtures/onnx/lenet5.onnx"));
+    RUN(args, 0, "lenet5 on zcu102");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cli_flags");
@@ -171,6 +206,7 @@ int main(void)
     tcase_add_test(tc, benchmark_rundir);
     tcase_add_test(tc, estimate_weights);
     tcase_add_test(tc, eval_bits_per_layer);
+    tcase_add_test(tc, readme_tour_files);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
