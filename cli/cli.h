@@ -1,5 +1,6 @@
 /* cli/cli.h: shared pieces of the emomc command line (the only code that parses
- * arguments or prints for a person). Each subcommand lives in cli/cmd_<name>.c. */
+ * arguments or prints for a person). Each subcommand lives in cli/cmd_<name>.c and
+ * has one shape: flags (cli/flags.h) -> a configuration -> one library call -> print. */
 #ifndef EMOMC_CLI_H
 #define EMOMC_CLI_H
 

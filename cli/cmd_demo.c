@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/flags.h"
 #include "common/datapath.h"
 #include "common/progress.h"
 #include "search/plotrun.h"
@@ -24,41 +25,47 @@ static int on_progress(void *user, int gen, int n_gen, long n_evals, long max_ev
     return 0;
 }
 
+static const char *help =
+    "usage: emomc demo [--out RUNDIR] [--pop N] [--gens G] [--quiet]\n"
+    "  LeNet-5 (zoo) + its small stage-I library + the shipped MNIST test file:\n"
+    "  accuracy vs energy under X:Y on the VU9P target (NSGA-II), then the report\n"
+    "  and the plots in RUNDIR (default out/demo).\n";
+
+/* The shipped model, library and data, into cfg (false when one is missing). */
+static bool find_shipped(sp_config *cfg)
+{
+    if (!em_find_data_file("models", "lenet5-mnist", ".emw", cfg->weights, sizeof cfg->weights) ||
+        !em_find_data_file("models", "lenet5-mnist-library", "/index.csv", cfg->library,
+                           sizeof cfg->library) ||
+        !em_find_data_file("data", "mnist/t10k-labels-idx1-ubyte", ".gz", cfg->data,
+                           sizeof cfg->data))
+        return false;
+    *strrchr(cfg->library, '/') = '\0';
+    *strrchr(cfg->data, '/') = '\0';
+    return true;
+}
+
 int cmd_demo(int argc, char **argv)
 {
     const char *out = "out/demo";
-    int quiet = 0;
+    bool quiet = false;
     long pop = 24, gens = 25;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            printf("usage: emomc demo [--out RUNDIR] [--pop N] [--gens G] [--quiet]\n"
-                   "  LeNet-5 (zoo) + its small stage-I library + the shipped MNIST test file:\n"
-                   "  accuracy vs energy under X:Y on the VU9P target (NSGA-II), then the report\n"
-                   "  and the plots in RUNDIR (default out/demo).\n");
-            return 0;
-        }
-        if (!strcmp(argv[i], "--quiet")) quiet = 1;
-        else if (!strcmp(argv[i], "--out") && i + 1 < argc) out = argv[++i];
-        else if (!strcmp(argv[i], "--pop") && i + 1 < argc) {
-            if (cli_parse_int(CMD, "--pop", argv[++i], 4, 10000, &pop)) return 2;
-        } else if (!strcmp(argv[i], "--gens") && i + 1 < argc) {
-            if (cli_parse_int(CMD, "--gens", argv[++i], 1, 100000, &gens)) return 2;
-        } else return cli_usage_error(CMD, "unknown or incomplete option '%s'", argv[i]);
-    }
+    const cli_flag flags[] = {
+        CLI_STRING("--out", &out, "run directory"),
+        CLI_INT("--pop", &pop, 4, 10000, "population size"),
+        CLI_INT("--gens", &gens, 1, 100000, "generations"),
+        CLI_BOOL("--quiet", &quiet, "no progress"), CLI_END};
+    int rc = cli_flags_parse(CMD, flags, argc, argv, NULL, help);
+    if (rc) return rc < 0 ? 0 : rc;
     sp_config cfg;
     sp_config_default(&cfg);
     cfg.kind = SP_EMOMC_ENERGY;
-    if (!em_find_data_file("models", "lenet5-mnist", ".emw", cfg.weights, sizeof cfg.weights) ||
-        !em_find_data_file("models", "lenet5-mnist-library", "/index.csv", cfg.library,
-                           sizeof cfg.library) ||
-        !em_find_data_file("data", "mnist/t10k-labels-idx1-ubyte", ".gz", cfg.data, sizeof cfg.data)) {
+    if (!find_shipped(&cfg)) {
         fprintf(stderr, "emomc demo: error: the shipped LeNet-5 (models/lenet5-mnist.emw), its "
                         "library (models/lenet5-mnist-library/) or data/mnist/ is missing; run "
                         "from the source tree or set EMOMC_HOME\n");
         return 1;
     }
-    *strrchr(cfg.library, '/') = '\0';
-    *strrchr(cfg.data, '/') = '\0';
     snprintf(cfg.model, sizeof cfg.model, "lenet5");
     snprintf(cfg.hw, sizeof cfg.hw, "vu9p");
     cfg.protocol = SP_PROTO_TEST_HALVES;
@@ -74,7 +81,7 @@ int cmd_demo(int argc, char **argv)
     sp_run_opts o = {.out_dir = out, .progress = on_progress, .progress_user = &bar,
                      .command_line = "emomc demo"};
     em_error err = {0};
-    int rc = sp_run(&cfg, &o, &err);
+    rc = sp_run(&cfg, &o, &err);
     em_progress_end(&bar, rc ? "failed" : "done");
     if (rc) return cli_report(CMD, &err);
     sp_report_opts ro = {0, -1};

@@ -1,33 +1,34 @@
 /* cli/cmd_estimate.c: `emomc estimate` and `emomc compare`: hardware cost of a model
  * on a target for chosen dataflows and weight codings, as a table, CSV or JSON, and
- * (compare) a grouped bar chart through gnuplot. */
-#include <getopt.h>
+ * (compare) a grouped bar chart through gnuplot. The plan comes from --keep/--bits
+ * or from real weights (--weights: their non-zeros, and their bits when recorded). */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/flags.h"
 #include "common/atomicfile.h"
 #include "hwconfigs/hw.h"
 #include "nn/model.h"
 #include "plots/gnuplot.h"
 #include "sim/estimate.h"
+#include "sim/layercheck.h"
 
 typedef enum { FMT_TABLE, FMT_CSV, FMT_JSON } out_format;
 
 typedef struct {
     const char *cmd;
-    const char *model, *hw, *out, *plot;
+    const char *model, *hw, *out, *plot, *weights;
     df_mapping maps[16];
     int n_maps;
     coding_kind codings[CODING_KIND_COUNT];
     int n_codings;
-    double *keep, *bits; /* per compute layer (or one value for all) */
-    int n_keep, n_bits;
-    int csr_bits;
-    int per_layer;
-    out_format format;
+    cli_list keep, bits; /* per compute layer (or one value for all) */
+    long csr_bits;
+    bool per_layer;
+    int format;          /* out_format */
 } est_args;
 
 static const char *estimate_help =
@@ -40,39 +41,20 @@ static const char *estimate_help =
     "  --coding C       normal|coo|csr|all (default normal)\n"
     "  --keep P         fraction of weights kept: one value, or p1,p2,... per conv/linear layer\n"
     "  --bits Q         weight bit depth: one value, or q1,q2,... per layer (default 16)\n"
+    "  --weights W      real weights (.emw or .onnx): each layer's non-zeros replace --keep,\n"
+    "                   and the bits the file records (emomc export) replace the default\n"
     "  --csr-bits B     CSR relative-index width (default 3)\n"
     "  --per-layer      also list every layer\n"
     "  --format F       table|csv|json (default table)\n"
-    "  --out FILE       write there (atomically) instead of standard output\n";
+    "  --out FILE       write there (atomically) instead of standard output\n"
+    "  (--plot FILE belongs to 'emomc compare')\n";
 
 static const char *compare_help =
     "usage: emomc compare --model M --hw H [--plot FILE.png|.svg] [options]\n"
     "  All four dataflows x all three codings side by side; --plot draws a grouped bar\n"
     "  chart (energy per dataflow and coding, size per coding) with gnuplot.\n"
-    "  Accepts the options of 'emomc estimate' too (--keep, --bits, --format, --out ...).\n";
-
-static int parse_list(const char *cmd, const char *flag, const char *s, double lo, double hi,
-                      double **out, int *n)
-{
-    int cap = 1;
-    for (const char *p = s; *p; p++) cap += *p == ',';
-    double *v = calloc((size_t)cap, sizeof *v);
-    if (!v) return cli_usage_error(cmd, "out of memory");
-    char *copy = strdup(s), *save = NULL;
-    int k = 0, rc = 0;
-    for (char *t = strtok_r(copy, ",", &save); t && !rc; t = strtok_r(NULL, ",", &save))
-        rc = cli_parse_double(cmd, flag, t, lo, hi, &v[k++]);
-    free(copy);
-    if (!rc && k == 0) rc = cli_usage_error(cmd, "%s: empty list", flag);
-    if (rc) {
-        free(v);
-        return rc;
-    }
-    free(*out);
-    *out = v;
-    *n = k;
-    return 0;
-}
+    "  Accepts the options of 'emomc estimate' too (--dataflow, --coding, --keep, --bits,\n"
+    "  --weights, --csr-bits, --per-layer, --format, --out).\n";
 
 static int add_dataflow(est_args *a, const char *s)
 {
@@ -88,92 +70,84 @@ static int add_dataflow(est_args *a, const char *s)
     return 0;
 }
 
-static int parse_args(int argc, char **argv, est_args *a, int compare)
+static int flag_dataflow(const char *cmd, const char *flag, const char *v, void *ptr)
 {
-    static const struct option opts[] = {
-        {"model", required_argument, 0, 'm'}, {"hw", required_argument, 0, 'w'},
-        {"dataflow", required_argument, 0, 'd'}, {"coding", required_argument, 0, 'c'},
-        {"keep", required_argument, 0, 'k'}, {"bits", required_argument, 0, 'b'},
-        {"csr-bits", required_argument, 0, 'r'}, {"per-layer", no_argument, 0, 'l'},
-        {"format", required_argument, 0, 'f'}, {"out", required_argument, 0, 'o'},
-        {"plot", required_argument, 0, 'p'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    int c, rc;
-    long v;
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'm': a->model = optarg; break;
-        case 'w': a->hw = optarg; break;
-        case 'd': if ((rc = add_dataflow(a, optarg))) return rc; break;
-        case 'c':
-            if (!strcmp(optarg, "all")) {
-                a->n_codings = CODING_KIND_COUNT;
-                for (int i = 0; i < CODING_KIND_COUNT; i++) a->codings[i] = (coding_kind)i;
-            } else {
-                em_error err = {0};
-                coding_kind k;
-                if (coding_kind_parse(optarg, &k, &err))
-                    return cli_usage_error(a->cmd, "--coding: %s", err.msg);
-                a->codings[0] = k;
-                a->n_codings = 1;
-            }
-            break;
-        case 'k': if ((rc = parse_list(a->cmd, "--keep", optarg, 0, 1, &a->keep, &a->n_keep))) return rc; break;
-        case 'b': if ((rc = parse_list(a->cmd, "--bits", optarg, 1, CODING_MAX_Q, &a->bits, &a->n_bits))) return rc; break;
-        case 'r':
-            if ((rc = cli_parse_int(a->cmd, "--csr-bits", optarg, 1, CODING_MAX_IDX_BITS, &v))) return rc;
-            a->csr_bits = (int)v;
-            break;
-        case 'l': a->per_layer = 1; break;
-        case 'f':
-            if (!strcmp(optarg, "table")) a->format = FMT_TABLE;
-            else if (!strcmp(optarg, "csv")) a->format = FMT_CSV;
-            else if (!strcmp(optarg, "json")) a->format = FMT_JSON;
-            else return cli_usage_error(a->cmd, "--format: '%s' (expected table, csv or json)", optarg);
-            break;
-        case 'o': a->out = optarg; break;
-        case 'p':
-            if (!compare) return cli_usage_error(a->cmd, "--plot belongs to 'emomc compare'");
-            a->plot = optarg;
-            break;
-        case 'h':
-            fputs(compare ? compare_help : estimate_help, stdout);
-            return -1;
-        default:
-            return cli_usage_error(a->cmd, "unknown or incomplete option '%s'", argv[optind - 1]);
-        }
-    }
-    if (optind < argc) return cli_usage_error(a->cmd, "unexpected argument '%s'", argv[optind]);
-    if (!a->model) return cli_usage_error(a->cmd, "--model is required");
-    if (!a->hw) return cli_usage_error(a->cmd, "--hw is required");
-    if (a->n_maps == 0) add_dataflow(a, "all");
-    if (compare) {
-        a->n_codings = CODING_KIND_COUNT;
-        for (int i = 0; i < CODING_KIND_COUNT; i++) a->codings[i] = (coding_kind)i;
-    }
+    (void)cmd, (void)flag;
+    return add_dataflow(ptr, v);
+}
+
+static void all_codings(est_args *a)
+{
+    a->n_codings = CODING_KIND_COUNT;
+    for (int i = 0; i < CODING_KIND_COUNT; i++) a->codings[i] = (coding_kind)i;
+}
+
+static int flag_coding(const char *cmd, const char *flag, const char *v, void *ptr)
+{
+    (void)flag;
+    est_args *a = ptr;
+    em_error err = {0};
+    coding_kind k;
+    if (!strcmp(v, "all")) return all_codings(a), 0;
+    if (coding_kind_parse(v, &k, &err)) return cli_usage_error(cmd, "--coding: %s", err.msg);
+    a->codings[0] = k;
+    a->n_codings = 1;
     return 0;
 }
 
-/* Builds the per-layer plan from --keep/--bits (one value or one per layer). */
+static int parse_args(int argc, char **argv, est_args *a, int compare)
+{
+    const cli_flag flags[] = {
+        CLI_STRING("--model", &a->model, "model"), CLI_STRING("--hw", &a->hw, "target"),
+        CLI_FUNC("--dataflow", flag_dataflow, a, "dataflow (repeatable)"),
+        CLI_FUNC("--coding", flag_coding, a, "weight coding"),
+        CLI_LIST("--keep", &a->keep, 0, 1, "keep ratio(s)"),
+        CLI_LIST("--bits", &a->bits, 1, CODING_MAX_Q, "bit depth(s)"),
+        CLI_STRING("--weights", &a->weights, "real weights"),
+        CLI_INT("--csr-bits", &a->csr_bits, 1, CODING_MAX_IDX_BITS, "CSR index bits"),
+        CLI_BOOL("--per-layer", &a->per_layer, "list every layer"),
+        CLI_CHOICE("--format", &a->format, "table|csv|json", "output format"),
+        CLI_STRING("--out", &a->out, "output file"),
+        CLI_STRING("--plot", &a->plot, "bar chart (compare)"), CLI_END};
+    int rc = cli_flags_parse(a->cmd, flags, argc, argv, NULL, compare ? compare_help : estimate_help);
+    if (rc) return rc;
+    if (a->plot && !compare) return cli_usage_error(a->cmd, "--plot belongs to 'emomc compare'");
+    if (!a->model) return cli_usage_error(a->cmd, "--model is required");
+    if (!a->hw) return cli_usage_error(a->cmd, "--hw is required");
+    if (a->weights && a->keep.n)
+        return cli_usage_error(a->cmd, "give --weights or --keep, not both");
+    if (a->n_maps == 0) add_dataflow(a, "all");
+    if (compare) all_codings(a);
+    return 0;
+}
+
+/* Builds the per-layer plan from --keep/--bits (one value or one per layer), or from
+ * the real weights of --weights (their bits unless --bits is given). */
 static int make_plan(est_args *a, const nn_arch *arch, sim_layer_plan **out)
 {
     int n = nn_arch_compute_layer_count(arch);
-    if (a->n_keep > 1 && a->n_keep != n)
+    if (a->keep.n > 1 && a->keep.n != n)
         return cli_usage_error(a->cmd, "--keep lists %d values but %s has %d conv/linear layers",
-                               a->n_keep, arch->name, n);
-    if (a->n_bits > 1 && a->n_bits != n)
+                               a->keep.n, arch->name, n);
+    if (a->bits.n > 1 && a->bits.n != n)
         return cli_usage_error(a->cmd, "--bits lists %d values but %s has %d conv/linear layers",
-                               a->n_bits, arch->name, n);
-    sim_layer_plan *p = calloc((size_t)n, sizeof *p);
+                               a->bits.n, arch->name, n);
+    sim_layer_plan *p = calloc((size_t)(n ? n : 1), sizeof *p);
     if (!p) return cli_usage_error(a->cmd, "out of memory");
     for (int i = 0; i < n; i++) {
-        p[i].keep = a->n_keep ? a->keep[a->n_keep > 1 ? i : 0] : 1.0;
-        p[i].bits = a->n_bits ? a->bits[a->n_bits > 1 ? i : 0] : 16;
+        p[i].keep = a->keep.n ? a->keep.v[a->keep.n > 1 ? i : 0] : 1.0;
+        p[i].bits = a->bits.n ? a->bits.v[a->bits.n > 1 ? i : 0] : 16;
         p[i].nnz = -1;
     }
     *out = p;
-    return 0;
+    if (!a->weights) return 0;
+    em_error err = {0};
+    nn_weights *w = NULL;
+    int rc = nn_model_weights(a->model, a->weights, &w, &err);
+    if (!rc) rc = sim_plan_from_weights(arch, w, a->weights, 16, p, NULL, &err);
+    for (int i = 0; i < n && !rc && a->bits.n; i++) p[i].bits = a->bits.v[a->bits.n > 1 ? i : 0];
+    nn_weights_free(w);
+    return rc ? cli_report(a->cmd, &err) : 0;
 }
 
 static void print_table_head(FILE *f, const hw_target *hw)
@@ -349,136 +323,177 @@ static void warn_fit(const char *cmd, const sim_report *r, const hw_target *hw, 
     fprintf(stderr, "\n");
 }
 
-static int run(est_args *a, int compare)
-{
-    em_error err = {0};
-    char hpath[4096];
-    nn_arch *arch = NULL;
+/* What one estimate run holds: the model, the target, the plan, and the energies
+ * and sizes the compare chart draws. */
+typedef struct {
+    nn_arch *arch;
     hw_target hw;
-    sim_layer_plan *plan = NULL;
-    char *buf = NULL;
-    size_t len = 0;
-    double *energy = NULL, *sizes = NULL;
-    int rc = 1;
-    if (nn_model_load(a->model, &arch, NULL, &err) ||
-        hw_resolve(a->hw, hpath, sizeof hpath, &err) || hw_load(hpath, &hw, &err)) {
-        rc = cli_report(a->cmd, &err);
-        goto done;
-    }
-    if ((rc = make_plan(a, arch, &plan))) goto done;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f) goto done;
-    energy = calloc((size_t)(a->n_maps * a->n_codings), sizeof *energy);
-    sizes = calloc((size_t)a->n_codings, sizeof *sizes);
-    json_t *results = json_array();
+    sim_layer_plan *plan;
+    double *energy, *sizes;
+} est_run;
+
+static void write_head(FILE *f, const est_args *a, const est_run *e)
+{
+    const hw_target *hw = &e->hw;
     if (a->format == FMT_TABLE) {
-        fprintf(f, "%s on %s (%s cost model", arch->name, hw.name, hw_cost_model_name(hw.cost_model));
-        if (hw.cost_model == HW_COST_FPGA)
-            fprintf(f, ", %dx%d PEs, %d-bit activations", hw.pe_rows, hw.pe_cols, hw.act_bits);
+        fprintf(f, "%s on %s (%s cost model", e->arch->name, hw->name,
+                hw_cost_model_name(hw->cost_model));
+        if (hw->cost_model == HW_COST_FPGA)
+            fprintf(f, ", %dx%d PEs, %d-bit activations", hw->pe_rows, hw->pe_cols, hw->act_bits);
         fprintf(f, ")\n");
-        if (hw.cost_model == HW_COST_FPGA)
+        if (hw->cost_model == HW_COST_FPGA)
             fprintf(f, "mac%% reg%% buf%% dram%% stat%%: shares of the energy spent in the MACs "
                        "(LUT multipliers and adders), PE registers, the on-chip buffer, DRAM, and "
                        "static power over the time; bound: what limits the time (compute, buffer "
                        "bandwidth, DRAM)\n");
-        print_table_head(f, &hw);
+        print_table_head(f, hw);
     } else if (a->format == FMT_CSV) {
         fprintf(f, "model,hw,cost_model,dataflow,coding,layer,macs,macs_executed,keep,bits,"
                    "energy_pj,energy_mac_pj,energy_register_pj,energy_buffer_pj,energy_dram_pj,"
                    "energy_static_pj,cycles,ideal_cycles,bound,seconds,utilization,size_bits,"
                    "dram_bits,fits\n");
     }
-    rc = 0;
+}
+
+static void write_csv(FILE *f, const est_args *a, const est_run *e, const char *df,
+                      const char *cod, const sim_report *r)
+{
+    const int fits = e->hw.cost_model == HW_COST_FPGA ? r->fit.fits : -1;
+    const char *m = e->arch->name;
+    csv_row(f, m, &e->hw, df, cod, "total", r->macs, r->macs_executed, -1, -1, r->energy_pj,
+            &r->fpga, r->cycles, r->ideal_cycles, r->bound, r->seconds, r->utilization,
+            r->size_bits, r->dram_bits, fits);
+    for (int i = 0; a->per_layer && i < r->n_layers; i++) {
+        const sim_layer_cost *l = &r->layers[i];
+        csv_row(f, m, &e->hw, df, cod, l->name, l->macs, l->macs_executed, l->keep, l->bits,
+                l->energy_pj, &l->fpga, l->cycles, l->ideal_cycles, l->bound, l->seconds,
+                l->utilization, l->size_bits, l->dram_bits, fits);
+    }
+}
+
+/* Estimates dataflow d under coding c and writes it in the chosen format. */
+static int write_one(FILE *f, const est_args *a, est_run *e, int d, int c, json_t *results)
+{
+    em_error err = {0};
+    sim_options opt = {a->maps[d], a->codings[c], (int)a->csr_bits};
+    sim_report r;
+    if (sim_estimate(e->arch, &e->hw, &opt, e->plan, 16, &r, &err)) return cli_report(a->cmd, &err);
+    const char *df = a->maps[d].name, *cod = coding_kind_name(a->codings[c]);
+    e->energy[d * a->n_codings + c] = r.energy_pj * 1e-9;
+    e->sizes[c] = r.size_bits / 8192.0;
+    if (c == 0) warn_fit(a->cmd, &r, &e->hw, df);
+    if (a->format == FMT_TABLE) {
+        print_table_row(f, &e->hw, df, cod, &r);
+        if (a->per_layer) print_layers_table(f, &e->hw, &r);
+    } else if (a->format == FMT_CSV) {
+        write_csv(f, a, e, df, cod, &r);
+    } else {
+        json_array_append_new(results, result_json(&r, &e->hw, df, cod, a->per_layer));
+    }
+    sim_report_free(&r);
+    return 0;
+}
+
+static int write_json(FILE *f, const est_args *a, const est_run *e, json_t *results)
+{
+    em_error err = {0};
+    json_t *doc = json_pack("{s:s, s:s, s:s, s:O}", "model", e->arch->name, "hw", e->hw.name,
+                            "cost_model", hw_cost_model_name(e->hw.cost_model), "results", results);
+    char *text = doc ? json_dumps(doc, JSON_INDENT(1) | JSON_REAL_PRECISION(10)) : NULL;
+    int rc = 0;
+    if (!text) {
+        em_fail(&err, EM_ENOMEM, "out of memory writing JSON");
+        rc = cli_report(a->cmd, &err);
+    } else {
+        fprintf(f, "%s\n", text);
+    }
+    free(text);
+    json_decref(doc);
+    return rc;
+}
+
+/* The table's footer on an fpga target: the PE array and the fit verdict. */
+static void write_fit(FILE *f, const est_args *a, const est_run *e)
+{
+    em_error err = {0};
+    sim_report r;
+    sim_options opt = {a->maps[0], a->codings[0], (int)a->csr_bits};
+    if (sim_estimate(e->arch, &e->hw, &opt, e->plan, 16, &r, &err)) return;
+    fprintf(f, "PE array: %lld LUTs per PE, %lld in all (%.1f%% of %lld device LUTs); "
+               "on-chip memory %.0f KB; no DSPs (LUT multipliers)\n",
+            (long long)r.pe_luts, (long long)r.array_luts,
+            100.0 * (double)r.array_luts / (double)r.device_luts, (long long)r.device_luts,
+            r.onchip_bits / 8192.0);
+    fprintf(f, "fit on %s: %s\n", e->hw.name,
+            r.fit.fits ? (r.fit.weights_onchip ? "yes, weights and feature maps on chip"
+                                               : "yes, weights streamed from DRAM")
+            : !r.fit.luts ? "NO: the PE array needs more LUTs than the device has"
+                          : "NO: the feature maps do not fit on chip");
+    sim_report_free(&r);
+}
+
+/* Everything the command prints, into f. */
+static int write_all(FILE *f, const est_args *a, est_run *e)
+{
+    json_t *results = json_array();
+    int rc = 0;
+    write_head(f, a, e);
     for (int d = 0; d < a->n_maps && !rc; d++)
-        for (int c = 0; c < a->n_codings && !rc; c++) {
-            sim_options opt = {a->maps[d], a->codings[c], a->csr_bits};
-            sim_report r;
-            if (sim_estimate(arch, &hw, &opt, plan, 16, &r, &err)) {
-                rc = cli_report(a->cmd, &err);
-                break;
-            }
-            const char *df = a->maps[d].name, *cod = coding_kind_name(a->codings[c]);
-            energy[d * a->n_codings + c] = r.energy_pj * 1e-9;
-            sizes[c] = r.size_bits / 8192.0;
-            if (c == 0) warn_fit(a->cmd, &r, &hw, df);
-            const int fits = hw.cost_model == HW_COST_FPGA ? r.fit.fits : -1;
-            if (a->format == FMT_TABLE) {
-                print_table_row(f, &hw, df, cod, &r);
-                if (a->per_layer) print_layers_table(f, &hw, &r);
-            } else if (a->format == FMT_CSV) {
-                csv_row(f, arch->name, &hw, df, cod, "total", r.macs, r.macs_executed, -1, -1,
-                        r.energy_pj, &r.fpga, r.cycles, r.ideal_cycles, r.bound, r.seconds,
-                        r.utilization, r.size_bits, r.dram_bits, fits);
-                for (int i = 0; a->per_layer && i < r.n_layers; i++) {
-                    const sim_layer_cost *l = &r.layers[i];
-                    csv_row(f, arch->name, &hw, df, cod, l->name, l->macs, l->macs_executed, l->keep,
-                            l->bits, l->energy_pj, &l->fpga, l->cycles, l->ideal_cycles,
-                            l->bound, l->seconds, l->utilization, l->size_bits, l->dram_bits,
-                            fits);
-                }
-            } else {
-                json_array_append_new(results, result_json(&r, &hw, df, cod, a->per_layer));
-            }
-            sim_report_free(&r);
-        }
-    if (!rc && a->format == FMT_JSON) {
-        json_t *doc = json_pack("{s:s, s:s, s:s, s:O}", "model", arch->name, "hw", hw.name,
-                                "cost_model", hw_cost_model_name(hw.cost_model), "results", results);
-        char *text = doc ? json_dumps(doc, JSON_INDENT(1) | JSON_REAL_PRECISION(10)) : NULL;
-        if (!text) {
-            em_fail(&err, EM_ENOMEM, "out of memory writing JSON");
-            rc = cli_report(a->cmd, &err);
-        } else {
-            fprintf(f, "%s\n", text);
-        }
-        free(text);
-        json_decref(doc);
-    }
+        for (int c = 0; c < a->n_codings && !rc; c++) rc = write_one(f, a, e, d, c, results);
+    if (!rc && a->format == FMT_JSON) rc = write_json(f, a, e, results);
     json_decref(results);
-    if (!rc && a->format == FMT_TABLE && hw.cost_model == HW_COST_FPGA) {
-        sim_report r;
-        sim_options opt = {a->maps[0], a->codings[0], a->csr_bits};
-        if (!sim_estimate(arch, &hw, &opt, plan, 16, &r, &err)) {
-            fprintf(f, "PE array: %lld LUTs per PE, %lld in all (%.1f%% of %lld device LUTs); "
-                       "on-chip memory %.0f KB; no DSPs (LUT multipliers)\n",
-                    (long long)r.pe_luts, (long long)r.array_luts,
-                    100.0 * (double)r.array_luts / (double)r.device_luts, (long long)r.device_luts,
-                    r.onchip_bits / 8192.0);
-            fprintf(f, "fit on %s: %s\n", hw.name,
-                    r.fit.fits ? (r.fit.weights_onchip ? "yes, weights and feature maps on chip"
-                                                       : "yes, weights streamed from DRAM")
-                    : !r.fit.luts ? "NO: the PE array needs more LUTs than the device has"
-                                  : "NO: the feature maps do not fit on chip");
-            sim_report_free(&r);
-        }
+    if (!rc && a->format == FMT_TABLE && e->hw.cost_model == HW_COST_FPGA) write_fit(f, a, e);
+    return rc;
+}
+
+static int draw_chart(const est_args *a, const est_run *e)
+{
+    em_error err = {0};
+    const char *dfn[16], *codn[CODING_KIND_COUNT];
+    for (int d = 0; d < a->n_maps; d++) dfn[d] = a->maps[d].name;
+    for (int c = 0; c < a->n_codings; c++) codn[c] = coding_kind_name(a->codings[c]);
+    char title[256];
+    snprintf(title, sizeof title, "%s on %s (%s model)", e->arch->name, e->hw.name,
+             hw_cost_model_name(e->hw.cost_model));
+    if (plot_compare_chart(a->plot, title, a->n_maps, dfn, a->n_codings, codn, e->energy,
+                           e->sizes, &err))
+        return cli_report(a->cmd, &err);
+    return 0;
+}
+
+static int run(est_args *a, int compare)
+{
+    em_error err = {0};
+    char hpath[4096], *buf = NULL;
+    size_t len = 0;
+    est_run e = {0};
+    int rc = 1;
+    if (nn_model_load(a->model, &e.arch, NULL, &err) ||
+        hw_resolve(a->hw, hpath, sizeof hpath, &err) || hw_load(hpath, &e.hw, &err)) {
+        rc = cli_report(a->cmd, &err);
+        goto done;
     }
+    if ((rc = make_plan(a, e.arch, &e.plan))) goto done;
+    e.energy = calloc((size_t)(a->n_maps * a->n_codings), sizeof *e.energy);
+    e.sizes = calloc((size_t)a->n_codings, sizeof *e.sizes);
+    FILE *f = open_memstream(&buf, &len);
+    if (!f || !e.energy || !e.sizes) {
+        if (f) fclose(f);
+        rc = cli_report(a->cmd, &(em_error){EM_ENOMEM, "out of memory"});
+        goto done;
+    }
+    rc = write_all(f, a, &e);
     fclose(f);
     if (rc) goto done;
-    if (a->out) {
-        if (em_atomic_write(a->out, buf, len, &err)) {
-            rc = cli_report(a->cmd, &err);
-            goto done;
-        }
-    } else {
-        fwrite(buf, 1, len, stdout);
-    }
-    if (compare && a->plot) {
-        const char *dfn[16], *codn[CODING_KIND_COUNT];
-        for (int d = 0; d < a->n_maps; d++) dfn[d] = a->maps[d].name;
-        for (int c = 0; c < a->n_codings; c++) codn[c] = coding_kind_name(a->codings[c]);
-        char title[256];
-        snprintf(title, sizeof title, "%s on %s (%s model)", arch->name, hw.name,
-                 hw_cost_model_name(hw.cost_model));
-        if (plot_compare_chart(a->plot, title, a->n_maps, dfn, a->n_codings, codn, energy,
-                               sizes, &err))
-            rc = cli_report(a->cmd, &err);
-    }
+    if (a->out && em_atomic_write(a->out, buf, len, &err)) rc = cli_report(a->cmd, &err);
+    else if (!a->out) fwrite(buf, 1, len, stdout);
+    if (!rc && compare && a->plot) rc = draw_chart(a, &e);
 done:
     free(buf);
-    free(energy);
-    free(sizes);
-    free(plan);
-    nn_arch_free(arch);
+    free(e.energy);
+    free(e.sizes);
+    free(e.plan);
+    nn_arch_free(e.arch);
     return rc;
 }
 
@@ -493,8 +508,6 @@ static int main_common(int argc, char **argv, int compare)
     a.n_codings = 1;
     int rc = parse_args(argc, argv, &a, compare);
     if (rc == 0) rc = run(&a, compare);
-    free(a.keep);
-    free(a.bits);
     return rc < 0 ? 0 : rc;
 }
 

@@ -1,21 +1,17 @@
-/* cli/cmd_library.c: `emomc library`: flag parsing, data loading, progress display
- * and the summary table; the work is cp_library_build (compress/library.h). */
+/* cli/cmd_library.c: `emomc library`: flags -> model and data opened (nn/job.h) ->
+ * cp_library_build (compress/library.h) -> progress display and the summary. */
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "cli/cli.h"
+#include "cli/flags.h"
 #include "common/progress.h"
 #include "compress/library.h"
-#include "nn/arch.h"
-#include "nn/dataset.h"
-#include "nn/net.h"
+#include "nn/job.h"
 #include "nn/model.h"
-#include "nn/weights.h"
 
-static void usage(FILE *out)
-{
-    fprintf(out,
+#define C "library"
+
+static const char *help =
         "usage: emomc library --model M --weights W.emw --data D --keep HI:LO:STEP --out DIR\n"
         "                     [options]\n"
         "\n"
@@ -45,8 +41,7 @@ static void usage(FILE *out)
         "  --seed S             fine-tuning seed (default 1)\n"
         "  --threads T          worker threads (default: all cores)\n"
         "  --resume             keep the members already in DIR and build the rest\n"
-        "  --quiet              no progress and no per-member lines\n");
-}
+        "  --quiet              no progress and no per-member lines\n";
 
 typedef struct ui {
     em_progress bar;
@@ -83,135 +78,109 @@ static void on_progress(const cp_library_progress *p, void *ctx)
     em_progress_update(&u->bar, t->batch, extra);
 }
 
+typedef struct {
+    const char *model, *weights, *data, *root, *grid, *out;
+    long steps, eps, batch, limit, seed, threads;
+    double lr, val;
+    bool resume, quiet, no_test;
+    cp_schedule sched;
+} lib_args;
+
+static int flag_schedule(const char *cmd, const char *flag, const char *v, void *ptr)
+{
+    if (cp_schedule_parse(v, ptr)) return cli_usage_error(cmd, "%s: '%s' is not single or emomc", flag, v);
+    return 0;
+}
+
+static int parse(int argc, char **argv, lib_args *a)
+{
+    const cli_flag flags[] = {
+        CLI_STRING("--model", &a->model, "model"), CLI_STRING("--weights", &a->weights, "weights"),
+        CLI_STRING("--data", &a->data, "data set"), CLI_STRING("--data-root", &a->root, "data folder"),
+        CLI_STRING("--keep", &a->grid, "keep grid"), CLI_STRING("--out", &a->out, "library folder"),
+        CLI_FUNC("--schedule", flag_schedule, &a->sched, "schedule"),
+        CLI_INT("--steps", &a->steps, 1, 1000, "geometric steps"),
+        CLI_INT("--epochs-per-step", &a->eps, 1, 1000, "epochs per step"),
+        CLI_INT("--batch", &a->batch, 1, 65536, "batch"),
+        CLI_INT("--limit", &a->limit, 1, 100000000, "training images"),
+        CLI_INT("--seed", &a->seed, 0, 2147483647L, "seed"),
+        CLI_INT("--threads", &a->threads, 1, 1024, "threads"),
+        CLI_DOUBLE("--lr", &a->lr, 1e-12, 100, "learning rate"),
+        CLI_DOUBLE("--val-split", &a->val, 1e-9, 1e9, "validation split"),
+        CLI_BOOL("--resume", &a->resume, "keep members built"),
+        CLI_BOOL("--no-test", &a->no_test, "no test accuracy"),
+        {.name = "--quiet", .alias = "-q", .kind = CLI_FLAG_BOOL, .ptr = &a->quiet, .help = "quiet"},
+        CLI_END};
+    int rc = cli_flags_parse(C, flags, argc, argv, NULL, help);
+    if (rc) return rc;
+    if (!a->model) return cli_usage_error(C, "--model is required");
+    if (!a->weights && !nn_model_is_onnx(a->model))
+        return cli_usage_error(C, "--weights is required (except with an .onnx model)");
+    if (!a->data) return cli_usage_error(C, "--data is required");
+    if (!a->grid) return cli_usage_error(C, "--keep is required (e.g. 0.8:0.2:0.01)");
+    if (!a->out) return cli_usage_error(C, "--out is required");
+    if (!nn_val_split_valid(a->val))
+        return cli_usage_error(C, "--val-split: %g is neither a count nor a fraction below 1", a->val);
+    return 0;
+}
+
+static void configure(const lib_args *a, const nn_data_splits *d, ui *u, cp_library_cfg *cfg)
+{
+    cp_library_cfg_default(cfg);
+    cfg->schedule = a->sched;
+    cfg->steps = (int)a->steps;
+    cfg->epochs_per_step = (int)a->eps;
+    cfg->train.batch = (int)a->batch;
+    cfg->train.optim.lr = a->lr;
+    cfg->train.seed = (uint64_t)a->seed;
+    cfg->threads = (int)a->threads;
+    cfg->resume = a->resume;
+    cfg->source = a->weights ? a->weights : a->model;
+    cfg->dataset_name = nn_dataset_kind_name(d->kind);
+    cfg->progress = on_progress;
+    cfg->progress_ctx = u;
+}
+
+static int build(const lib_args *a, const double *keeps, int n_keeps, em_error *err)
+{
+    nn_model_handle m;
+    nn_data_splits d;
+    int rc = nn_model_open(a->model, a->weights, true, &m, err); /* checks it fits the model */
+    if (rc) return rc;
+    rc = nn_data_open_splits(a->data, a->root, a->val, (int)a->limit, !a->no_test, &d, err);
+    if (!rc) {
+        ui u = {.quiet = a->quiet};
+        cp_library_cfg cfg;
+        configure(a, &d, &u, &cfg);
+        if (!a->quiet) {
+            printf("library of %s on %s: %d keeps from %.3f to %.3f, %s schedule, %ld epoch(s) "
+                   "per step, %d training and %d validation images\n",
+                   m.arch->name, d.dir, n_keeps, keeps[0], keeps[n_keeps - 1],
+                   cp_schedule_name(a->sched), a->eps, d.train->n, d.val->n);
+            fflush(stdout);
+        }
+        double t0 = em_now_seconds();
+        rc = cp_library_build(a->out, m.arch, m.weights, keeps, n_keeps, d.train, d.val, d.test,
+                              &cfg, err);
+        if (u.bar_on) em_progress_end(&u.bar, "");
+        if (!rc && !a->quiet)
+            printf("wrote %s/%s (%.1f s)\n", a->out, CP_LIBRARY_INDEX, em_now_seconds() - t0);
+    }
+    nn_data_close_splits(&d);
+    nn_model_close(&m);
+    return rc;
+}
+
 int cmd_library(int argc, char **argv)
 {
-    const char *C = "library";
-    const char *model = NULL, *weights = NULL, *data = NULL, *root = NULL, *grid = NULL;
-    const char *out = NULL;
-    long steps = 32, eps = 1, batch = 128, limit = 0, seed = 1, threads = 0;
-    double lr = 0.01, val = NN_VAL_DEFAULT_COUNT;
-    bool resume = false, quiet = false, no_test = false;
-    cp_schedule sched = CP_SCHED_SINGLE;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-#define NEED_VALUE() do { if (!v) return cli_usage_error(C, "%s needs a value", a); i++; } while (0)
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "--model")) { NEED_VALUE(); model = v; }
-        else if (!strcmp(a, "--weights")) { NEED_VALUE(); weights = v; }
-        else if (!strcmp(a, "--data")) { NEED_VALUE(); data = v; }
-        else if (!strcmp(a, "--data-root")) { NEED_VALUE(); root = v; }
-        else if (!strcmp(a, "--keep")) { NEED_VALUE(); grid = v; }
-        else if (!strcmp(a, "--out")) { NEED_VALUE(); out = v; }
-        else if (!strcmp(a, "--schedule")) {
-            NEED_VALUE();
-            if (cp_schedule_parse(v, &sched))
-                return cli_usage_error(C, "--schedule: '%s' is not single or emomc", v);
-        } else if (!strcmp(a, "--steps")) {
-            NEED_VALUE();
-            if (cli_parse_int(C, a, v, 1, 1000, &steps)) return 2;
-        } else if (!strcmp(a, "--epochs-per-step")) {
-            NEED_VALUE();
-            if (cli_parse_int(C, a, v, 1, 1000, &eps)) return 2;
-        } else if (!strcmp(a, "--batch")) {
-            NEED_VALUE();
-            if (cli_parse_int(C, a, v, 1, 65536, &batch)) return 2;
-        } else if (!strcmp(a, "--limit")) {
-            NEED_VALUE();
-            if (cli_parse_int(C, a, v, 1, 100000000, &limit)) return 2;
-        } else if (!strcmp(a, "--seed")) {
-            NEED_VALUE();
-            if (cli_parse_int(C, a, v, 0, 2147483647L, &seed)) return 2;
-        } else if (!strcmp(a, "--threads")) {
-            NEED_VALUE();
-            if (cli_parse_int(C, a, v, 1, 1024, &threads)) return 2;
-        } else if (!strcmp(a, "--lr")) {
-            NEED_VALUE();
-            if (cli_parse_double(C, a, v, 1e-12, 100, &lr)) return 2;
-        } else if (!strcmp(a, "--val-split")) {
-            NEED_VALUE();
-            if (cli_parse_double(C, a, v, 1e-9, 1e9, &val)) return 2;
-        } else if (!strcmp(a, "--resume")) resume = true;
-        else if (!strcmp(a, "--no-test")) no_test = true;
-        else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) quiet = true;
-        else return cli_usage_error(C, "unknown option '%s'", a);
-#undef NEED_VALUE
-    }
-    if (!model) return cli_usage_error(C, "--model is required");
-    if (!weights && !nn_model_is_onnx(model))
-        return cli_usage_error(C, "--weights is required (except with an .onnx model)");
-    if (!data) return cli_usage_error(C, "--data is required");
-    if (!grid) return cli_usage_error(C, "--keep is required (e.g. 0.8:0.2:0.01)");
-    if (!out) return cli_usage_error(C, "--out is required");
-    if (val >= 1 && val != (double)(long)val)
-        return cli_usage_error(C, "--val-split: %g is neither a count nor a fraction below 1", val);
-
+    lib_args a = {.steps = 32, .eps = 1, .batch = 128, .seed = 1, .lr = 0.01,
+                  .val = NN_VAL_DEFAULT_COUNT, .sched = CP_SCHED_SINGLE};
+    int rc = parse(argc, argv, &a);
+    if (rc) return rc < 0 ? 0 : rc;
     em_error err = {0};
     double keeps[CP_LIBRARY_MAX_GRID];
     int n_keeps = 0;
-    if (cp_grid_parse(grid, keeps, CP_LIBRARY_MAX_GRID, &n_keeps, &err)) {
-        fprintf(stderr, "emomc library: --keep: %s\n", err.msg);
-        return 2;
-    }
-    char dir[4096];
-    nn_arch *arch = NULL;
-    nn_net *net = NULL;
-    nn_weights *trained = NULL;
-    nn_dataset *full = NULL, *tr = NULL, *va = NULL, *te = NULL;
-    nn_dataset_kind dkind = NN_DS_MNIST;
-    int rc = nn_model_load(model, &arch, NULL, &err);
-    if (!rc) rc = nn_model_weights(model, weights, &trained, &err);
-    if (!rc) rc = nn_net_new(arch, &net, &err);
-    if (!rc) rc = nn_weights_apply(trained, net, weights ? weights : model, &err); /* checks it fits the model */
-    if (!rc) rc = nn_data_resolve(data, root, dir, sizeof dir, &dkind, &err);
-    if (!rc) rc = nn_dataset_load_dir(dir, dkind, false, &full, &err);
-    if (!rc) {
-        nn_split_opts so;
-        nn_split_opts_default(&so);
-        so.val_count = val >= 1 ? (int)val : 0;
-        so.val_fraction = val < 1 ? val : 0;
-        rc = nn_dataset_split(full, &so, &tr, &va, &err);
-        if (!rc && limit > 0 && limit < tr->n) tr->n = (int)limit;
-    }
-    if (!rc && !no_test) rc = nn_dataset_load_dir(dir, dkind, true, &te, &err);
-    if (rc) goto done;
-
-    cp_library_cfg cfg;
-    cp_library_cfg_default(&cfg);
-    cfg.schedule = sched;
-    cfg.steps = (int)steps;
-    cfg.epochs_per_step = (int)eps;
-    cfg.train.batch = (int)batch;
-    cfg.train.optim.lr = lr;
-    cfg.train.seed = (uint64_t)seed;
-    cfg.threads = (int)threads;
-    cfg.resume = resume;
-    cfg.source = weights ? weights : model;
-    cfg.dataset_name = nn_dataset_kind_name(dkind);
-    ui u = {.quiet = quiet};
-    cfg.progress = on_progress;
-    cfg.progress_ctx = &u;
-    if (!quiet) {
-        printf("library of %s on %s: %d keeps from %.3f to %.3f, %s schedule, %ld epoch(s) per "
-               "step, %d training and %d validation images\n",
-               arch->name, dir, n_keeps, keeps[0], keeps[n_keeps - 1], cp_schedule_name(sched),
-               eps, tr->n, va->n);
-        fflush(stdout);
-    }
-    double t0 = em_now_seconds();
-    rc = cp_library_build(out, arch, trained, keeps, n_keeps, tr, va, te, &cfg, &err);
-    if (u.bar_on) em_progress_end(&u.bar, "");
-    if (!rc && !quiet) printf("wrote %s/%s (%.1f s)\n", out, CP_LIBRARY_INDEX, em_now_seconds() - t0);
-
-done:
-    nn_dataset_free(full);
-    nn_dataset_free(tr);
-    nn_dataset_free(va);
-    nn_dataset_free(te);
-    nn_weights_free(trained);
-    nn_net_free(net);
-    nn_arch_free(arch);
-    return rc ? cli_report(C, &err) : 0;
+    if (cp_grid_parse(a.grid, keeps, CP_LIBRARY_MAX_GRID, &n_keeps, &err))
+        return cli_usage_error(C, "--keep: %s", err.msg);
+    return build(&a, keeps, n_keeps, &err) ? cli_report(C, &err) : 0;
 }

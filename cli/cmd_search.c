@@ -6,15 +6,14 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/flags.h"
 #include "common/progress.h"
 #include "search/mpi.h"
 #include "search/run.h"
 
 #define CMD "optimize"
 
-static void usage(FILE *out)
-{
-    fprintf(out,
+static const char *help =
         "usage: emomc optimize --config RUN.yaml [--out RUNDIR] [options]\n"
         "       emomc optimize --problem emomc-energy|emomc-size|emomc-joint|sbo --model M ... --out RUNDIR\n"
         "\n"
@@ -31,11 +30,10 @@ static void usage(FILE *out)
         "  --algorithm nsga2|ctaea|random|sbo --pop N --gens G --budget B --seed S --threads T\n"
         "  --sbo-initial N --sbo-infill K --variant STR   sbo: Latin hypercube size\n"
         "     (default min(50, budget/2)), infill points per iteration (2), settings\n"
-        "     (opt/sbo.h: infill=hvi, models=gp+knn, inner_gens=G, ...)\n"
+        "     (opt/sbo.h: infill=hvi, metric_obj=mape, metric_con=spearman, inner_gens=G, ...)\n"
         "  --racing [--racing-delta D]   emomc-*: stop measuring a candidate's accuracy\n"
         "     once it is shown dominated with probability >= 1 - D (default 1e-3)\n"
-        "  --out RUNDIR (default: runs/<problem>-<model>)  --resume  --quiet  --help\n");
-}
+        "  --out RUNDIR (default: runs/<problem>-<model>)  --resume  --quiet  --help\n";
 
 static int parse_range(const char *flag, const char *s, double lo, double hi, double *a, double *b)
 {
@@ -52,10 +50,108 @@ static int parse_range(const char *flag, const char *s, double lo, double hi, do
     return rc;
 }
 
-static int copy_arg(char *dst, size_t n, const char *flag, const char *v)
+static int flag_keep(const char *cmd, const char *f, const char *v, void *ptr)
 {
-    if (strlen(v) >= n) return cli_usage_error(CMD, "%s: value too long", flag);
-    strcpy(dst, v);
+    (void)cmd;
+    sp_config *c = ptr;
+    return parse_range(f, v, 0, 1, &c->keep_lo, &c->keep_hi);
+}
+
+static int flag_bits(const char *cmd, const char *f, const char *v, void *ptr)
+{
+    (void)cmd;
+    sp_config *c = ptr;
+    double a, b;
+    int rc = parse_range(f, v, 1, 23, &a, &b);
+    if (!rc) c->bits_lo = (int)a, c->bits_hi = (int)b;
+    return rc;
+}
+
+static int flag_enum(const char *cmd, const char *f, const char *v, void *ptr)
+{
+    sp_config *c = ptr;
+    em_error err = {0};
+    if (!strcmp(f, "--problem") && sp_kind_parse(v, &c->kind))
+        return cli_usage_error(cmd, "--problem: '%s' (expected emomc-energy, emomc-size, "
+                               "emomc-joint or sbo)", v);
+    if (!strcmp(f, "--protocol") && sp_protocol_parse(v, &c->protocol))
+        return cli_usage_error(cmd, "--protocol: '%s' (expected val, test or test-halves)", v);
+    if (!strcmp(f, "--bn") && cp_bn_order_parse(v, &c->bn))
+        return cli_usage_error(cmd, "--bn: '%s' (expected fold-then-quantize or "
+                               "quantize-then-fold)", v);
+    if (!strcmp(f, "--dataflow") && df_mapping_parse(v, &c->mapping, &err))
+        return cli_usage_error(cmd, "--dataflow: %s", err.msg);
+    if (!strcmp(f, "--coding") && coding_kind_parse(v, &c->coding, &err))
+        return cli_usage_error(cmd, "--coding: %s", err.msg);
+    return 0;
+}
+
+/* String flags land in the configuration's fixed buffers (flags override the file). */
+typedef struct {
+    const char *name, *value;
+    char *dst;
+    size_t size;
+} str_flag;
+
+static int copy_strings(str_flag *s, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (!s[i].value) continue;
+        if (strlen(s[i].value) >= s[i].size) return cli_usage_error(CMD, "%s: value too long", s[i].name);
+        strcpy(s[i].dst, s[i].value);
+    }
+    return 0;
+}
+
+typedef struct {
+    const char *out;
+    bool resume, quiet;
+} run_args;
+
+static int parse(int argc, char **argv, sp_config *cfg, run_args *r)
+{
+    str_flag s[] = {{"--store", NULL, cfg->store, sizeof cfg->store},
+                    {"--model", NULL, cfg->model, sizeof cfg->model},
+                    {"--weights", NULL, cfg->weights, sizeof cfg->weights},
+                    {"--library", NULL, cfg->library, sizeof cfg->library},
+                    {"--hw", NULL, cfg->hw, sizeof cfg->hw},
+                    {"--data", NULL, cfg->data, sizeof cfg->data},
+                    {"--data-root", NULL, cfg->data_root, sizeof cfg->data_root},
+                    {"--algorithm", NULL, cfg->algorithm, sizeof cfg->algorithm},
+                    {"--variant", NULL, cfg->variant, sizeof cfg->variant}};
+    long eval = cfg->eval_images, pop = cfg->pop, gens = cfg->gens, budget = cfg->budget;
+    long seed = (long)cfg->seed, threads = cfg->threads;
+    long sbo_initial = cfg->sbo_initial, sbo_infill = cfg->sbo_infill;
+    const char *config = NULL;
+    const cli_flag flags[] = {
+        CLI_STRING("--config", &config, "RUN.yaml"), CLI_STRING("--out", &r->out, "run directory"),
+        CLI_STRING(s[0].name, &s[0].value, "store"), CLI_STRING(s[1].name, &s[1].value, "model"),
+        CLI_STRING(s[2].name, &s[2].value, "weights"), CLI_STRING(s[3].name, &s[3].value, "library"),
+        CLI_STRING(s[4].name, &s[4].value, "target"), CLI_STRING(s[5].name, &s[5].value, "data"),
+        CLI_STRING(s[6].name, &s[6].value, "data root"), CLI_STRING(s[7].name, &s[7].value, "algorithm"),
+        CLI_STRING(s[8].name, &s[8].value, "sbo settings"),
+        CLI_INT("--sbo-initial", &sbo_initial, 2, 1000000, "initial sample"),
+        CLI_INT("--sbo-infill", &sbo_infill, 1, 1000000, "infill points"),
+        CLI_BOOL("--racing", &cfg->racing, "racing"),
+        CLI_DOUBLE("--racing-delta", &cfg->racing_delta, 1e-12, 0.5, "racing delta"),
+        CLI_FUNC("--problem", flag_enum, cfg, "problem"), CLI_FUNC("--protocol", flag_enum, cfg, "protocol"),
+        CLI_FUNC("--dataflow", flag_enum, cfg, "dataflow"), CLI_FUNC("--coding", flag_enum, cfg, "coding"),
+        CLI_FUNC("--bn", flag_enum, cfg, "BN order"),
+        CLI_FUNC("--keep", flag_keep, cfg, "keep range"), CLI_FUNC("--bits", flag_bits, cfg, "bits range"),
+        CLI_INT("--eval-images", &eval, 0, 100000000, "images per evaluation"),
+        CLI_DOUBLE("--energy-budget", &cfg->energy_budget_mj, 0, 1e12, "mJ"),
+        CLI_DOUBLE("--size-budget", &cfg->size_budget_kb, 0, 1e12, "KB"),
+        CLI_DOUBLE("--tau", &cfg->tau, 0, 1, "tau"),
+        CLI_INT("--pop", &pop, 2, 100000, "population"), CLI_INT("--gens", &gens, 0, 10000000, "generations"),
+        CLI_INT("--budget", &budget, 0, 1000000000, "evaluations"),
+        CLI_INT("--seed", &seed, 0, 1L << 62, "seed"), CLI_INT("--threads", &threads, 0, 1024, "threads"),
+        CLI_BOOL("--resume", &r->resume, "continue"), CLI_BOOL("--quiet", &r->quiet, "quiet"), CLI_END};
+    int rc = cli_flags_parse(CMD, flags, argc, argv, NULL, help);
+    if (!rc) rc = copy_strings(s, (int)(sizeof s / sizeof *s));
+    if (rc) return rc;
+    cfg->eval_images = (int)eval, cfg->pop = (int)pop, cfg->gens = (int)gens, cfg->budget = budget;
+    cfg->seed = (uint64_t)seed, cfg->threads = (int)threads;
+    cfg->sbo_initial = (int)sbo_initial, cfg->sbo_infill = (int)sbo_infill;
     return 0;
 }
 
@@ -80,101 +176,31 @@ int cli_optimize_search(int argc, char **argv)
     sp_config cfg;
     sp_config_default(&cfg);
     em_error err = {0};
-    const char *out = NULL;
-    int resume = 0, quiet = 0, rc = 0;
-    /* The configuration file first, so that flags override it. */
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return 0;
-        }
-        if (!strcmp(argv[i], "--config")) {
-            if (i + 1 >= argc) return cli_usage_error(CMD, "--config needs a file");
-            if (sp_config_load(argv[i + 1], &cfg, &err)) return cli_report(CMD, &err);
-        }
-    }
-    for (int i = 1; i < argc && !rc; i++) {
-        const char *f = argv[i];
-        if (!strcmp(f, "--resume")) { resume = 1; continue; }
-        if (!strcmp(f, "--quiet")) { quiet = 1; continue; }
-        if (!strcmp(f, "--racing")) { cfg.racing = true; continue; }
-        if (i + 1 >= argc) return cli_usage_error(CMD, "unknown or incomplete option '%s'", f);
-        const char *v = argv[++i];
-        double a, b;
-        long n;
-        if (!strcmp(f, "--config")) continue;
-        else if (!strcmp(f, "--out")) out = v;
-        else if (!strcmp(f, "--store")) rc = copy_arg(cfg.store, sizeof cfg.store, f, v);
-        else if (!strcmp(f, "--problem")) {
-            if (sp_kind_parse(v, &cfg.kind))
-                rc = cli_usage_error(CMD, "--problem: '%s' (expected emomc-energy, emomc-size, "
-                                     "emomc-joint or sbo)", v);
-        }
-        else if (!strcmp(f, "--model")) rc = copy_arg(cfg.model, sizeof cfg.model, f, v);
-        else if (!strcmp(f, "--weights")) rc = copy_arg(cfg.weights, sizeof cfg.weights, f, v);
-        else if (!strcmp(f, "--library")) rc = copy_arg(cfg.library, sizeof cfg.library, f, v);
-        else if (!strcmp(f, "--hw")) rc = copy_arg(cfg.hw, sizeof cfg.hw, f, v);
-        else if (!strcmp(f, "--data")) rc = copy_arg(cfg.data, sizeof cfg.data, f, v);
-        else if (!strcmp(f, "--data-root")) rc = copy_arg(cfg.data_root, sizeof cfg.data_root, f, v);
-        else if (!strcmp(f, "--protocol")) {
-            if (sp_protocol_parse(v, &cfg.protocol))
-                rc = cli_usage_error(CMD, "--protocol: '%s' (expected val, test or test-halves)", v);
-        }
-        else if (!strcmp(f, "--eval-images")) {
-            if (!(rc = cli_parse_int(CMD, f, v, 0, 100000000, &n))) cfg.eval_images = (int)n;
-        }
-        else if (!strcmp(f, "--dataflow")) {
-            if (df_mapping_parse(v, &cfg.mapping, &err)) rc = cli_usage_error(CMD, "--dataflow: %s", err.msg);
-        }
-        else if (!strcmp(f, "--coding")) {
-            if (coding_kind_parse(v, &cfg.coding, &err)) rc = cli_usage_error(CMD, "--coding: %s", err.msg);
-        }
-        else if (!strcmp(f, "--keep")) {
-            if (!(rc = parse_range(f, v, 0, 1, &a, &b))) cfg.keep_lo = a, cfg.keep_hi = b;
-        }
-        else if (!strcmp(f, "--bits")) {
-            if (!(rc = parse_range(f, v, 1, 23, &a, &b))) cfg.bits_lo = (int)a, cfg.bits_hi = (int)b;
-        }
-        else if (!strcmp(f, "--bn")) {
-            if (cp_bn_order_parse(v, &cfg.bn))
-                rc = cli_usage_error(CMD, "--bn: '%s' (expected fold-then-quantize or "
-                                     "quantize-then-fold)", v);
-        }
-        else if (!strcmp(f, "--energy-budget")) rc = cli_parse_double(CMD, f, v, 0, 1e12, &cfg.energy_budget_mj);
-        else if (!strcmp(f, "--size-budget")) rc = cli_parse_double(CMD, f, v, 0, 1e12, &cfg.size_budget_kb);
-        else if (!strcmp(f, "--tau")) rc = cli_parse_double(CMD, f, v, 0, 1, &cfg.tau);
-        else if (!strcmp(f, "--algorithm")) rc = copy_arg(cfg.algorithm, sizeof cfg.algorithm, f, v);
-        else if (!strcmp(f, "--pop")) { if (!(rc = cli_parse_int(CMD, f, v, 2, 100000, &n))) cfg.pop = (int)n; }
-        else if (!strcmp(f, "--gens")) { if (!(rc = cli_parse_int(CMD, f, v, 0, 10000000, &n))) cfg.gens = (int)n; }
-        else if (!strcmp(f, "--budget")) { if (!(rc = cli_parse_int(CMD, f, v, 0, 1000000000, &n))) cfg.budget = n; }
-        else if (!strcmp(f, "--seed")) { if (!(rc = cli_parse_int(CMD, f, v, 0, 1L << 62, &n))) cfg.seed = (uint64_t)n; }
-        else if (!strcmp(f, "--threads")) { if (!(rc = cli_parse_int(CMD, f, v, 0, 1024, &n))) cfg.threads = (int)n; }
-        else if (!strcmp(f, "--sbo-initial")) { if (!(rc = cli_parse_int(CMD, f, v, 2, 1000000, &n))) cfg.sbo_initial = (int)n; }
-        else if (!strcmp(f, "--sbo-infill")) { if (!(rc = cli_parse_int(CMD, f, v, 1, 1000000, &n))) cfg.sbo_infill = (int)n; }
-        else if (!strcmp(f, "--variant")) rc = copy_arg(cfg.variant, sizeof cfg.variant, f, v);
-        else if (!strcmp(f, "--racing-delta")) rc = cli_parse_double(CMD, f, v, 1e-12, 0.5, &cfg.racing_delta);
-        else rc = cli_usage_error(CMD, "unknown option '%s'", f);
-    }
-    if (rc) return rc;
+    run_args r = {0};
+    /* The configuration file first, so that flags override it; --help before it. */
+    const char *config = cli_flags_find(argc, argv, "--config");
+    if (config && !cli_flags_wants_help(argc, argv) && sp_config_load(config, &cfg, &err))
+        return cli_report(CMD, &err);
+    int rc = parse(argc, argv, &cfg, &r);
+    if (rc) return rc < 0 ? 0 : rc;
     if (sp_config_validate(&cfg, &err)) return cli_usage_error(CMD, "%s", err.msg);
-    char outbuf[1200];
-    if (!out) {
+    char outbuf[1200], cmdline[4096];
+    if (!r.out) {
         const char *base = strrchr(cfg.model, '/');
         snprintf(outbuf, sizeof outbuf, "runs/%s-%.200s", sp_kind_name(cfg.kind), base ? base + 1 : cfg.model);
-        out = outbuf;
+        r.out = outbuf;
     }
-    char cmdline[4096];
     size_t k = 0;
     for (int i = 0; i < argc && k < sizeof cmdline - 2; i++)
         k += (size_t)snprintf(cmdline + k, sizeof cmdline - k, "%s%s", i ? " " : "emomc ", argv[i]);
     progress_ctx pc;
-    if (sp_mpi_rank() > 0) quiet = 1; /* only rank 0 speaks */
-    em_progress_begin(&pc.bar, stderr, quiet, "search", cfg.budget > 0 ? cfg.budget : cfg.gens);
-    sp_run_opts o = {.out_dir = out, .resume = resume, .progress = on_progress,
+    if (sp_mpi_rank() > 0) r.quiet = 1; /* only rank 0 speaks */
+    em_progress_begin(&pc.bar, stderr, r.quiet, "search", cfg.budget > 0 ? cfg.budget : cfg.gens);
+    sp_run_opts o = {.out_dir = r.out, .resume = r.resume, .progress = on_progress,
                      .progress_user = &pc, .command_line = cmdline};
     rc = sp_run(&cfg, &o, &err);
     em_progress_end(&pc.bar, rc ? "failed" : "done");
     if (rc) return cli_report(CMD, &err);
-    if (!quiet) fprintf(stderr, "run directory: %s (emomc report %s; emomc plot %s)\n", out, out, out);
+    if (!r.quiet) fprintf(stderr, "run directory: %s (emomc report %s; emomc plot %s)\n", r.out, r.out, r.out);
     return 0;
 }

@@ -4,9 +4,11 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/yamldoc.h"
 #include "nn/model.h"
+#include "opt/rundir.h"
 
 static const char *const kind_names[SP_KIND_COUNT] = {"emomc-energy", "emomc-size",
                                                       "emomc-joint", "sbo"};
@@ -236,4 +238,19 @@ int sp_config_validate(const sp_config *c, em_error *err)
     if (c->gens == 0 && c->budget == 0)
         return em_fail(err, EM_EINVAL, "give 'gens' or 'budget'");
     return EM_OK;
+}
+
+int sp_config_load_rundir(const char *rundir, sp_config *c, em_error *err)
+{
+    char path[4096], run[4096];
+    int rc = opt_rundir_path(rundir, "config.yaml", path, sizeof path, err);
+    if (!rc) rc = opt_rundir_path(rundir, "run.yaml", run, sizeof run, err);
+    if (rc) return rc;
+    if (access(path, F_OK) != 0 && access(run, F_OK) == 0)
+        return em_fail(err, EM_EUNSUPPORTED,
+                       "%s is a benchmark run (it has run.yaml but no config.yaml): report, "
+                       "plot and export are for compression runs (emomc optimize --config or "
+                       "--problem emomc-*|sbo); its results are %s/front.csv, %s/archive.csv "
+                       "and %s/summary.json", rundir, rundir, rundir, rundir);
+    return sp_config_load(path, c, err);
 }

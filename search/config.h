@@ -65,6 +65,10 @@ typedef struct sp_config {
 
 void sp_config_default(sp_config *c);
 int sp_config_load(const char *path, sp_config *c, em_error *err);
+/* Loads RUNDIR/config.yaml, the configuration of a compression run. A benchmark run
+ * directory (emomc optimize --problem zdt1 ...: run.yaml and summary.json, no
+ * config.yaml) fails with EM_EUNSUPPORTED and a message saying so, naming its files. */
+int sp_config_load_rundir(const char *rundir, sp_config *c, em_error *err);
 /* Whether the run has trained weights: 'weights', or an .onnx 'model' (its own). */
 bool sp_config_has_weights(const sp_config *c);
 /* The same from a YAML string (name used in messages). */

@@ -110,11 +110,9 @@ int sp_export_net_emw(nn_net *net, const nn_weights *meta, const char *out, em_e
 
 int sp_export(const char *rundir, const sp_export_opts *o, sp_export_info *info, em_error *err)
 {
-    char path[4096];
     sp_config cfg;
     sp_config_default(&cfg);
-    int rc = opt_rundir_path(rundir, "config.yaml", path, sizeof path, err);
-    if (!rc) rc = sp_config_load(path, &cfg, err);
+    int rc = sp_config_load_rundir(rundir, &cfg, err);
     if (rc) return rc;
     sp_context *ctx = NULL;
     opt_problem *p = NULL;

@@ -87,8 +87,7 @@ int sp_plot_run(const char *rundir, const char *ext, char *list, size_t list_siz
     char path[4096], title[512];
     sp_config cfg;
     sp_config_default(&cfg);
-    int rc = opt_rundir_path(rundir, "config.yaml", path, sizeof path, err);
-    if (!rc) rc = sp_config_load(path, &cfg, err);
+    int rc = sp_config_load_rundir(rundir, &cfg, err);
     if (rc) return rc;
     snprintf(path, sizeof path, "%s/plots", rundir);
     mkdir(path, 0777);

@@ -233,11 +233,9 @@ static int print_tables(FILE *out, const nn_arch *arch, const hw_target *hw, con
 
 int sp_report(const char *rundir, FILE *out, const sp_report_opts *o, em_error *err)
 {
-    char path[4096];
     sp_config cfg;
     sp_config_default(&cfg);
-    int rc = opt_rundir_path(rundir, "config.yaml", path, sizeof path, err);
-    if (!rc) rc = sp_config_load(path, &cfg, err);
+    int rc = sp_config_load_rundir(rundir, &cfg, err);
     if (rc) return rc;
     nn_arch *arch = NULL;
     hw_target hw;
