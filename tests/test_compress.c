@@ -900,8 +900,8 @@ START_TEST(bn_order_is_moot_without_bn)
             ck_assert_mem_eq(a->data, b->data, sizeof(float) * (size_t)a->numel);
         }
         ck_assert_mem_eq(&sx, &sy, sizeof sx);
-        float in[2 * 28 * 28], ox[20], oy[20];
-        for (int i = 0; i < 2 * 28 * 28; i++) in[i] = (float)((i * 37) % 101) / 101.0f;
+        float in[2 * 32 * 32], ox[20], oy[20]; /* LeNet-5 takes 1x32x32 */
+        for (int i = 0; i < 2 * 32 * 32; i++) in[i] = (float)((i * 37) % 101) / 101.0f;
         ck_assert_int_eq(nn_net_forward(x, in, 2, ox, false, &err), 0);
         ck_assert_int_eq(nn_net_forward(y, in, 2, oy, false, &err), 0);
         ck_assert_mem_eq(ox, oy, sizeof ox);
