@@ -27,7 +27,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "common/error.h"
+#include "../common/error.h"
 
 typedef enum { CODING_NORMAL, CODING_COO, CODING_CSR, CODING_KIND_COUNT } coding_kind;
 

@@ -20,7 +20,7 @@
 #include <dirent.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include "common/error.h"
+#include "../common/error.h"
 
 #define EM_ATOMIC_TEMP_MARK ".tmp-"
 

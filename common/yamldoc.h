@@ -9,7 +9,7 @@
 
 #include <stdbool.h>
 #include <yaml.h>
-#include "common/error.h"
+#include "../common/error.h"
 
 typedef struct em_yaml {
     yaml_document_t doc;

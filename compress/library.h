@@ -34,11 +34,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "common/error.h"
-#include "nn/dataset.h"
-#include "nn/net.h"
-#include "nn/train.h"
-#include "nn/weights.h"
+#include "../common/error.h"
+#include "../nn/dataset.h"
+#include "../nn/net.h"
+#include "../nn/train.h"
+#include "../nn/weights.h"
 
 #define CP_LIBRARY_INDEX "index.csv"
 #define CP_LIBRARY_MAX_GRID 1001

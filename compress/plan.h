@@ -30,12 +30,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/error.h"
-#include "compress/prune.h"
-#include "compress/quant.h"
-#include "nn/arch.h"
-#include "nn/dataset.h"
-#include "nn/net.h"
+#include "../common/error.h"
+#include "../compress/prune.h"
+#include "../compress/quant.h"
+#include "../nn/arch.h"
+#include "../nn/dataset.h"
+#include "../nn/net.h"
 
 #define CP_PLAN_MAX_LAYERS 128
 

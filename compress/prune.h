@@ -29,8 +29,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "common/error.h"
-#include "nn/net.h"
+#include "../common/error.h"
+#include "../nn/net.h"
 
 typedef enum { CP_PRUNE_NONE, CP_PRUNE_L1, CP_PRUNE_RANDOM, CP_PRUNE_METHOD_COUNT } cp_prune_method;
 typedef enum { CP_TARGET_WEIGHTS, CP_TARGET_BIASES, CP_TARGET_BOTH, CP_TARGET_COUNT } cp_prune_target;

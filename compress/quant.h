@@ -39,9 +39,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "common/error.h"
-#include "nn/dataset.h"
-#include "nn/net.h"
+#include "../common/error.h"
+#include "../nn/dataset.h"
+#include "../nn/net.h"
 
 #define CP_QUANT_MAX_BITS 23
 

@@ -6,8 +6,8 @@
 #ifndef EMOMC_DATAFLOW_ANALYTIC_H
 #define EMOMC_DATAFLOW_ANALYTIC_H
 
-#include "dataflow/counts.h"
-#include "dataflow/mapping.h"
+#include "../dataflow/counts.h"
+#include "../dataflow/mapping.h"
 
 int df_analyze(const df_nest *n, const df_mapping *m, const df_array *arr, double keep,
                df_counts *out, em_error *err);

@@ -15,7 +15,7 @@
 #ifndef EMOMC_DATAFLOW_COUNTS_H
 #define EMOMC_DATAFLOW_COUNTS_H
 
-#include "dataflow/loopnest.h"
+#include "../dataflow/loopnest.h"
 
 typedef struct df_array {
     int rows, cols;

@@ -14,7 +14,7 @@
 #ifndef EMOMC_DATAFLOW_MAPPING_H
 #define EMOMC_DATAFLOW_MAPPING_H
 
-#include "dataflow/loopnest.h"
+#include "../dataflow/loopnest.h"
 
 typedef enum { DF_XY, DF_CICO, DF_FXFY, DF_XFX, DF_NBUILTIN, DF_CUSTOM = DF_NBUILTIN } df_dataflow;
 

@@ -8,7 +8,7 @@
 #define EMOMC_HWCONFIGS_HW_H
 
 #include <stdint.h>
-#include "common/error.h"
+#include "../common/error.h"
 
 typedef enum { HW_COST_FPGA, HW_COST_EMOMC2021 } hw_cost_model;
 

@@ -22,7 +22,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "common/error.h"
+#include "../common/error.h"
 
 typedef enum {
     NN_L_CONV,

@@ -15,8 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/error.h"
-#include "common/rng.h"
+#include "../common/error.h"
+#include "../common/rng.h"
 
 typedef enum {
     NN_DS_MNIST,

@@ -8,14 +8,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "common/error.h"
-#include "nn/arch.h"
-#include "nn/dataset.h"
-#include "nn/net.h"
-#include "nn/optim.h"
-#include "nn/schedule.h"
-#include "nn/train.h"
-#include "nn/weights.h"
+#include "../common/error.h"
+#include "../nn/arch.h"
+#include "../nn/dataset.h"
+#include "../nn/net.h"
+#include "../nn/optim.h"
+#include "../nn/schedule.h"
+#include "../nn/train.h"
+#include "../nn/weights.h"
 
 /* A model opened for work. */
 typedef struct nn_model_handle {

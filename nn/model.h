@@ -7,9 +7,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "common/error.h"
-#include "nn/arch.h"
-#include "nn/weights.h"
+#include "../common/error.h"
+#include "../nn/arch.h"
+#include "../nn/weights.h"
 
 /* Whether name_or_path names an ONNX file (ends in ".onnx", any case). */
 bool nn_model_is_onnx(const char *name_or_path);

@@ -39,8 +39,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "common/error.h"
-#include "nn/arch.h"
+#include "../common/error.h"
+#include "../nn/arch.h"
 
 typedef struct nn_param {
     char name[2 * NN_NAME_MAX]; /* "conv1.weight" */

@@ -20,10 +20,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/error.h"
-#include "nn/arch.h"
-#include "nn/net.h"
-#include "nn/weights.h"
+#include "../common/error.h"
+#include "../nn/arch.h"
+#include "../nn/net.h"
+#include "../nn/weights.h"
 
 #define NN_ONNX_OPSET_MIN 11
 #define NN_ONNX_OPSET_MAX 17

@@ -17,9 +17,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "common/error.h"
-#include "nn/net.h"
-#include "nn/weights.h"
+#include "../common/error.h"
+#include "../nn/net.h"
+#include "../nn/weights.h"
 
 typedef enum { NN_OPT_SGD, NN_OPT_ADAM } nn_optim_kind;
 

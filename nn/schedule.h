@@ -13,7 +13,7 @@
 
 #include <stdint.h>
 
-#include "common/error.h"
+#include "../common/error.h"
 
 typedef enum { NN_SCHED_CONSTANT, NN_SCHED_STEP, NN_SCHED_COSINE, NN_SCHED_ONECYCLE } nn_sched_kind;
 

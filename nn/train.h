@@ -16,11 +16,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "common/error.h"
-#include "nn/dataset.h"
-#include "nn/net.h"
-#include "nn/optim.h"
-#include "nn/schedule.h"
+#include "../common/error.h"
+#include "../nn/dataset.h"
+#include "../nn/net.h"
+#include "../nn/optim.h"
+#include "../nn/schedule.h"
 
 typedef struct nn_train_progress {
     int epoch, epochs;        /* epoch is 0-based */

@@ -15,9 +15,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "common/error.h"
-#include "common/rng.h"
-#include "opt/problem.h"
+#include "../common/error.h"
+#include "../common/rng.h"
+#include "../opt/problem.h"
 
 /* Called after every generation, gen counting the initial population as generation 1
  * (pymoo's convention, for every algorithm; sbo: gen = iteration, 0 after its sample).

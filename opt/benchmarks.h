@@ -8,7 +8,7 @@
 #ifndef EMOMC_OPT_BENCHMARKS_H
 #define EMOMC_OPT_BENCHMARKS_H
 
-#include "opt/problem.h"
+#include "../opt/problem.h"
 
 /* Names accepted by opt_benchmark_new, NULL-terminated. */
 extern const char *const opt_benchmark_names[];

@@ -7,9 +7,9 @@
 
 #include <stdbool.h>
 
-#include "common/error.h"
-#include "opt/algorithm.h"
-#include "opt/problem.h"
+#include "../common/error.h"
+#include "../opt/algorithm.h"
+#include "../opt/problem.h"
 
 /* The algorithm of a name: nsga2, ctaea, random or sbo (NULL for another name). */
 opt_algorithm_fn opt_algorithm_by_name(const char *name);

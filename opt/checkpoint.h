@@ -23,9 +23,9 @@
 
 #include <stdint.h>
 
-#include "common/error.h"
-#include "common/rng.h"
-#include "opt/problem.h"
+#include "../common/error.h"
+#include "../common/rng.h"
+#include "../opt/problem.h"
 
 #define OPT_CKPT_MAX_POPS 4
 

@@ -30,7 +30,7 @@
 #ifndef EMOMC_OPT_CTAEA_H
 #define EMOMC_OPT_CTAEA_H
 
-#include "opt/algorithm.h"
+#include "../opt/algorithm.h"
 
 int opt_ctaea_run(const opt_problem *p, const opt_options *o, opt_result *res, em_error *err);
 

@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#include "opt/problem.h"
+#include "../opt/problem.h"
 
 typedef struct opt_evaluator opt_evaluator;
 

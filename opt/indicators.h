@@ -4,7 +4,7 @@
 #ifndef EMOMC_OPT_INDICATORS_H
 #define EMOMC_OPT_INDICATORS_H
 
-#include "common/error.h"
+#include "../common/error.h"
 
 /* Hypervolume dominated by A and bounded by the reference point ref (m values).
  * Points that do not strictly dominate ref contribute nothing. Exact: a sort and

@@ -3,9 +3,9 @@
 #ifndef EMOMC_OPT_LHS_H
 #define EMOMC_OPT_LHS_H
 
-#include "common/error.h"
-#include "common/rng.h"
-#include "opt/problem.h"
+#include "../common/error.h"
+#include "../common/rng.h"
+#include "../opt/problem.h"
 
 /* n points in [0, 1)^d, row-major n x d: in every column the n values fall one in
  * each stratum [k/n, (k+1)/n), k = 0..n-1 (a random permutation of strata, then a

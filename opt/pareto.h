@@ -3,7 +3,7 @@
 #ifndef EMOMC_OPT_PARETO_H
 #define EMOMC_OPT_PARETO_H
 
-#include "common/error.h"
+#include "../common/error.h"
 
 /* 1 if a dominates b, -1 if b dominates a, 0 otherwise (equal or incomparable). */
 int opt_dominance(const double *a, const double *b, int m);

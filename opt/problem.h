@@ -19,7 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "common/error.h"
+#include "../common/error.h"
 
 typedef enum { OPT_VAR_REAL = 0, OPT_VAR_INT = 1, OPT_VAR_CAT = 2 } opt_var_type;
 

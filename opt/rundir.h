@@ -24,7 +24,7 @@
 
 #include <stddef.h>
 
-#include "opt/algorithm.h"
+#include "../opt/algorithm.h"
 
 typedef struct opt_rundir_info {
     const char *algorithm;       /* name written to run.yaml and summary.json */

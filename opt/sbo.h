@@ -48,8 +48,8 @@
 #ifndef EMOMC_OPT_SBO_H
 #define EMOMC_OPT_SBO_H
 
-#include "opt/algorithm.h"
-#include "opt/surrogate.h"
+#include "../opt/algorithm.h"
+#include "../opt/surrogate.h"
 
 typedef enum { OPT_SBO_INFILL_RANDOM = 0, OPT_SBO_INFILL_HVI } opt_sbo_infill;
 

@@ -4,7 +4,7 @@
 #ifndef EMOMC_OPT_STATS_H
 #define EMOMC_OPT_STATS_H
 
-#include "common/error.h"
+#include "../common/error.h"
 
 /* Ranks 1..n of x with ties given their average rank. Returns EM_OK or EM_ENOMEM. */
 int opt_rank_average(const double *x, int n, double *rank);

@@ -25,8 +25,8 @@
 
 #include <stdint.h>
 
-#include "common/error.h"
-#include "common/rng.h"
+#include "../common/error.h"
+#include "../common/rng.h"
 
 typedef enum {
     OPT_SURROGATE_KNN = 0,

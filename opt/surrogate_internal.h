@@ -6,7 +6,7 @@
 #ifndef EMOMC_OPT_SURROGATE_INTERNAL_H
 #define EMOMC_OPT_SURROGATE_INTERNAL_H
 
-#include "opt/surrogate.h"
+#include "../opt/surrogate.h"
 
 typedef struct opt_surrogate_ops {
     /* Fits on n scaled rows (n x d) and standardized targets; both stay owned by the

@@ -5,8 +5,8 @@
 #ifndef EMOMC_OPT_VARIATION_H
 #define EMOMC_OPT_VARIATION_H
 
-#include "common/rng.h"
-#include "opt/problem.h"
+#include "../common/rng.h"
+#include "../opt/problem.h"
 
 /* SBX of one variable with parents y1 != y2 inside [lo, hi]: draws u, computes both
  * children, clips them to the bounds, then swaps them with probability 0.5. */

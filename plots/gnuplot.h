@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 
-#include "common/error.h"
+#include "../common/error.h"
 
 /* body: gnuplot commands after the terminal and output are set. */
 int plot_gnuplot(const char *out_path, int width_px, int height_px, const char *body,

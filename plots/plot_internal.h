@@ -6,8 +6,8 @@
 
 #include <stddef.h>
 
-#include "common/error.h"
-#include "plots/search.h"
+#include "../common/error.h"
+#include "../plots/search.h"
 
 /* A gnuplot script being written; oom is set (and later writes ignored) when an
  * allocation failed. */

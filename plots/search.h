@@ -17,7 +17,7 @@
 #ifndef EMOMC_PLOTS_SEARCH_H
 #define EMOMC_PLOTS_SEARCH_H
 
-#include "common/error.h"
+#include "../common/error.h"
 
 /* An array and its length. */
 typedef struct plot_vec {

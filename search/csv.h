@@ -3,7 +3,7 @@
 #ifndef EMOMC_SEARCH_CSV_H
 #define EMOMC_SEARCH_CSV_H
 
-#include "common/error.h"
+#include "../common/error.h"
 
 typedef struct sp_csv {
     int n_cols, n_rows;

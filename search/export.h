@@ -24,7 +24,7 @@
 #ifndef EMOMC_SEARCH_EXPORT_H
 #define EMOMC_SEARCH_EXPORT_H
 
-#include "common/error.h"
+#include "../common/error.h"
 
 typedef enum { SP_EXPORT_ONNX, SP_EXPORT_EMW } sp_export_format;
 

@@ -6,7 +6,7 @@
 #ifndef EMOMC_SEARCH_PLOTRUN_H
 #define EMOMC_SEARCH_PLOTRUN_H
 
-#include "common/error.h"
+#include "../common/error.h"
 
 /* ext: "png" or "svg". Writes the paths of the figures, one per line, into
  * list (may be NULL). */

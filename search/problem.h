@@ -18,11 +18,11 @@
 #ifndef EMOMC_SEARCH_PROBLEM_H
 #define EMOMC_SEARCH_PROBLEM_H
 
-#include "nn/dataset.h"
-#include "opt/problem.h"
-#include "search/config.h"
-#include "search/store.h"
-#include "sim/estimator.h"
+#include "../nn/dataset.h"
+#include "../opt/problem.h"
+#include "../search/config.h"
+#include "../search/store.h"
+#include "../sim/estimator.h"
 
 typedef struct sp_context sp_context;
 

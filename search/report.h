@@ -13,10 +13,10 @@
 #define EMOMC_SEARCH_REPORT_H
 
 #include <stdio.h>
-#include "common/error.h"
-#include "search/csv.h"
-#include "search/config.h"
-#include "sim/estimate.h"
+#include "../common/error.h"
+#include "../search/csv.h"
+#include "../search/config.h"
+#include "../sim/estimate.h"
 
 typedef struct sp_report_opts {
     double budget;   /* energy (mJ) or size (KB) budget for "best under budget"; 0: none */

@@ -10,8 +10,8 @@
 #ifndef EMOMC_SEARCH_RUN_H
 #define EMOMC_SEARCH_RUN_H
 
-#include "opt/algorithm.h"
-#include "search/config.h"
+#include "../opt/algorithm.h"
+#include "../search/config.h"
 
 typedef struct sp_run_opts {
     const char *out_dir;

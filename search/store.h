@@ -25,7 +25,7 @@
 #define EMOMC_SEARCH_STORE_H
 
 #include <stdbool.h>
-#include "common/error.h"
+#include "../common/error.h"
 
 #define SP_STORE_SCHEMA 1
 /* Bumped whenever the engine's arithmetic changes what an accuracy comes out as. */

@@ -9,8 +9,8 @@
 #ifndef EMOMC_SIM_CYCLESIM_H
 #define EMOMC_SIM_CYCLESIM_H
 
-#include "dataflow/counts.h"
-#include "dataflow/mapping.h"
+#include "../dataflow/counts.h"
+#include "../dataflow/mapping.h"
 
 /* weights: df_nest_weights(n) floats in [g][co][ci][fx][fy] order, or NULL for a
  * dense layer (all weights non-zero). */

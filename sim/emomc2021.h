@@ -4,10 +4,10 @@
 #ifndef EMOMC_SIM_EMOMC2021_H
 #define EMOMC_SIM_EMOMC2021_H
 
-#include "dataflow/loopnest.h"
-#include "dataflow/mapping.h"
-#include "hwconfigs/hw.h"
-#include "nn/arch.h"
+#include "../dataflow/loopnest.h"
+#include "../dataflow/mapping.h"
+#include "../hwconfigs/hw.h"
+#include "../nn/arch.h"
 
 typedef struct sim_emomc_layer {
     double macs;

@@ -6,13 +6,13 @@
 #define EMOMC_SIM_ESTIMATE_H
 
 #include <stdbool.h>
-#include "coding/coding.h"
-#include "dataflow/counts.h"
-#include "dataflow/mapping.h"
-#include "hwconfigs/hw.h"
-#include "nn/arch.h"
-#include "sim/emomc2021.h"
-#include "sim/fpga.h"
+#include "../coding/coding.h"
+#include "../dataflow/counts.h"
+#include "../dataflow/mapping.h"
+#include "../hwconfigs/hw.h"
+#include "../nn/arch.h"
+#include "../sim/emomc2021.h"
+#include "../sim/fpga.h"
 
 /* Compression of one compute (conv or linear) layer. */
 typedef struct sim_layer_plan {

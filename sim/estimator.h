@@ -7,7 +7,7 @@
 #ifndef EMOMC_SIM_ESTIMATOR_H
 #define EMOMC_SIM_ESTIMATOR_H
 
-#include "sim/estimate.h"
+#include "../sim/estimate.h"
 
 typedef struct sim_estimator sim_estimator;
 

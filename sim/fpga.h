@@ -4,8 +4,8 @@
 #ifndef EMOMC_SIM_FPGA_H
 #define EMOMC_SIM_FPGA_H
 
-#include "dataflow/counts.h"
-#include "hwconfigs/hw.h"
+#include "../dataflow/counts.h"
+#include "../hwconfigs/hw.h"
 
 typedef struct sim_fpga_energy {
     double mac, reg, buffer, dram, stat; /* pJ */

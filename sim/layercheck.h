@@ -8,12 +8,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "common/error.h"
-#include "dataflow/counts.h"
-#include "dataflow/mapping.h"
-#include "nn/arch.h"
-#include "nn/weights.h"
-#include "sim/estimate.h"
+#include "../common/error.h"
+#include "../dataflow/counts.h"
+#include "../dataflow/mapping.h"
+#include "../nn/arch.h"
+#include "../nn/weights.h"
+#include "../sim/estimate.h"
 
 /* Where the layer's weights come from. */
 typedef enum { SIM_W_DENSE, SIM_W_FILE, SIM_W_RANDOM } sim_weights_source;
