@@ -9,6 +9,7 @@
 #include "common/datapath.h"
 #include "common/error.h"
 #include "common/half.h"
+#include "common/layerstats.h"
 #include "common/progress.h"
 #include "common/rng.h"
 #include "common/sha256.h"

@@ -28,8 +28,8 @@ static double median(double *v, int n)
 /* Whole-network estimates per second, running for about `seconds`. */
 static double c_rate(const nn_arch *a, const hw_target *hw, double seconds, double *sink)
 {
-    sim_layer_plan *plan = calloc((size_t)nn_arch_compute_layer_count(a), sizeof *plan);
-    for (int i = 0; i < nn_arch_compute_layer_count(a); i++) plan[i] = (sim_layer_plan){0.5, 8, -1};
+    em_layer_stats *plan = calloc((size_t)nn_arch_compute_layer_count(a), sizeof *plan);
+    for (int i = 0; i < nn_arch_compute_layer_count(a); i++) plan[i] = em_layer_stats_what_if(0.5, 8);
     long n = 0;
     double t0 = em_now_seconds(), t;
     do {

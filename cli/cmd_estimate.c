@@ -3,6 +3,7 @@
  * (compare) a grouped bar chart through gnuplot. The plan comes from --keep/--bits
  * or from real weights (--weights: their non-zeros, and their bits when recorded). */
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,7 +124,13 @@ static int parse_args(int argc, char **argv, est_args *a, int compare)
 
 /* Builds the per-layer plan from --keep/--bits (one value or one per layer), or from
  * the real weights of --weights (their bits unless --bits is given). */
-static int make_plan(est_args *a, const nn_arch *arch, sim_layer_plan **out)
+/* A --bits value (a width, rounded; 32 is float32) in the one bits encoding. */
+static int bits_at(const est_args *a, int i)
+{
+    return a->bits.n ? em_bits_from_width((int)rint(a->bits.v[a->bits.n > 1 ? i : 0])) : 16;
+}
+
+static int make_plan(est_args *a, const nn_arch *arch, em_layer_stats **out)
 {
     int n = nn_arch_compute_layer_count(arch);
     if (a->keep.n > 1 && a->keep.n != n)
@@ -132,20 +139,18 @@ static int make_plan(est_args *a, const nn_arch *arch, sim_layer_plan **out)
     if (a->bits.n > 1 && a->bits.n != n)
         return cli_usage_error(a->cmd, "--bits lists %d values but %s has %d conv/linear layers",
                                a->bits.n, arch->name, n);
-    sim_layer_plan *p = calloc((size_t)(n ? n : 1), sizeof *p);
+    em_layer_stats *p = calloc((size_t)(n ? n : 1), sizeof *p);
     if (!p) return cli_usage_error(a->cmd, "out of memory");
-    for (int i = 0; i < n; i++) {
-        p[i].keep = a->keep.n ? a->keep.v[a->keep.n > 1 ? i : 0] : 1.0;
-        p[i].bits = a->bits.n ? a->bits.v[a->bits.n > 1 ? i : 0] : 16;
-        p[i].nnz = -1;
-    }
+    for (int i = 0; i < n; i++)
+        p[i] = em_layer_stats_what_if(a->keep.n ? a->keep.v[a->keep.n > 1 ? i : 0] : 1.0,
+                                      bits_at(a, i));
     *out = p;
     if (!a->weights) return 0;
     em_error err = {0};
     nn_weights *w = NULL;
     int rc = nn_model_weights(a->model, a->weights, &w, &err);
     if (!rc) rc = sim_plan_from_weights(arch, w, a->weights, 16, p, NULL, &err);
-    for (int i = 0; i < n && !rc && a->bits.n; i++) p[i].bits = a->bits.v[a->bits.n > 1 ? i : 0];
+    for (int i = 0; i < n && !rc && a->bits.n; i++) p[i].bits = bits_at(a, i);
     nn_weights_free(w);
     return rc ? cli_report(a->cmd, &err) : 0;
 }
@@ -328,7 +333,7 @@ static void warn_fit(const char *cmd, const sim_report *r, const hw_target *hw, 
 typedef struct {
     nn_arch *arch;
     hw_target hw;
-    sim_layer_plan *plan;
+    em_layer_stats *plan;
     double *energy, *sizes;
 } est_run;
 

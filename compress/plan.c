@@ -246,6 +246,42 @@ int cp_plan_format(const cp_plan *p, char *buf, size_t n)
     return len;
 }
 
+/* ---- the measured text form ("keep:width;...") ----------------------------------- */
+
+_Static_assert(EM_LAYER_NAME_MAX == NN_NAME_MAX, "layer statistics hold a layer name");
+
+void cp_stats_format(const cp_layer_stats *s, int n, char *buf, size_t cap)
+{
+    size_t k = 0;
+    if (cap) buf[0] = 0;
+    for (int i = 0; i < n && k < cap; i++)
+        k += (size_t)snprintf(buf + k, cap - k, "%s%.9g:%d", i ? ";" : "", s[i].keep,
+                              em_bits_width(s[i].bits));
+}
+
+int cp_stats_parse(const char *text, int n, cp_layer_stats *out, em_error *err)
+{
+    const char *p = text;
+    for (int i = 0; i < n; i++) {
+        char *end;
+        double keep = strtod(p, &end);
+        if (end == p || *end != ':') goto bad;
+        p = end + 1;
+        double width = strtod(p, &end);
+        if (end == p || *end != (i + 1 < n ? ';' : '\0')) goto bad;
+        if (!(keep >= 0 && keep <= 1) || !(width >= 0 && width <= EM_FLOAT_WIDTH) ||
+            width != rint(width))
+            return em_fail(err, EM_EFORMAT, "layer %d has keep %g and bits %g (keep must lie "
+                           "in [0, 1], bits be a whole number in 0..%d)", i + 1, keep, width,
+                           EM_FLOAT_WIDTH);
+        out[i] = em_layer_stats_what_if(keep, em_bits_from_width((int)width));
+        p = end + 1;
+    }
+    return EM_OK;
+bad:
+    return em_fail(err, EM_EFORMAT, "expected %d keep:bits pairs", n);
+}
+
 /* ---- applying and measuring ----------------------------------------------------- */
 
 void cp_plan_measure(nn_net *net, const cp_plan *plan, cp_plan_stats *st)
@@ -262,6 +298,7 @@ void cp_plan_measure(nn_net *net, const cp_plan *plan, cp_plan_stats *st)
         nn_param *w = cp_layer_param(net, li, false), *b = cp_layer_param(net, li, true);
         s->n = w->numel;
         s->nnz = cp_count_nonzero(w->data, w->numel);
+        s->keep = w->numel ? (double)s->nnz / (double)w->numel : 1.0;
         s->kept = w->mask ? cp_count_nonzero(w->mask, w->numel) : w->numel;
         if (b) {
             s->bias_n = b->numel;

@@ -6,8 +6,9 @@
  * cp_plan_apply prunes and quantizes a network in place and reports, per layer, what
  * the cost models need: N (weights), the real non-zero count after pruning and
  * quantization (quantization can round small weights to zero), the mask's kept count
- * and the bits. The estimator's sim_layer_plan {keep, bits, nnz} is filled from
- * these by the caller (compress/ does not depend on sim/).
+ * and the bits. The statistics are common/layerstats.h's em_layer_stats, which the
+ * estimator (sim/estimator.h) takes as they are (compress/ does not depend on sim/,
+ * nor sim/ on compress/). Bits: 0 = float32, the one encoding of float everywhere.
  *
  * Text form (for CSV cells and YAML values): `key=value` pairs joined by ';', each
  * value a scalar (the same for every layer) or a comma list with one entry per
@@ -31,6 +32,7 @@
 #include <stdint.h>
 
 #include "../common/error.h"
+#include "../common/layerstats.h"
 #include "../compress/prune.h"
 #include "../compress/quant.h"
 #include "../nn/arch.h"
@@ -68,16 +70,9 @@ int cp_plan_parse(const char *text, int n_layers, cp_plan *out, em_error *err);
 /* Writes the text form; returns the length it needs (like snprintf), or -1. */
 int cp_plan_format(const cp_plan *p, char *buf, size_t n);
 
-typedef struct cp_layer_stats {
-    char name[NN_NAME_MAX];
-    int layer;                /* index in the arch */
-    int64_t n;                /* weights */
-    int64_t kept;             /* weights the mask keeps (n without a mask) */
-    int64_t nnz;              /* non-zero weights now */
-    int64_t bias_n, bias_nnz;
-    int bits;                 /* 0 = float32 */
-    bool dynq;
-} cp_layer_stats;
+/* One layer's statistics: the type sim/ prices, defined in common/ below both
+ * (common/layerstats.h: N, kept, non-zeros, keep = nnz / N, bits with 0 = float32). */
+typedef em_layer_stats cp_layer_stats;
 
 typedef struct cp_plan_stats {
     int n_layers;
@@ -109,6 +104,17 @@ bool cp_plan_has_dynq(const cp_plan *p);
  * (all when <= 0): the plain engine, or dynamic int8 for the plan's dynq layers. */
 int cp_plan_evaluate(nn_net *net, const cp_plan *plan, const nn_dataset *ds, int batch,
                      int limit, double *accuracy, em_error *err);
+
+/* The measured text form of per-layer statistics, as final.csv's plan column and
+ * export's emomc.plan carry it: "keep:width;keep:width;..." with keep %.9g and the
+ * weight width a cost model charges (em_bits_width: float32 prints 32). One printer
+ * and one parser, used by search/ runs, reports and exports. cp_stats_format writes
+ * n layers (truncated to cap, always terminated); cp_stats_parse reads exactly n
+ * pairs (keep in [0, 1], whole widths in 0..32, 32 read back as bits 0), with nnz -1
+ * (unknown: keep counts) and n 0; errors say which layer and what (the caller adds
+ * where). */
+void cp_stats_format(const cp_layer_stats *s, int n, char *buf, size_t cap);
+int cp_stats_parse(const char *text, int n, cp_layer_stats *out, em_error *err);
 
 /* Arch index of compute layer i (-1 if out of range). */
 int cp_compute_layer_index(const nn_arch *a, int i);

@@ -7,10 +7,10 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "../coding/coding.h"
 #include "../common/error.h"
 #include "../compress/quant.h"
 #include "../dataflow/mapping.h"
+#include "../sim/estimate.h" /* coding_kind (search includes nothing from coding/) */
 
 typedef enum { SP_EMOMC_ENERGY, SP_EMOMC_SIZE, SP_EMOMC_JOINT, SP_SBO, SP_KIND_COUNT } sp_kind;
 

@@ -145,12 +145,8 @@ int sp_export(const char *rundir, const sp_export_opts *o, sp_export_info *info,
     if ((rc = sp_compress_candidate(ctx, x, &net, bits, err))) goto done;
 
     if (!(meta = nn_weights_new())) { rc = em_fail(err, EM_ENOMEM, "out of memory"); goto done; }
-    char plan[8192];
-    size_t k = 0;
-    for (int i = 0; i < L && k < sizeof plan - 64; i++)
-        k += (size_t)snprintf(plan + k, sizeof plan - k, "%s%.9g:%d", i ? ";" : "",
-                              f.plans[(size_t)row * (size_t)L + (size_t)i].keep,
-                              (int)f.plans[(size_t)row * (size_t)L + (size_t)i].bits);
+    char plan[CP_PLAN_MAX_LAYERS * 32];
+    cp_stats_format(f.plans + (size_t)row * (size_t)L, L, plan, sizeof plan);
     char pk[32];
     snprintf(pk, sizeof pk, "%d", pick);
     rc = nn_weights_set_meta(meta, "emomc.run", rundir, err);

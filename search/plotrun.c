@@ -155,7 +155,7 @@ int sp_plot_run(const char *rundir, const char *ext, char *list, size_t list_siz
         maps[k] = so.mapping;
         for (int i = -first; i < n && !rc; i++) {
             sim_report r;
-            rc = sim_estimate(arch, &hw, &so, f.plans + (size_t)(i + first) * (size_t)L, 32, &r, err);
+            rc = sim_estimate(arch, &hw, &so, f.plans + (size_t)(i + first) * (size_t)L, 0, &r, err);
             if (rc) break;
             double v = size_obj ? r.size_bits / 8192.0 : r.energy_pj * 1e-9;
             if (i < 0) refc[k] = v;
@@ -191,9 +191,9 @@ int sp_plot_run(const char *rundir, const char *ext, char *list, size_t list_siz
     fx = malloc(sizeof *fx * (size_t)L);
     for (int i = 0, k = 0; i < arch->n_layers; i++)
         if (nn_layer_is_compute(&arch->layers[i])) names[k++] = arch->layers[i].name;
-    const sim_layer_plan *kp = f.plans + (size_t)(knee + first) * (size_t)L;
+    const cp_layer_stats *kp = f.plans + (size_t)(knee + first) * (size_t)L;
     for (int i = 0; i < L; i++) {
-        facc[i] = kp[i].bits;
+        facc[i] = em_bits_width(kp[i].bits);
         fx[i] = kp[i].keep;
     }
     snprintf(title, sizeof title, "%s: the knee solution (search %.2f%%, final %.2f%%, %.4g %s)",

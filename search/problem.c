@@ -17,6 +17,7 @@
 #include "common/progress.h"
 #include "common/sha256.h"
 #include "compress/library.h"
+#include "compress/plan.h"
 #include "compress/prune.h"
 #include "compress/quant.h"
 #include "hwconfigs/hw.h"
@@ -67,7 +68,9 @@ struct sp_context {
     char search_sha[65], final_sha[65]; /* the image sets (search: its first eval_images) */
     int search_used;          /* images the search accuracy is measured on */
     const char *cur_weights;  /* SHA of the weights the work network started from */
-    char cur_plan[1024];      /* the compression applied to them, in words */
+    char cur_plan[1024];      /* the compression applied to them, in words (store key) */
+    cp_plan plan;             /* the same compression as a value (compress/plan.h) */
+    cp_plan_stats *stats;     /* what cp_plan_apply / cp_plan_measure measured of it */
     /* Racing (cfg.racing): the search images permuted (race_ds, its full set is the
      * search set), cut into stages of 256, 512, 1024, ... images; stage_ds[j] holds
      * images [stage_end[j-1], stage_end[j]), stage_sha[j] keys the prefix up to
@@ -117,6 +120,7 @@ void sp_context_free(sp_context *c)
     free(c->member_path);
     free(c->member_keep);
     free(c->member_sha);
+    free(c->stats);
     nn_dataset_free(c->race_ds);
     for (int j = 0; j < c->n_stages; j++) nn_dataset_free(c->stage_ds[j]);
     free(c->ref);
@@ -392,31 +396,28 @@ static int problem_ncon(const sp_context *c)
     return (c->cfg.kind == SP_SBO) + (c->cfg.energy_budget_mj > 0) + (c->cfg.size_budget_kb > 0);
 }
 
-/* Fills plan[] (keep from real non-zeros, bits) from the current work network. */
-static void plan_from_net(sp_context *c, const int *bits, sim_layer_plan *plan)
+/* Measures the work network as c->plan left it (cp_plan_measure) into stats[]. */
+static int measure_net(sp_context *c, cp_layer_stats *stats, em_error *err)
 {
-    for (int i = 0; i < c->n_compute; i++) {
-        nn_param *w = cp_layer_param(c->net, c->compute[i], false);
-        int64_t nnz = cp_count_nonzero(w->data, w->numel);
-        plan[i].nnz = nnz;
-        plan[i].keep = (double)nnz / (double)w->numel;
-        plan[i].bits = bits ? bits[i] : 32;
-    }
+    if (!c->stats && !(c->stats = malloc(sizeof *c->stats)))
+        return em_fail(err, EM_ENOMEM, "out of memory");
+    cp_plan_measure(c->net, &c->plan, c->stats);
+    memcpy(stats, c->stats->layer, sizeof *stats * (size_t)c->n_compute);
+    return EM_OK;
 }
 
-int sp_cost(sp_context *c, const sim_layer_plan *plan, const df_mapping *map, coding_kind coding,
+int sp_cost(sp_context *c, const cp_layer_stats *plan, const df_mapping *map, coding_kind coding,
             double *energy_mj, double *size_kb, em_error *err)
 {
     if (!c->have_hw) return em_fail(err, EM_EINVAL, "no hardware target configured");
     return sim_estimator_cost(c->estimator, plan, map, coding, energy_mj, size_kb, err);
 }
 
-static int accuracy_untimed(sp_context *c, bool final, bool dynq_linear, double *acc,
-                            em_error *err);
+static int accuracy_untimed(sp_context *c, bool final, double *acc, em_error *err);
 
 /* The accuracy of the work network as compress_candidate left it: from the store
  * when it holds it, else by inference (then stored). */
-static int accuracy(sp_context *c, bool final, bool dynq_linear, double *acc, em_error *err)
+static int accuracy(sp_context *c, bool final, double *acc, em_error *err)
 {
     sp_store_key key;
     if (c->store && c->search_ds) {
@@ -432,7 +433,7 @@ static int accuracy(sp_context *c, bool final, bool dynq_linear, double *acc, em
         }
     }
     double t0 = em_now_seconds();
-    int rc = accuracy_untimed(c, final, dynq_linear, acc, err);
+    int rc = accuracy_untimed(c, final, acc, err);
     double dt = em_now_seconds() - t0;
     c->timing.inference += dt;
     c->timing.inferences++;
@@ -441,47 +442,57 @@ static int accuracy(sp_context *c, bool final, bool dynq_linear, double *acc, em
     return rc;
 }
 
-static int accuracy_untimed(sp_context *c, bool final, bool dynq_linear, double *acc,
-                            em_error *err)
+/* The plain engine, or dynamic int8 for the plan's dynq layers (cp_plan_evaluate). */
+static int accuracy_untimed(sp_context *c, bool final, double *acc, em_error *err)
 {
     if (!c->search_ds) return em_fail(err, EM_EINVAL, "no data set loaded");
     const nn_dataset *ds = final ? c->final_ds : c->race_ds ? c->race_ds : c->search_ds;
     int limit = final || c->race_ds ? 0 : c->cfg.eval_images;
-    if (dynq_linear) {
-        bool *on = calloc((size_t)c->arch->n_layers, sizeof *on);
-        if (!on) return em_fail(err, EM_ENOMEM, "out of memory");
-        for (int i = 0; i < c->arch->n_layers; i++) on[i] = c->arch->layers[i].kind == NN_L_LINEAR;
-        cp_dynq *d = NULL;
-        int rc = cp_dynq_new(c->net, on, &d, err);
-        free(on);
-        if (!rc) rc = cp_dynq_evaluate(d, ds, EVAL_BATCH, limit, acc, err);
-        cp_dynq_free(d);
-        return rc;
-    }
-    nn_eval_result *r = malloc(sizeof *r);
-    if (!r) return em_fail(err, EM_ENOMEM, "out of memory");
-    int rc = nn_evaluate(c->net, ds, EVAL_BATCH, limit, r, err);
-    if (!rc) *acc = r->accuracy;
-    free(r);
-    return rc;
+    return cp_plan_evaluate(c->net, &c->plan, ds, EVAL_BATCH, limit, acc, err);
 }
 
 /* SBO genotype: x1 method linear, x2 method conv (0 none, 1 L1, 2 random), x3 x4
- * fraction pruned, x5 x6 what (0 weights, 1 biases, 2 both), x7 dynamic int8. */
-static int apply_sbo(sp_context *c, const double *x, em_error *err)
+ * fraction pruned, x5 x6 what (0 weights, 1 biases, 2 both), x7 dynamic int8 (every
+ * linear layer), as a plan: float32 weights, per-layer method, target, keep, dynq. */
+static void sbo_plan(const sp_context *c, const double *x, cp_plan *p)
+{
+    cp_plan_identity(p, c->n_compute);
+    for (int i = 0; i < c->n_compute; i++) {
+        cp_layer_plan *l = &p->layer[i];
+        bool lin = c->arch->layers[c->compute[i]].kind == NN_L_LINEAR;
+        int method = (int)x[lin ? 0 : 1];
+        l->method = method == 0 ? CP_PRUNE_NONE : method == 1 ? CP_PRUNE_L1 : CP_PRUNE_RANDOM;
+        l->keep = 1.0 - x[lin ? 2 : 3];
+        l->target = (cp_prune_target)(int)x[lin ? 4 : 5];
+        l->dynq = lin && x[6] >= 0.5;
+    }
+}
+
+/* Prunes the trained weights per the SBO plan. Not cp_plan_apply: random pruning of
+ * compute layer i is seeded with seed + i (cp_plan_apply mixes cp_mix_seed(seed, i)),
+ * and the stored evaluations and archived runs hold those masks. */
+static int apply_sbo(sp_context *c, em_error *err)
 {
     int rc = load_work_net(c, c->trained, c->cfg.weights, err);
     for (int i = 0; i < c->n_compute && !rc; i++) {
-        bool lin = c->arch->layers[c->compute[i]].kind == NN_L_LINEAR;
-        int method = (int)x[lin ? 0 : 1];
-        double pruned = x[lin ? 2 : 3];
-        int what = (int)x[lin ? 4 : 5];
-        if (method == 0) continue;
-        rc = cp_prune_layer(c->net, c->compute[i],
-                            method == 1 ? CP_PRUNE_L1 : CP_PRUNE_RANDOM, (cp_prune_target)what,
-                            1.0 - pruned, c->cfg.seed + (uint64_t)i, err);
+        const cp_layer_plan *l = &c->plan.layer[i];
+        if (l->method == CP_PRUNE_NONE) continue;
+        rc = cp_prune_layer(c->net, c->compute[i], l->method, l->target, l->keep,
+                            c->cfg.seed + (uint64_t)i, err);
     }
     return rc;
+}
+
+/* The plan of an emomc genotype: the library member is already pruned (method none),
+ * x gives each compute layer's bits, the configuration the BN order. */
+static void emomc_plan(const sp_context *c, const double *x, cp_plan *p)
+{
+    cp_plan_identity(p, c->n_compute);
+    p->bn = c->cfg.bn;
+    for (int i = 0; i < c->n_compute; i++) {
+        p->layer[i].method = CP_PRUNE_NONE;
+        p->layer[i].bits = (int)x[1 + i];
+    }
 }
 
 static double nonzero_rate(sp_context *c)
@@ -503,43 +514,48 @@ void sp_measure_free(sp_measure *m)
     m->plan = NULL;
 }
 
-/* Compresses the work network per genotype x; fills bits[] and the plan. */
-static int compress_candidate(sp_context *c, const double *x, int *bits, sim_layer_plan *plan,
+/* Compresses the work network per genotype x (c->plan, applied); fills bits[] and
+ * the measured statistics. */
+static int compress_candidate(sp_context *c, const double *x, int *bits, cp_layer_stats *plan,
                               em_error *err)
 {
     const sp_config *g = &c->cfg;
     int rc;
     if (!x) { /* the uncompressed reference */
         if (!c->trained) return em_fail(err, EM_EINVAL, "no trained weights configured");
+        cp_plan_identity(&c->plan, c->n_compute);
         rc = load_work_net(c, c->trained, g->weights, err);
         c->cur_weights = c->trained_sha;
         snprintf(c->cur_plan, sizeof c->cur_plan, "uncompressed");
-        if (!rc) plan_from_net(c, NULL, plan);
-        return rc;
+        return rc ? rc : measure_net(c, plan, err);
     }
     if (g->kind == SP_SBO) {
-        rc = apply_sbo(c, x, err);
+        sbo_plan(c, x, &c->plan);
+        rc = apply_sbo(c, err);
         c->cur_weights = c->trained_sha;
         snprintf(c->cur_plan, sizeof c->cur_plan,
                  "sbo=%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g;seed=%llu", x[0], x[1], x[2],
                  x[3], x[4], x[5], x[6], (unsigned long long)g->seed);
-        if (!rc) plan_from_net(c, NULL, plan);
-        return rc;
+        return rc ? rc : measure_net(c, plan, err);
     }
+    emomc_plan(c, x, &c->plan);
     if ((rc = load_member(c, (int)x[0], err))) return rc;
     size_t k = (size_t)snprintf(c->cur_plan, sizeof c->cur_plan, "bits=");
     for (int i = 0; i < c->n_compute; i++) {
-        bits[i] = (int)x[1 + i];
+        bits[i] = c->plan.layer[i].bits;
         if (k < sizeof c->cur_plan)
             k += (size_t)snprintf(c->cur_plan + k, sizeof c->cur_plan - k, "%s%d", i ? "," : "",
                                   bits[i]);
     }
     if (k < sizeof c->cur_plan)
         snprintf(c->cur_plan + k, sizeof c->cur_plan - k, ";bn=%s", cp_bn_order_name(g->bn));
-    /* The configured order with BN folding; fold-then-quantize leaves the work net
-     * folded (load_work_net undoes it for the next candidate). */
-    rc = cp_quantize_net(c->net, bits, g->bn, err);
-    if (!rc) plan_from_net(c, bits, plan);
+    /* cp_plan_apply quantizes in the configured order with BN folding;
+     * fold-then-quantize leaves the work net folded (load_work_net undoes it for the
+     * next candidate). */
+    if (!c->stats && !(c->stats = malloc(sizeof *c->stats)))
+        return em_fail(err, EM_ENOMEM, "out of memory");
+    rc = cp_plan_apply(c->net, &c->plan, g->seed, c->stats, err);
+    if (!rc) memcpy(plan, c->stats->layer, sizeof *plan * (size_t)c->n_compute);
     return rc;
 }
 
@@ -547,7 +563,7 @@ int sp_compress_candidate(sp_context *c, const double *x, nn_net **net, int *bit
                           em_error *err)
 {
     *net = NULL;
-    sim_layer_plan *plan = calloc((size_t)(c->n_compute ? c->n_compute : 1), sizeof *plan);
+    cp_layer_stats *plan = calloc((size_t)(c->n_compute ? c->n_compute : 1), sizeof *plan);
     int *b = calloc((size_t)(c->n_compute ? c->n_compute : 1), sizeof *b);
     int rc = !plan || !b ? em_fail(err, EM_ENOMEM, "out of memory") : EM_OK;
     if (!rc) rc = compress_candidate(c, x, b, plan, err);
@@ -580,8 +596,7 @@ int sp_measure_candidate(sp_context *c, const double *x, bool final, sp_measure 
     if (!rc) rc = compress_candidate(c, x, bits, m->plan, err);
     if (!rc) {
         m->nonzero_rate = nonzero_rate(c);
-        bool dynq = c->cfg.kind == SP_SBO && x && x[6] >= 0.5;
-        rc = accuracy(c, final, dynq, &m->accuracy, err);
+        rc = accuracy(c, final, &m->accuracy, err);
     }
     if (!rc && c->have_hw) {
         df_mapping map;
@@ -603,7 +618,7 @@ typedef struct row_eval {
 } row_eval;
 
 /* Compression, cost, non-zero rate and budget test of one row, without inference. */
-static int row_cost(sp_context *c, const double *x, int *bits, sim_layer_plan *plan,
+static int row_cost(sp_context *c, const double *x, int *bits, cp_layer_stats *plan,
                     row_eval *e, em_error *err)
 {
     const sp_config *g = &c->cfg;
@@ -626,7 +641,7 @@ static int row_cost(sp_context *c, const double *x, int *bits, sim_layer_plan *p
     return EM_OK;
 }
 
-static int row_prepare(sp_context *c, const double *x, int *bits, sim_layer_plan *plan,
+static int row_prepare(sp_context *c, const double *x, int *bits, cp_layer_stats *plan,
                        row_eval *e, em_error *err)
 {
     int rc = row_cost(c, x, bits, plan, e, err);
@@ -650,11 +665,6 @@ static void row_objectives(const sp_context *c, const row_eval *e, double *f, do
     if (g->kind == SP_SBO) gg[k++] = g->tau - e->acc;
     if (g->energy_budget_mj > 0) gg[k++] = e->energy - g->energy_budget_mj;
     if (g->size_budget_kb > 0) gg[k++] = e->size - g->size_budget_kb;
-}
-
-static bool row_dynq(const sp_context *c, const double *x)
-{
-    return c->cfg.kind == SP_SBO && x[6] >= 0.5;
 }
 
 static int evaluate_distributed(sp_context *c, int n, const double *X, double *F, double *G,
@@ -912,7 +922,7 @@ static int evaluate_batch(void *user, int n, const double *X, double *F, double 
     sp_context *c = user;
     if (sp_mpi_size() > 1) return evaluate_distributed(c, n, X, F, G, err);
     if (c->race_missing) return sp_context_racing_status(c, err);
-    sim_layer_plan *plan = calloc((size_t)c->n_compute, sizeof *plan);
+    cp_layer_stats *plan = calloc((size_t)c->n_compute, sizeof *plan);
     int *bits = calloc((size_t)c->n_compute, sizeof *bits);
     int rc = !plan || !bits ? em_fail(err, EM_ENOMEM, "out of memory") : EM_OK;
     const int n_var = problem_nvar(c), n_obj = problem_nobj(c), n_con = problem_ncon(c);
@@ -931,7 +941,7 @@ static int evaluate_batch(void *user, int n, const double *X, double *F, double 
             if (sp_context_race_record(c, x, &rec) && !rec.raced &&
                 ref_push(c, e.acc, f, n_obj))
                 rc = em_fail(err, EM_ENOMEM, "out of memory");
-        } else if (!e.over && (rc = accuracy(c, false, row_dynq(c, x), &e.acc, err))) {
+        } else if (!e.over && (rc = accuracy(c, false, &e.acc, err))) {
             break;
         }
         row_objectives(c, &e, f, G ? G + (size_t)r * (size_t)n_con : NULL);
@@ -953,7 +963,7 @@ static int evaluate_cheap(void *user, int n, const double *X, double *F, double 
 {
     sp_context *c = user;
     double t0 = em_now_seconds();
-    sim_layer_plan *plan = calloc((size_t)c->n_compute, sizeof *plan);
+    cp_layer_stats *plan = calloc((size_t)c->n_compute, sizeof *plan);
     int *bits = calloc((size_t)c->n_compute, sizeof *bits);
     int rc = !plan || !bits ? em_fail(err, EM_ENOMEM, "out of memory") : EM_OK;
     const int n_var = problem_nvar(c), n_obj = problem_nobj(c), n_con = problem_ncon(c);
@@ -985,7 +995,7 @@ static int evaluate_distributed(sp_context *c, int n, const double *X, double *F
 {
     const int n_var = problem_nvar(c), n_obj = problem_nobj(c), n_con = problem_ncon(c);
     const int size = sp_mpi_size();
-    sim_layer_plan *plan = calloc((size_t)c->n_compute, sizeof *plan);
+    cp_layer_stats *plan = calloc((size_t)c->n_compute, sizeof *plan);
     int *bits = calloc((size_t)c->n_compute, sizeof *bits);
     row_eval *e = calloc((size_t)n, sizeof *e);
     int *miss = malloc(sizeof *miss * (size_t)n);
@@ -1027,7 +1037,7 @@ static int evaluate_distributed(sp_context *c, int n, const double *X, double *F
         const double *x = X + (size_t)r * (size_t)n_var;
         double t0 = em_now_seconds();
         if ((rc = compress_candidate(c, x, bits, plan, err))) break;
-        if ((rc = accuracy_untimed(c, false, row_dynq(c, x), &e[r].acc, err))) break;
+        if ((rc = accuracy_untimed(c, false, &e[r].acc, err))) break;
         c->timing.inference += em_now_seconds() - t0;
         c->timing.inferences++;
     }
@@ -1077,7 +1087,7 @@ static int evaluate_distributed(sp_context *c, int n, const double *X, double *F
 int sp_context_serve(sp_context *c, em_error *err)
 {
     const int n_var = problem_nvar(c);
-    sim_layer_plan *plan = calloc((size_t)c->n_compute, sizeof *plan);
+    cp_layer_stats *plan = calloc((size_t)c->n_compute, sizeof *plan);
     int *bits = calloc((size_t)c->n_compute, sizeof *bits);
     if (!plan || !bits) {
         free(plan);
@@ -1107,7 +1117,7 @@ int sp_context_serve(sp_context *c, em_error *err)
             const double *x = xs + (size_t)i * (size_t)n_var;
             double t0 = em_now_seconds();
             wrc = compress_candidate(c, x, bits, plan, &werr);
-            if (!wrc) wrc = accuracy_untimed(c, false, row_dynq(c, x), &res[2 * i], &werr);
+            if (!wrc) wrc = accuracy_untimed(c, false, &res[2 * i], &werr);
             res[2 * i + 1] = em_now_seconds() - t0;
         }
         int status = wrc != EM_OK;

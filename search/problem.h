@@ -18,6 +18,7 @@
 #ifndef EMOMC_SEARCH_PROBLEM_H
 #define EMOMC_SEARCH_PROBLEM_H
 
+#include "../compress/plan.h"
 #include "../nn/dataset.h"
 #include "../opt/problem.h"
 #include "../search/config.h"
@@ -41,13 +42,14 @@ typedef struct sp_measure {
     double size_kb;     /* under the configured (or the candidate's) coding */
     double nonzero_rate;
     int n_layers;
-    sim_layer_plan *plan; /* n_layers entries: keep (real), bits, nnz */
+    cp_layer_stats *plan; /* n_layers entries, as cp_plan_apply measured them: N, nnz,
+                           * keep = nnz / N, bits (0 = float32) */
 } sp_measure;
 void sp_measure_free(sp_measure *m);
 
 /* Measures genotype x on the final data set (final = true) or on the search subset.
- * x = NULL measures the uncompressed reference (trained weights, dense, float32 as
- * 32-bit weights). */
+ * x = NULL measures the uncompressed reference (trained weights, dense, float32: bits
+ * 0, charged as 32-bit weights). */
 int sp_measure_candidate(sp_context *ctx, const double *x, bool final, sp_measure *m,
                          em_error *err);
 
@@ -58,8 +60,9 @@ int sp_measure_candidate(sp_context *ctx, const double *x, bool final, sp_measur
 int sp_compress_candidate(sp_context *ctx, const double *x, nn_net **net, int *bits,
                           em_error *err);
 
-/* Hardware cost of a plan under any dataflow and coding (for reports). */
-int sp_cost(sp_context *ctx, const sim_layer_plan *plan, const df_mapping *map,
+/* Hardware cost of measured layer statistics under any dataflow and coding (for
+ * reports); the estimator (sim/estimator.h) takes them as they are. */
+int sp_cost(sp_context *ctx, const cp_layer_stats *plan, const df_mapping *map,
             coding_kind coding, double *energy_mj, double *size_kb, em_error *err);
 
 /* Seconds spent so far in inference, in the cost model and in compressing candidates,

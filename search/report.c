@@ -23,33 +23,14 @@ void sp_final_free(sp_final *f)
     memset(f, 0, sizeof *f);
 }
 
-/* "keep:bits;keep:bits;...": exactly n pairs, keep in [0, 1], whole bits in 0..32
- * (0: float32), as search/run.c writes them. */
-static int parse_plan(const char *s, sim_layer_plan *plan, int n, const char *path, int row,
+/* The plan column of row `row`: cp_stats_parse's "keep:bits;..." form, as search/run.c
+ * writes it. */
+static int parse_plan(const char *s, cp_layer_stats *plan, int n, const char *path, int row,
                       em_error *err)
 {
-    const char *p = s;
-    for (int i = 0; i < n; i++) {
-        char *end;
-        double keep = strtod(p, &end);
-        if (end == p || *end != ':') goto bad;
-        p = end + 1;
-        double bits = strtod(p, &end);
-        if (end == p || *end != (i + 1 < n ? ';' : '\0')) goto bad;
-        if (!(keep >= 0 && keep <= 1) || !(bits >= 0 && bits <= 32) || bits != rint(bits))
-            return em_fail(err, EM_EFORMAT,
-                           "%s:%d: column 'plan': layer %d has keep %g and bits %g (keep must "
-                           "lie in [0, 1], bits be a whole number in 0..32)",
-                           path, row + 2, i + 1, keep, bits);
-        plan[i].keep = keep;
-        plan[i].bits = bits;
-        plan[i].nnz = -1;
-        p = end + 1;
-    }
-    return EM_OK;
-bad:
-    return em_fail(err, EM_EFORMAT, "%s:%d: column 'plan': expected %d keep:bits pairs", path,
-                   row + 2, n);
+    int rc = cp_stats_parse(s, n, plan, err);
+    if (rc) em_error_prefix(err, "%s:%d: column 'plan'", path, row + 2);
+    return rc;
 }
 
 int sp_final_read(const char *rundir, const sp_config *cfg, int n_layers, sp_final *f,
@@ -101,11 +82,11 @@ done:
     return rc;
 }
 
-static void plan_text(const sim_layer_plan *p, int n, char *buf, size_t cap)
+static void plan_text(const cp_layer_stats *p, int n, char *buf, size_t cap)
 {
     size_t k = 0;
     for (int i = 0; i < n && k + 8 < cap; i++)
-        k += (size_t)snprintf(buf + k, cap - k, "%s%d", i ? "," : "", (int)p[i].bits);
+        k += (size_t)snprintf(buf + k, cap - k, "%s%d", i ? "," : "", em_bits_width(p[i].bits));
 }
 
 const double *sp_final_cost(const sp_final *f, const sp_config *cfg)
@@ -193,7 +174,7 @@ static int print_tables(FILE *out, const nn_arch *arch, const hw_target *hw, con
                         const sp_final *f, int pick, int first, em_error *err)
 {
     const int L = f->n_layers;
-    const sim_layer_plan *pp = f->plans + (size_t)(pick + first) * (size_t)L, *pr = f->plans;
+    const cp_layer_stats *pp = f->plans + (size_t)(pick + first) * (size_t)L, *pr = f->plans;
     int rc = EM_OK;
     fprintf(out, "\nselected #%d: energy per dataflow (Table II) on %s, against the dense "
                  "32-bit model in the same dataflow\n", pick, hw->name);
@@ -201,8 +182,8 @@ static int print_tables(FILE *out, const nn_arch *arch, const hw_target *hw, con
     for (int d = 0; d < DF_NBUILTIN && !rc; d++) {
         sim_options so = {df_mapping_builtin((df_dataflow)d), cfg->coding, CODING_CSR_IDX_BITS_DEFAULT};
         sim_report a, b;
-        if ((rc = sim_estimate(arch, hw, &so, pr, 32, &a, err))) break;
-        if ((rc = sim_estimate(arch, hw, &so, pp, 32, &b, err))) { sim_report_free(&a); break; }
+        if ((rc = sim_estimate(arch, hw, &so, pr, 0, &a, err))) break;
+        if ((rc = sim_estimate(arch, hw, &so, pp, 0, &b, err))) { sim_report_free(&a); break; }
         fprintf(out, "%-10s %16.6g %16.6g %11.2fx\n", so.mapping.name, a.energy_pj * 1e-9,
                 b.energy_pj * 1e-9, a.energy_pj / b.energy_pj);
         sim_report_free(&a);
@@ -219,8 +200,8 @@ static int print_tables(FILE *out, const nn_arch *arch, const hw_target *hw, con
     for (int k = 0; k < CODING_KIND_COUNT && !rc; k++) {
         sim_options so = {map, (coding_kind)k, CODING_CSR_IDX_BITS_DEFAULT};
         sim_report a, b;
-        if ((rc = sim_estimate(arch, hw, &so, pr, 32, &a, err))) break;
-        if ((rc = sim_estimate(arch, hw, &so, pp, 32, &b, err))) { sim_report_free(&a); break; }
+        if ((rc = sim_estimate(arch, hw, &so, pr, 0, &a, err))) break;
+        if ((rc = sim_estimate(arch, hw, &so, pp, 0, &b, err))) { sim_report_free(&a); break; }
         if ((coding_kind)k == CODING_NORMAL) dense_normal = a.size_bits;
         fprintf(out, "%-10s %16.6g %16.6g %17.2fx %21.2fx\n", coding_kind_name((coding_kind)k),
                 a.size_bits / 8192.0, b.size_bits / 8192.0, a.size_bits / b.size_bits,

@@ -14,6 +14,7 @@
 
 #include <stdio.h>
 #include "../common/error.h"
+#include "../compress/plan.h"
 #include "../search/csv.h"
 #include "../search/config.h"
 #include "../sim/estimate.h"
@@ -30,7 +31,7 @@ typedef struct sp_final {
     int n_layers;
     bool has_reference;
     double *library_keep, *acc_search, *acc_final, *energy_mj, *size_kb, *nonzero;
-    sim_layer_plan *plans; /* n x n_layers */
+    cp_layer_stats *plans; /* n x n_layers, read by cp_stats_parse (nnz unknown, keep) */
 } sp_final;
 
 int sp_final_read(const char *rundir, const sp_config *cfg, int n_layers, sp_final *out,

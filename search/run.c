@@ -65,9 +65,9 @@ static void write_measure_row(FILE *f, const opt_problem *p, const double *x,
     fprintf(f, "%s,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,", x ? "candidate" : "uncompressed",
             library_keep, search->accuracy, final->accuracy, final->energy_mj, final->size_kb,
             final->nonzero_rate);
-    for (int i = 0; i < final->n_layers; i++)
-        fprintf(f, "%s%.9g:%d", i ? ";" : "", final->plan[i].keep, (int)final->plan[i].bits);
-    fprintf(f, "\n");
+    char plan[CP_PLAN_MAX_LAYERS * 32];
+    cp_stats_format(final->plan, final->n_layers, plan, sizeof plan);
+    fprintf(f, "%s\n", plan);
 }
 
 /* final.csv: reference then every non-dominated row, measured on both data sets. */

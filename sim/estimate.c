@@ -10,26 +10,31 @@
 
 static double shape_elems(nn_shape s) { return (double)s.c * s.h * s.w; }
 
-/* Validates the plan entry of layer l and fills keep, bits, nnz of the cost row. */
-static int plan_layer(const nn_layer_spec *l, const sim_layer_plan *pl, double default_bits,
+/* Validates the statistics of layer l and fills keep, bits (the width), nnz of the
+ * cost row. */
+static int plan_layer(const nn_layer_spec *l, const em_layer_stats *st, int default_bits,
                       sim_layer_cost *c, em_error *err)
 {
     c->weights = nn_layer_weight_count(l);
-    double keep = pl ? pl->keep : 1.0, bits = pl ? pl->bits : default_bits;
-    if (pl && pl->nnz >= 0) {
-        if (pl->nnz > c->weights)
+    double keep = st ? st->keep : 1.0;
+    int bits = st ? st->bits : default_bits;
+    if (st && st->n > 0 && st->n != c->weights)
+        return em_fail(err, EM_EINVAL, "layer '%s': statistics of %lld weights, but it has %lld",
+                       l->name, (long long)st->n, (long long)c->weights);
+    if (st && st->nnz >= 0) {
+        if (st->nnz > c->weights)
             return em_fail(err, EM_EINVAL, "layer '%s': %lld non-zeros but only %lld weights",
-                           l->name, (long long)pl->nnz, (long long)c->weights);
-        keep = (double)pl->nnz / (double)c->weights;
+                           l->name, (long long)st->nnz, (long long)c->weights);
+        keep = (double)st->nnz / (double)c->weights;
     }
     if (!(keep >= 0 && keep <= 1))
         return em_fail(err, EM_EINVAL, "layer '%s': keep ratio %g outside [0, 1]", l->name, keep);
-    if (!(bits >= 1 && bits <= CODING_MAX_Q))
-        return em_fail(err, EM_EINVAL, "layer '%s': bit depth %g outside [1, %d]", l->name, bits,
-                       CODING_MAX_Q);
+    if (bits < 0 || bits >= CODING_MAX_Q)
+        return em_fail(err, EM_EINVAL, "layer '%s': bit depth %d outside 0..%d (0: float32, "
+                       "%d bits wide)", l->name, bits, CODING_MAX_Q - 1, EM_FLOAT_WIDTH);
     c->keep = keep;
-    c->bits = (int)rint(bits);
-    c->nnz = pl && pl->nnz >= 0 ? pl->nnz : (int64_t)rint(keep * (double)c->weights);
+    c->bits = em_bits_width(bits);
+    c->nnz = st && st->nnz >= 0 ? st->nnz : (int64_t)rint(keep * (double)c->weights);
     return EM_OK;
 }
 
@@ -82,7 +87,7 @@ static void explain(sim_report *r, const hw_target *hw)
 }
 
 int sim_estimate(const nn_arch *a, const hw_target *hw, const sim_options *opt,
-                 const sim_layer_plan *plan, double default_bits, sim_report *out,
+                 const em_layer_stats *plan, int default_bits, sim_report *out,
                  em_error *err)
 {
     memset(out, 0, sizeof *out);

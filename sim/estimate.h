@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include "../coding/coding.h"
+#include "../common/layerstats.h"
 #include "../dataflow/counts.h"
 #include "../dataflow/mapping.h"
 #include "../hwconfigs/hw.h"
@@ -14,12 +15,11 @@
 #include "../sim/emomc2021.h"
 #include "../sim/fpga.h"
 
-/* Compression of one compute (conv or linear) layer. */
-typedef struct sim_layer_plan {
-    double keep;   /* fraction of weights kept, in [0, 1] */
-    double bits;   /* weight bit depth q (rounded with rint), 1..32 */
-    int64_t nnz;   /* real non-zero count when known (then keep = nnz / N), else -1 */
-} sim_layer_plan;
+/* A compute (conv or linear) layer's compression reaches the cost models as its
+ * statistics, em_layer_stats (common/layerstats.h, what compress/'s cp_plan_apply
+ * measures): the real non-zero count when known (nnz >= 0: keep = nnz / N, and n, when
+ * set, must be the layer's weight count), else the fraction keep; bits 0 = float32
+ * (charged 32 bits wide), else the bit depth 1..CODING_MAX_Q-1. */
 
 /* What limits a layer's time (fpga model; emomc2021 has no time): the PE array's
  * computation, the on-chip buffer's bandwidth (stall cycles are at least half of
@@ -31,7 +31,7 @@ typedef struct sim_layer_cost {
     char name[NN_NAME_MAX];
     df_nest nest;
     double keep;
-    int bits;
+    int bits;                    /* the width charged per weight (float32: 32) */
     int64_t weights, nnz;
     double macs, macs_executed;
     double energy_pj;
@@ -86,10 +86,10 @@ typedef struct sim_options {
 /* X:Y, normal coding, CSR index bits CODING_CSR_IDX_BITS_DEFAULT. */
 sim_options sim_options_default(void);
 
-/* plan: one entry per compute layer in model order, or NULL for every layer dense at
- * default_bits. Fills *out (free with sim_report_free). */
+/* stats: one entry per compute layer in model order, or NULL for every layer dense at
+ * default_bits (0 = float32). Fills *out (free with sim_report_free). */
 int sim_estimate(const nn_arch *a, const hw_target *hw, const sim_options *opt,
-                 const sim_layer_plan *plan, double default_bits, sim_report *out,
+                 const em_layer_stats *stats, int default_bits, sim_report *out,
                  em_error *err);
 void sim_report_free(sim_report *r);
 

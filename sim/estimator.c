@@ -51,15 +51,22 @@ void sim_estimator_free(sim_estimator *e)
     free(e);
 }
 
-int sim_estimator_cost(sim_estimator *e, const sim_layer_plan *plan, const df_mapping *map,
+/* The fraction the cost models count as kept: nnz / N when the non-zeros are known. */
+static double stats_keep(const em_layer_stats *s, int64_t weights)
+{
+    return s->nnz >= 0 ? (double)s->nnz / (double)weights : s->keep;
+}
+
+int sim_estimator_cost(sim_estimator *e, const em_layer_stats *plan, const df_mapping *map,
                        coding_kind coding, double *energy_mj, double *size_kb, em_error *err)
 {
     if (e->emomc && map->kind != DF_CUSTOM) {
         double size = 0;
         for (int i = 0; i < e->n_compute; i++) {
-            e->keep[i] = plan[i].keep;
-            e->bits[i] = plan[i].bits;
-            size += coding_size_bits_emomc2021(coding, e->weights[i], plan[i].keep, plan[i].bits);
+            int width = em_bits_width(plan[i].bits);
+            e->keep[i] = stats_keep(&plan[i], e->weights[i]);
+            e->bits[i] = width;
+            size += coding_size_bits_emomc2021(coding, e->weights[i], e->keep[i], width);
         }
         *energy_mj = 10.0 * sim_emomc2021_net_energy(e->emomc, map->kind, e->keep, e->bits) * 1e-9;
         *size_kb = size / 8192.0;
@@ -67,7 +74,7 @@ int sim_estimator_cost(sim_estimator *e, const sim_layer_plan *plan, const df_ma
     }
     sim_options opt = {*map, coding, CODING_CSR_IDX_BITS_DEFAULT};
     sim_report r;
-    int rc = sim_estimate(e->arch, e->hw, &opt, plan, 32, &r, err);
+    int rc = sim_estimate(e->arch, e->hw, &opt, plan, 0, &r, err);
     if (rc) return rc;
     *energy_mj = r.energy_pj * 1e-9;
     *size_kb = r.size_bits / 8192.0;
@@ -75,8 +82,8 @@ int sim_estimator_cost(sim_estimator *e, const sim_layer_plan *plan, const df_ma
     return EM_OK;
 }
 
-int sim_estimator_report(sim_estimator *e, const sim_options *opt, const sim_layer_plan *plan,
-                         double default_bits, sim_report *out, em_error *err)
+int sim_estimator_report(sim_estimator *e, const sim_options *opt, const em_layer_stats *plan,
+                         int default_bits, sim_report *out, em_error *err)
 {
     return sim_estimate(e->arch, e->hw, opt, plan, default_bits, out, err);
 }

@@ -15,13 +15,14 @@ typedef struct sim_estimator sim_estimator;
 int sim_estimator_new(const nn_arch *a, const hw_target *hw, sim_estimator **out, em_error *err);
 void sim_estimator_free(sim_estimator *e);
 
-/* Total energy (mJ) and weight size (KB) of plan (one entry per compute layer) under
- * map and coding; layers without a plan entry do not exist: plan is required. */
-int sim_estimator_cost(sim_estimator *e, const sim_layer_plan *plan, const df_mapping *map,
+/* Total energy (mJ) and weight size (KB) of the layer statistics (one entry per
+ * compute layer, as cp_plan_apply measures them: common/layerstats.h) under map and
+ * coding; stats is required. */
+int sim_estimator_cost(sim_estimator *e, const em_layer_stats *stats, const df_mapping *map,
                        coding_kind coding, double *energy_mj, double *size_kb, em_error *err);
 
-/* The whole report, as sim_estimate gives it. */
-int sim_estimator_report(sim_estimator *e, const sim_options *opt, const sim_layer_plan *plan,
-                         double default_bits, sim_report *out, em_error *err);
+/* The whole report, as sim_estimate gives it (stats NULL: dense at default_bits). */
+int sim_estimator_report(sim_estimator *e, const sim_options *opt, const em_layer_stats *stats,
+                         int default_bits, sim_report *out, em_error *err);
 
 #endif

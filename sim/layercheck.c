@@ -87,7 +87,7 @@ int sim_layer_check_run(const nn_arch *a, const sim_layer_check_cfg *cfg, sim_la
 }
 
 int sim_plan_from_weights(const nn_arch *a, const nn_weights *w, const char *what,
-                          double default_bits, sim_layer_plan *plan, bool *recorded,
+                          int default_bits, em_layer_stats *plan, bool *recorded,
                           em_error *err)
 {
     bool all = true;
@@ -112,9 +112,10 @@ int sim_plan_from_weights(const nn_arch *a, const nn_weights *w, const char *wha
             return em_fail(err, EM_EFORMAT, "%s: metadata %s: '%s' is not a bit depth", what,
                            key, v);
         all = all && ok;
+        plan[i] = em_layer_stats_what_if((double)nnz / (double)n,
+                                         ok ? em_bits_from_width((int)rint(b)) : default_bits);
+        plan[i].n = n;
         plan[i].nnz = nnz;
-        plan[i].keep = (double)nnz / (double)n;
-        plan[i].bits = ok ? (b > 0 ? b : 32) : default_bits;
         i++;
     }
     if (recorded) *recorded = all;

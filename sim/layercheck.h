@@ -43,13 +43,14 @@ int sim_random_mask(int64_t n, double keep, uint64_t seed, float *out, em_error 
 int sim_layer_check_run(const nn_arch *a, const sim_layer_check_cfg *cfg, sim_layer_check *out,
                         em_error *err);
 
-/* The plan of real weights: for every compute layer i, plan[i].nnz is the non-zero
- * count of w's "<layer>.weight" and plan[i].bits the bits the file records
- * (metadata "emomc.bits.<layer>", as `emomc export` writes; 0, float, gives 32), else
- * default_bits. *recorded (may be NULL) tells whether every layer's bits were found.
- * plan holds nn_arch_compute_layer_count(a) entries. Errors name `what`. */
+/* The statistics of real weights: for every compute layer i, plan[i].nnz is the
+ * non-zero count of w's "<layer>.weight" (n its weights, keep nnz / n) and
+ * plan[i].bits the bits the file records (metadata "emomc.bits.<layer>", as `emomc
+ * export` writes; 0 and 32 are float32, bits 0), else default_bits. *recorded (may be
+ * NULL) tells whether every layer's bits were found. plan holds
+ * nn_arch_compute_layer_count(a) entries. Errors name `what`. */
 int sim_plan_from_weights(const nn_arch *a, const nn_weights *w, const char *what,
-                          double default_bits, sim_layer_plan *plan, bool *recorded,
+                          int default_bits, em_layer_stats *plan, bool *recorded,
                           em_error *err);
 
 #endif

@@ -502,6 +502,33 @@ START_TEST(plan_parse_and_format)
 }
 END_TEST
 
+/* The measured text form: hand-written strings, float32 as width 32 <-> bits 0, and
+ * the errors naming the layer. */
+START_TEST(stats_text_form)
+{
+    em_error err = {0};
+    cp_layer_stats st[3];
+    ck_assert_int_eq(cp_stats_parse("0.25:8;1:32;0.123456789:4", 3, st, &err), EM_OK);
+    ck_assert_double_eq(st[0].keep, 0.25);
+    ck_assert_int_eq(st[0].bits, 8);
+    ck_assert_int_eq(st[1].bits, 0); /* float32 */
+    ck_assert_int_eq(st[0].nnz, -1);
+    ck_assert_int_eq(em_bits_width(st[1].bits), 32);
+    char buf[256];
+    cp_stats_format(st, 3, buf, sizeof buf);
+    ck_assert_str_eq(buf, "0.25:8;1:32;0.123456789:4");
+    st[0].keep = 2.0 / 3.0;
+    cp_stats_format(st, 1, buf, sizeof buf);
+    ck_assert_str_eq(buf, "0.666666667:8");
+    ck_assert_int_eq(cp_stats_parse("0.5:8;0.5:8", 3, st, &err), EM_EFORMAT);
+    ck_assert_str_eq(err.msg, "expected 3 keep:bits pairs");
+    ck_assert_int_eq(cp_stats_parse("0.5:8;1.5:8", 2, st, &err), EM_EFORMAT);
+    ck_assert_ptr_nonnull(strstr(err.msg, "layer 2 has keep 1.5"));
+    ck_assert_int_eq(cp_stats_parse("0.5:33", 1, st, &err), EM_EFORMAT);
+    ck_assert_int_eq(cp_stats_parse("0.5:7.5", 1, st, &err), EM_EFORMAT);
+}
+END_TEST
+
 START_TEST(plan_bad_text)
 {
     cp_plan p;
@@ -957,6 +984,7 @@ static Suite *suite(void)
     tcase_set_timeout(t, 120);
     tcase_add_test(t, plan_parse_and_format);
     tcase_add_test(t, plan_bad_text);
+    tcase_add_test(t, stats_text_form);
     tcase_add_test(t, plan_apply_counts);
     tcase_add_test(t, masks_survive_fine_tuning);
     tcase_add_test(t, codes_feed_the_coders);

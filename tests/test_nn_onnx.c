@@ -192,8 +192,8 @@ static void same_estimate(const nn_arch *a, const nn_arch *b)
         ck_assert_int_eq(hw_resolve(hws[h], path, sizeof path, &err), 0);
         ck_assert_int_eq(hw_load(path, &hw, &err), 0);
         int L = nn_arch_compute_layer_count(a);
-        sim_layer_plan *plan = calloc((size_t)L, sizeof *plan);
-        for (int i = 0; i < L; i++) plan[i] = (sim_layer_plan){0.5, 8, -1};
+        em_layer_stats *plan = calloc((size_t)L, sizeof *plan);
+        for (int i = 0; i < L; i++) plan[i] = em_layer_stats_what_if(0.5, 8);
         for (int d = 0; d < DF_NBUILTIN; d++) {
             sim_options so = {df_mapping_builtin((df_dataflow)d), CODING_CSR, CODING_CSR_IDX_BITS_DEFAULT};
             sim_report ra, rb;

@@ -151,7 +151,7 @@ START_TEST(run_directory_matches_independent_measurements)
     for (int i = 0; i < f.n; i++) {
         sim_options opt = {df_mapping_builtin(DF_XY), CODING_NORMAL, 3};
         sim_report rep;
-        ck_assert_int_eq(sim_estimate(a, &hw, &opt, f.plans + (size_t)i * 5, 32, &rep, &err), 0);
+        ck_assert_int_eq(sim_estimate(a, &hw, &opt, f.plans + (size_t)i * 5, 0, &rep, &err), 0);
         ck_assert_double_eq_tol(f.energy_mj[i], rep.energy_pj * 1e-9, 1e-6 * f.energy_mj[i]);
         sim_report_free(&rep);
         for (int l = 0; l < 5 && i > 0; l++) {
@@ -237,16 +237,16 @@ START_TEST(report_selects_on_search_accuracy)
     hw_target hw;
     ck_assert_int_eq(hw_resolve("vu9p", path, sizeof path, &err), 0);
     ck_assert_int_eq(hw_load(path, &hw, &err), 0);
-    sim_layer_plan dense[5], knee[5];
+    em_layer_stats dense[5], knee[5];
     for (int l = 0; l < 5; l++) {
-        dense[l] = (sim_layer_plan){1, 32, -1};
-        knee[l] = (sim_layer_plan){0.5, 4, -1};
+        dense[l] = em_layer_stats_what_if(1, 0); /* float32: bits 0 */
+        knee[l] = em_layer_stats_what_if(0.5, 4);
     }
     sim_options on = {df_mapping_builtin(DF_XY), CODING_NORMAL, 3}, oc = on;
     oc.coding = CODING_CSR;
     sim_report rn, rc;
-    ck_assert_int_eq(sim_estimate(a, &hw, &on, dense, 32, &rn, &err), 0);
-    ck_assert_int_eq(sim_estimate(a, &hw, &oc, knee, 32, &rc, &err), 0);
+    ck_assert_int_eq(sim_estimate(a, &hw, &on, dense, 0, &rn, &err), 0);
+    ck_assert_int_eq(sim_estimate(a, &hw, &oc, knee, 0, &rc, &err), 0);
     char want[64];
     snprintf(want, sizeof want, "%.2fx\n", rn.size_bits / rc.size_bits);
     const char *csr = strstr(txt, "\ncsr ");
@@ -758,17 +758,18 @@ START_TEST(sbo_on_emomc_energy_costs_exact_and_resumable)
         int bits[5];
         for (int l = 0; l < 5; l++) bits[l] = (int)x[1 + l];
         ck_assert_int_eq(cp_quantize_net(net, bits, CP_BN_FOLD_THEN_QUANTIZE, &err), 0);
-        sim_layer_plan plan[5];
+        em_layer_stats plan[5];
         for (int i = 0, l = 0; i < a->n_layers; i++) {
             if (!nn_layer_is_compute(&a->layers[i])) continue;
             nn_param *w = cp_layer_param(net, i, false);
             int64_t nnz = cp_count_nonzero(w->data, w->numel);
-            plan[l] = (sim_layer_plan){(double)nnz / (double)w->numel, bits[l], nnz};
+            plan[l] = em_layer_stats_what_if((double)nnz / (double)w->numel, bits[l]);
+            plan[l].nnz = nnz;
             l++;
         }
         sim_options so = {df_mapping_builtin(DF_XY), CODING_NORMAL, 3};
         sim_report rep;
-        ck_assert_int_eq(sim_estimate(a, &hw, &so, plan, 32, &rep, &err), 0);
+        ck_assert_int_eq(sim_estimate(a, &hw, &so, plan, 0, &rep, &err), 0);
         ck_assert_double_eq_tol(energy, rep.energy_pj * 1e-9, 1e-9 * energy);
         sim_report_free(&rep);
     }
