@@ -54,6 +54,7 @@
 #include "opt/stats.h"
 #include "opt/surrogate.h"
 #include "opt/variation.h"
+#include "search/compare.h"
 #include "search/config.h"
 #include "search/csv.h"
 #include "search/export.h"
