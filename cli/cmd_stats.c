@@ -111,8 +111,8 @@ static int run_stats(const stats_args *a, sp_compare_spec *spec)
     em_error err = {0};
     sp_comparison c;
     if (check_outputs(a, &err) || sp_compare(spec, &c, &err)) return cli_report(CMD, &err);
-    int rc = write_outputs(a, &c, &err);
-    if (!rc && a->plot) rc = sp_compare_plot(&c, a->plot, &err);
+    int rc = a->plot ? sp_compare_plot(&c, a->plot, &err) : EM_OK; /* first: it may fail */
+    if (!rc) rc = write_outputs(a, &c, &err);
     if (!rc) print_done(a, &c);
     sp_comparison_free(&c);
     return rc ? cli_report(CMD, &err) : 0;
