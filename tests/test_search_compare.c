@@ -34,12 +34,19 @@ static void write_file(const char *path, const char *text)
     fclose(f);
 }
 
-static void write_run_yaml(const char *dir, const fake_run *r)
+/* dir/file opened for writing. */
+static FILE *open_in(const char *dir, const char *file)
 {
     char path[512];
-    snprintf(path, sizeof path, "%s/run.yaml", dir);
+    snprintf(path, sizeof path, "%s/%s", dir, file);
     FILE *f = fopen(path, "w");
     ck_assert_ptr_nonnull(f);
+    return f;
+}
+
+static void write_run_yaml(const char *dir, const fake_run *r)
+{
+    FILE *f = open_in(dir, "run.yaml");
     fprintf(f, "problem: \"fake\"\nalgorithm: \"hand\"\n");
     if (r->seed >= 0) fprintf(f, "seed: %ld\n", r->seed);
     fprintf(f, "n_obj: %d\nobjectives:\n", r->m);
@@ -51,10 +58,7 @@ static void write_run_yaml(const char *dir, const fake_run *r)
 
 static void write_evaluations(const char *dir, const fake_run *r)
 {
-    char path[512];
-    snprintf(path, sizeof path, "%s/evaluations.csv", dir);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
+    FILE *f = open_in(dir, "evaluations.csv");
     fprintf(f, "eval,x");
     for (int j = 0; j < r->m; j++) fprintf(f, ",%s", r->names[j]);
     fprintf(f, ",cv,seconds\n");
