@@ -15,7 +15,8 @@
 
 static const char *help =
     "usage: emomc stats [--at N[,N...]] [--ref a,b[,c]] [--metric hv] [--plot FILE.png|svg]\n"
-    "                   [--out TABLE.md] [--csv FILE] GROUP=RUNDIR[,RUNDIR...] GROUP=...\n"
+    "                   [--title TEXT] [--out TABLE.md] [--csv FILE]\n"
+    "                   GROUP=RUNDIR[,RUNDIR...] GROUP=...\n"
     "  Compares groups of finished runs (emomc optimize run directories) by the\n"
     "  hypervolume of the feasible non-dominated set of their evaluations\n"
     "  (evaluations.csv, in order), at one reference point for all runs.\n"
@@ -31,6 +32,7 @@ static const char *help =
     "                final hypervolume equals summary.json's \"hv\" (checked, reported)\n"
     "  --metric hv   the indicator (only the hypervolume, for now)\n"
     "  --plot FILE   a box plot of the final hypervolumes per group (gnuplot; .png or .svg)\n"
+    "  --title TEXT  the box plot's title (default: Hypervolume per group)\n"
     "  --out FILE    write the markdown report there instead of standard output\n"
     "  --csv FILE    one row per run: group, run, seed, evaluations, hv_at_N..., hv_end,\n"
     "                summary_hv\n"
@@ -40,7 +42,7 @@ typedef struct stats_args {
     const char *pos[MAX_GROUPS];
     int n_pos, metric;
     cli_list at, ref;
-    const char *plot, *out, *csv;
+    const char *plot, *title, *out, *csv;
 } stats_args;
 
 /* Splits "NAME=DIR,DIR" (text is modified) into a group spec; dirs has room for all. */
@@ -111,7 +113,7 @@ static int run_stats(const stats_args *a, sp_compare_spec *spec)
     em_error err = {0};
     sp_comparison c;
     if (check_outputs(a, &err) || sp_compare(spec, &c, &err)) return cli_report(CMD, &err);
-    int rc = a->plot ? sp_compare_plot(&c, a->plot, &err) : EM_OK; /* first: it may fail */
+    int rc = a->plot ? sp_compare_plot(&c, a->plot, a->title, &err) : EM_OK; /* first: it may fail */
     if (!rc) rc = write_outputs(a, &c, &err);
     if (!rc) print_done(a, &c);
     sp_comparison_free(&c);
@@ -126,6 +128,7 @@ int cmd_stats(int argc, char **argv)
         CLI_LIST("--ref", &a.ref, -1e300, 1e300, "reference point (minimized sense)"),
         CLI_CHOICE("--metric", &a.metric, "hv", "indicator: hv"),
         CLI_STRING("--plot", &a.plot, "box plot of the final hypervolumes (.png, .svg)"),
+        CLI_STRING("--title", &a.title, "the box plot's title"),
         CLI_STRING("--out", &a.out, "markdown report file (default: standard output)"),
         CLI_STRING("--csv", &a.csv, "one CSV row per run"), CLI_END};
     int rc = cli_flags_parse_args(CMD, flags, argc, argv, a.pos, MAX_GROUPS, &a.n_pos, help);

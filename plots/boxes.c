@@ -107,12 +107,13 @@ int plot_boxes(const char *out_path, const plot_boxes_spec *s, em_error *err)
             longest = (int)strlen(s->groups[g].name);
     int rotate = s->n_groups > 4 || longest > 14;
     pl_frame f;
-    f.w = s->width > 0 ? s->width : (120 * s->n_groups > 640 ? 120 * s->n_groups : 640);
+    int w = 84 + 80 * s->n_groups;
+    f.w = s->width > 0 ? s->width : w < 640 ? 640 : w > 1800 ? 1800 : w;
     f.h = s->height > 0 ? s->height : 560;
     f.left = 84;
     f.right = f.w - 24;
     f.top = s->title && *s->title ? 44 : 18;
-    f.bottom = f.h - (rotate ? 40 + 6 * (longest < 30 ? longest : 30) : 56);
+    f.bottom = f.h - (rotate ? 36 + 5 * (longest < 30 ? longest : 30) : 56);
     pl_range ry;
     pl_range_init(&ry, 0);
     pl_buf b = {0};

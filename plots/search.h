@@ -172,7 +172,7 @@ typedef struct plot_boxes_spec {
     const char *ylabel;      /* NULL: "hypervolume" */
     const plot_box_group *groups;
     int n_groups;            /* 1 .. 64 */
-    int width, height;       /* 0: 120 px a group (at least 640) x 560 */
+    int width, height;       /* 0: 80 px a group (640 to 1800) x 560 */
 } plot_boxes_spec;
 
 int plot_boxes(const char *out_path, const plot_boxes_spec *spec, em_error *err);

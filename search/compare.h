@@ -96,7 +96,8 @@ void sp_comparison_free(sp_comparison *c);
 void sp_compare_markdown(const sp_comparison *c, FILE *out);
 void sp_compare_csv(const sp_comparison *c, FILE *out);
 
-/* A box plot (gnuplot, plots/search.h) of each group's final hypervolumes. */
-int sp_compare_plot(const sp_comparison *c, const char *path, em_error *err);
+/* A box plot (gnuplot, plots/search.h) of each group's final hypervolumes; title NULL:
+ * "Hypervolume per group". */
+int sp_compare_plot(const sp_comparison *c, const char *path, const char *title, em_error *err);
 
 #endif

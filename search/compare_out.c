@@ -60,7 +60,7 @@ static void test_text(const sp_comparison *c, const sp_compare_col *col, FILE *o
                      "least 2 each, paired by seed).\n\n", c->no_test);
         return;
     }
-    fprintf(out, "Test: Friedman (blocks: %d seeds", c->n_blocks);
+    fprintf(out, "Test: Friedman (%d blocks, by seed:", c->n_blocks);
     for (int b = 0; b < c->n_blocks && b < 20; b++)
         fprintf(out, "%s%lld", b ? ", " : " ", c->block_seeds[b]);
     fprintf(out, "%s; treatments: the %d groups; tie-corrected): chi-square = %.6g, df = %d, "
@@ -128,7 +128,7 @@ void sp_compare_csv(const sp_comparison *c, FILE *out)
         }
 }
 
-int sp_compare_plot(const sp_comparison *c, const char *path, em_error *err)
+int sp_compare_plot(const sp_comparison *c, const char *path, const char *title, em_error *err)
 {
     int k = c->n_cols - 1, total = 0;
     for (int g = 0; g < c->n_groups; g++) total += c->n_runs[g];
@@ -147,7 +147,7 @@ int sp_compare_plot(const sp_comparison *c, const char *path, em_error *err)
     for (int j = 0; j < c->n_obj && n < sizeof ylabel; j++)
         n += (size_t)snprintf(ylabel + n, sizeof ylabel - n, "%s%.4g", j ? ", " : "", c->ref[j]);
     if (n < sizeof ylabel) snprintf(ylabel + n, sizeof ylabel - n, ")");
-    plot_boxes_spec spec = {.title = "Hypervolume per group", .ylabel = ylabel,
+    plot_boxes_spec spec = {.title = title ? title : "Hypervolume per group", .ylabel = ylabel,
                             .groups = groups, .n_groups = c->n_groups};
     int rc = plot_boxes(path, &spec, err);
     free(v), free(groups);

@@ -331,7 +331,7 @@ START_TEST(dunn_and_sd_hand)
     FILE *m = open_memstream(&buf, &len);
     sp_compare_markdown(&c, m);
     fclose(m);
-    ck_assert_ptr_nonnull(strstr(buf, "Test: Friedman (blocks: 2 seeds 1, 2"));
+    ck_assert_ptr_nonnull(strstr(buf, "Test: Friedman (2 blocks, by seed: 1, 2;"));
     ck_assert_ptr_nonnull(strstr(buf, "p = 0.1353"));
     ck_assert_ptr_nonnull(strstr(buf, "Dunn"));
     ck_assert_ptr_nonnull(strstr(buf, "| A | - | 0.5701 | 0.09753 |"));
