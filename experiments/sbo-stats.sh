@@ -82,6 +82,7 @@ done
   stats "By objective selection metric (sbo-METRIC-*)" "docs/img/sbo-$model-hv-obj.png" "${by_obj[@]}"
   stats "By constraint selection metric (sbo-*-METRIC)" "docs/img/sbo-$model-hv-con.png" "${by_con[@]}"
 } > "$tmp"
+chmod 644 "$tmp"  # mktemp makes it 0600
 mv "$tmp" "$out"
 if [ -f "$tmp.csv.0" ]; then mv "$tmp.csv.0" "${out%.md}.csv"; fi
 echo "wrote $out, ${out%.md}.csv, docs/img/sbo-$model-hv{,-obj,-con}.png ($mode)"
