@@ -68,7 +68,10 @@ static int read_run_yaml(const char *dir, run_data *r, em_error *err)
     int rc = opt_rundir_path(dir, "run.yaml", path, sizeof path, err);
     if (rc) return rc;
     em_yaml y;
-    if ((rc = em_yaml_load_file(&y, path, err))) return rc;
+    if ((rc = em_yaml_load_file(&y, path, err))) {
+        em_yaml_free(&y); /* it holds the path even when loading failed */
+        return rc;
+    }
     em_ynode *root = em_yaml_root(&y);
     if (!root || !em_yaml_is_map(root)) rc = em_fail(err, EM_EFORMAT, "%s: not a mapping", path);
     if (!rc) rc = read_objectives(&y, root, r, err);

@@ -392,8 +392,15 @@ START_TEST(malformed_evaluations)
     write_file(path, "eval,x,f1,cv,seconds\n1,0.5,5,0,0.1\n");
     ck_assert_int_ne(sp_compare(&s, &c, &err), 0);
     ck_assert_msg(strstr(err.msg, "evaluations.csv:1: no column 'f2'"), "%s", err.msg);
-    /* a wrong number of reference values */
     write_file(path, "eval,x,f1,f2,cv,seconds\n1,0.5,5,5,0,0.1\n");
+    /* a broken summary.json is named with its line */
+    char sj[600];
+    snprintf(sj, sizeof sj, "%s/summary.json", dir);
+    write_file(sj, "{\n  \"hv\": 1,\n  oops\n}\n");
+    ck_assert_int_ne(sp_compare(&s, &c, &err), 0);
+    ck_assert_msg(strstr(err.msg, "bad/summary.json:3"), "%s", err.msg);
+    remove(sj);
+    /* a wrong number of reference values */
     s.n_ref = 1;
     ck_assert_int_ne(sp_compare(&s, &c, &err), 0);
     ck_assert_msg(strstr(err.msg, "1 values for 2 objectives"), "%s", err.msg);
