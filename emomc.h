@@ -55,6 +55,7 @@
 #include "opt/stats.h"
 #include "opt/surrogate.h"
 #include "opt/variation.h"
+#include "search/compare.h"
 #include "search/config.h"
 #include "search/csv.h"
 #include "search/export.h"

@@ -97,6 +97,13 @@ static void print_table(const cli_flag *t)
 int cli_flags_parse(const char *cmd, const cli_flag *table, int argc, char **argv,
                     const char **positional, const char *help)
 {
+    int n = 0;
+    return cli_flags_parse_args(cmd, table, argc, argv, positional, positional ? 1 : 0, &n, help);
+}
+
+int cli_flags_parse_args(const char *cmd, const cli_flag *table, int argc, char **argv,
+                         const char **positional, int max_pos, int *n_pos, const char *help)
+{
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help-flags")) return print_table(table), -1;
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return fputs(help, stdout), -1;
@@ -104,8 +111,8 @@ int cli_flags_parse(const char *cmd, const cli_flag *table, int argc, char **arg
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (a[0] != '-' || !a[1]) {
-            if (positional && !*positional) {
-                *positional = a;
+            if (*n_pos < max_pos) {
+                positional[(*n_pos)++] = a;
                 continue;
             }
             return cli_usage_error(cmd, "unexpected argument '%s'", a);

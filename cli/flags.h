@@ -57,6 +57,11 @@ typedef struct cli_flag {
 int cli_flags_parse(const char *cmd, const cli_flag *table, int argc, char **argv,
                     const char **positional, const char *help);
 
+/* The same with up to max_pos non-flag arguments, stored in positional[0..*n_pos)
+ * in order (*n_pos starts at 0). */
+int cli_flags_parse_args(const char *cmd, const cli_flag *table, int argc, char **argv,
+                         const char **positional, int max_pos, int *n_pos, const char *help);
+
 /* The value of the first `flag VALUE` in argv (NULL if absent): for flags read
  * before the others, such as optimize's --config. */
 const char *cli_flags_find(int argc, char **argv, const char *flag);

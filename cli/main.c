@@ -17,6 +17,7 @@ static const cli_command commands[] = {
     {"report", cmd_report, "tables of a compression search (knee, AScore, Tables II/III)"},
     {"export", cmd_export, "one solution of a search as an ONNX or .emw model file"},
     {"plot", cmd_plot, "figures of a compression search (gnuplot)"},
+    {"stats", cmd_stats, "groups of runs by hypervolume: medians, Friedman, Dunn, box plot"},
     {"demo", cmd_demo, "the embedded default, end to end (LeNet-5, MNIST, VU9P)"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

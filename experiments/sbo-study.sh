@@ -7,8 +7,8 @@
 # evaluation store; finished runs are skipped, interrupted ones resumed.
 #
 # Usage: experiments/sbo-study.sh lenet5|resnet20 [SEEDS] [BUILD_DIR]
-# The statistics (hypervolume per configuration, Friedman, Dunn with Holm) come from
-# the runs' summary.json files; see docs/results.md.
+# The statistics (hypervolume per configuration, Friedman, Dunn with Holm):
+# experiments/sbo-stats.sh MODEL (emomc stats over these runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model=${1:?model: lenet5 or resnet20}

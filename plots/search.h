@@ -157,4 +157,32 @@ typedef struct plot_hv_spec {
 
 int plot_convergence(const char *out_path, const plot_hv_spec *spec, em_error *err);
 
+/* 6. Box plots: one box per group (a hypervolume per run, say), drawn from statistics
+ * computed here (plot_box_stats): the box spans the quartiles, the bar is the median,
+ * the whiskers reach the furthest values within 1.5 IQR of the box (Tukey), and every
+ * value is drawn over its box as a point (spread sideways a little so equal values
+ * stay visible). Group names label the x axis, rotated when there are many. */
+typedef struct plot_box_group {
+    const char *name;
+    plot_vec values;         /* at least one, all finite */
+} plot_box_group;
+
+typedef struct plot_boxes_spec {
+    const char *title;
+    const char *ylabel;      /* NULL: "hypervolume" */
+    const plot_box_group *groups;
+    int n_groups;            /* 1 .. 64 */
+    int width, height;       /* 0: 80 px a group (640 to 1800) x 560 */
+} plot_boxes_spec;
+
+int plot_boxes(const char *out_path, const plot_boxes_spec *spec, em_error *err);
+
+/* The box of n values (n >= 1): quartiles by linear interpolation between order
+ * statistics (numpy's default, Hyndman-Fan type 7), median, and the whisker ends. */
+typedef struct plot_box {
+    double q1, median, q3, whisker_lo, whisker_hi;
+} plot_box;
+
+int plot_box_stats(const double *v, int n, plot_box *out);
+
 #endif

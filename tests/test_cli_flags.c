@@ -64,7 +64,7 @@ static void check_help(const char *cmd)
 START_TEST(help_matches_tables)
 {
     const char *cmds[] = {"estimate", "compare", "simulate", "train", "eval", "library",
-                          "optimize", "optimize --config x.yaml", "report", "export", "plot",
+                          "optimize", "optimize --config x.yaml", "report", "export", "plot", "stats",
                           "demo"};
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) check_help(cmds[i]);
     RUN("optimize --config --help", 0, "usage: emomc optimize --config RUN.yaml");

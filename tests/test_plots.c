@@ -919,6 +919,73 @@ START_TEST(compare_chart_still_works)
 }
 END_TEST
 
+/* Box statistics against hand values (numpy's default quantiles, Tukey's whiskers),
+ * and the figure: a PNG, and its script's $box block holding those statistics. */
+START_TEST(boxes_hand_and_png)
+{
+    plot_box b;
+    /* {1,2,3,4}: h = 3q: q1 at 0.75 -> 1.75, median 2.5, q3 at 2.25 -> 3.25 */
+    const double four[] = {4, 1, 3, 2};
+    ck_assert_int_eq(plot_box_stats(four, 4, &b), 0);
+    ck_assert_close(b.q1, 1.75, 0, 1e-15);
+    ck_assert_close(b.median, 2.5, 0, 1e-15);
+    ck_assert_close(b.q3, 3.25, 0, 1e-15);
+    ck_assert_close(b.whisker_lo, 1, 0, 0);
+    ck_assert_close(b.whisker_hi, 4, 0, 0);
+    /* {1,2,3,4,100}: q1 2, median 3, q3 4, IQR 2: fences -1 and 7, so 100 is an
+     * outlier and the upper whisker stops at 4 */
+    const double five[] = {1, 2, 3, 4, 100};
+    ck_assert_int_eq(plot_box_stats(five, 5, &b), 0);
+    ck_assert_close(b.q1, 2, 0, 0);
+    ck_assert_close(b.median, 3, 0, 0);
+    ck_assert_close(b.q3, 4, 0, 0);
+    ck_assert_close(b.whisker_lo, 1, 0, 0);
+    ck_assert_close(b.whisker_hi, 4, 0, 0);
+    ck_assert_int_eq(plot_box_stats(five, 0, &b), EM_EINVAL);
+
+    const char *dir = tu_tmpdir();
+    const double one[] = {0.7};
+    plot_box_group g[] = {{"four", PLOT_VEC(four, 4)}, {"five", PLOT_VEC(five, 5)},
+                          {"one", PLOT_VEC(one, 1)}};
+    plot_boxes_spec s = {.title = "HV", .groups = g, .n_groups = 3};
+    em_error err = {0};
+    ck_assert_msg(plot_boxes(in_dir(dir, "b.png"), &s, &err) == 0, "%s", err.msg);
+    check_png(in_dir(dir, "b.png"), 640, 560);
+    ck_assert_msg(plot_boxes(in_dir(dir, "b.gp"), &s, &err) == 0, "%s", err.msg);
+    char *sc = slurp(in_dir(dir, "b.gp"), NULL);
+    double rows[3 * 6];
+    ck_assert_int_eq(gp_block(sc, "box", 6, rows, 3), 3);
+    /* x, q1, whisker_lo, whisker_hi, q3, median */
+    const double want[] = {1, 1.75, 1, 4, 3.25, 2.5, 2, 2, 1, 4, 4, 3, 3, 0.7, 0.7, 0.7, 0.7, 0.7};
+    for (int i = 0; i < 18; i++) ck_assert_close(rows[i], want[i], 0, 1e-12);
+    double pts[10 * 2];
+    ck_assert_int_eq(gp_block(sc, "pts", 2, pts, 10), 10);
+    ck_assert_close(pts[2 * 9 + 1], 0.7, 0, 1e-12);
+    free(sc);
+    rm_dir(dir);
+}
+END_TEST
+
+START_TEST(boxes_bad_inputs)
+{
+    const char *dir = tu_tmpdir();
+    const char *png = in_dir(dir, "b.png");
+    double v[] = {1, NAN};
+    plot_box_group g[] = {{"a", PLOT_VEC(v, 1)}, {"b", PLOT_VEC(v, 2)}};
+    plot_boxes_spec s = {.groups = g, .n_groups = 0};
+    EXPECT_FAIL(plot_boxes(png, &s, err), "n_groups = 0");
+    s.n_groups = 2;
+    EXPECT_FAIL(plot_boxes(png, &s, err), "groups[1] (b) values[1] is not a finite number");
+    g[1].values = PLOT_VEC(v, 0);
+    EXPECT_FAIL(plot_boxes(png, &s, err), "groups[1] (b) values has no values");
+    g[1].values = PLOT_VEC(v, 1);
+    setenv("EMOMC_GNUPLOT", "/nonexistent/gnuplot", 1);
+    EXPECT_FAIL(plot_boxes(png, &s, err), "cannot run gnuplot");
+    unsetenv("EMOMC_GNUPLOT");
+    rm_dir(dir);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("plots");
@@ -936,6 +1003,8 @@ int main(void)
     tcase_add_test(tc, bad_inputs);
     tcase_add_test(tc, gnuplot_missing);
     tcase_add_test(tc, compare_chart_still_works);
+    tcase_add_test(tc, boxes_hand_and_png);
+    tcase_add_test(tc, boxes_bad_inputs);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
