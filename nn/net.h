@@ -40,7 +40,7 @@
 #include <stdint.h>
 
 #include "../common/error.h"
-#include "../nn/arch.h"
+#include "../spec/arch.h"
 
 typedef struct nn_param {
     char name[2 * NN_NAME_MAX]; /* "conv1.weight" */

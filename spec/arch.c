@@ -1,5 +1,5 @@
-/* nn/arch.c: parsing model YAML and inferring layer shapes. */
-#include "nn/arch.h"
+/* spec/arch.c: the model description: parsing model YAML and inferring layer shapes. */
+#include "spec/arch.h"
 
 #include <limits.h>
 #include <stdio.h>
