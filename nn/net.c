@@ -19,7 +19,8 @@
  * and the results are bit-identical whichever kernel OpenBLAS picks (its kernels
  * may round a column differently depending on where the GEMM's edge falls). The
  * eval path (image by image or layer by layer) is chosen from the batch size, never
- * the thread count. OpenBLAS runs single-threaded inside. */
+ * the thread count. OpenBLAS runs single-threaded inside (the program sets it:
+ * nn/net.h). */
 #include "nn/net.h"
 
 #include <cblas.h>
@@ -662,7 +663,6 @@ int nn_net_forward(nn_net *net, const float *x, int n, float *logits, bool train
         return em_fail(err, EM_EINVAL, "forward: network '%s' has folded batch norms and is "
                        "inference-only", a->name);
     const int T = nn_net_threads(net);
-    openblas_set_num_threads(1);
     net->batch = 0;
     if (grow_tensor(&net->input, n, shape_numel(a->input)) || ensure_workspace(net, T, false))
         return em_fail(err, EM_ENOMEM, "forward: out of memory (batch %d)", n);
@@ -720,7 +720,6 @@ int nn_net_backward(nn_net *net, const float *dlogits, float *dx, em_error *err)
         return em_fail(err, EM_EINVAL, "backward: network '%s' has folded batch norms and is "
                        "inference-only", a->name);
     const int T = nn_net_threads(net);
-    openblas_set_num_threads(1);
     if (ensure_workspace(net, T, true)) return em_fail(err, EM_ENOMEM, "backward: out of memory");
     int rc = recompute_activations(net, err);
     if (rc) return rc;
