@@ -23,6 +23,7 @@
  * nn/net.h). */
 #include "nn/net.h"
 
+#include <assert.h>
 #include <cblas.h>
 #include <math.h>
 #include <omp.h>
@@ -414,6 +415,52 @@ void nn_net_set_keep_activations(nn_net *net, bool keep) { net->keep_acts = keep
 
 bool nn_net_keep_activations(const nn_net *net) { return net->keep_acts; }
 
+/* ---- internal invariants (assert: compiled out with NDEBUG) -------------------- */
+
+#ifndef NDEBUG
+/* What nn_net_new established and every later call keeps: each layer's sizes are
+ * its spec's shapes and its sources' outputs, a conv's geometry and weight tensor
+ * match its spec, and every mask is on a trainable tensor and holds only 0 and 1 (a
+ * masked weight may be non-zero between an update and nn_net_apply_masks). */
+static bool layer_consistent(const nn_net *net, const layer_rt *L)
+{
+    const nn_layer_spec *s = L->s;
+    if (L->in_size != shape_numel(s->in) || L->out_size != shape_numel(s->out)) return false;
+    for (int k = 0; k < s->nsrc; k++) {
+        const int src = s->src[k];
+        const int have =
+            src == NN_INPUT_SRC ? shape_numel(net->arch.input) : net->L[src].out_size;
+        if (src >= (int)(L - net->L) || have != L->in_size) return false;
+    }
+    if (s->kind != NN_L_CONV) return true;
+    const nn_conv_geom *g = &L->g;
+    return g->ci == s->in.c && g->co == s->out.c && g->ho == s->out.h && g->wo == s->out.w &&
+           L->w && L->w->numel == (int64_t)g->co * g->cig * g->kh * g->kw;
+}
+
+static bool masks_consistent(const nn_net *net)
+{
+    for (int i = 0; i < net->n_params; i++) {
+        const nn_param *p = &net->params[i];
+        if (!p->mask) continue;
+        if (!p->trainable) return false;
+        for (int64_t j = 0; j < p->numel; j++)
+            if (p->mask[j] != 0.0f && p->mask[j] != 1.0f) return false;
+    }
+    return true;
+}
+
+static bool net_consistent(const nn_net *net)
+{
+    if (net->arch.n_layers < 1 || net->L[net->arch.n_layers - 1].out_size != net->arch.classes)
+        return false;
+    for (int i = 0; i < net->arch.n_layers; i++)
+        if (net->L[i].s != &net->arch.layers[i] || !layer_consistent(net, &net->L[i]))
+            return false;
+    return masks_consistent(net);
+}
+#endif
+
 /* ---- masks ------------------------------------------------------------------- */
 
 int nn_net_set_mask(nn_net *net, const char *name, const float *mask, em_error *err)
@@ -552,6 +599,7 @@ static int run_layer(nn_net *net, layer_rt *L, const float *in, const float *in2
 {
     const nn_layer_spec *s = L->s;
     const size_t count = (size_t)n * L->out_size;
+    assert(in && y && n > 0 && W >= 1 && T >= 1 && (s->kind == NN_L_ADD) == (in2 != NULL));
     switch (s->kind) {
     case NN_L_CONV: nn_conv_layer_forward(net, L, in, y, n, W, T, t1); break;
     case NN_L_LINEAR: nn_linear_layer_forward(L, in, y, n, T); break;
@@ -658,6 +706,7 @@ int nn_net_forward(nn_net *net, const float *x, int n, float *logits, bool train
                    em_error *err)
 {
     const nn_arch *a = &net->arch;
+    assert(x && logits && net_consistent(net));
     if (n <= 0) return em_fail(err, EM_EINVAL, "forward: batch size %d must be positive", n);
     if (train_mode && net->folded)
         return em_fail(err, EM_EINVAL, "forward: network '%s' has folded batch norms and is "
@@ -716,6 +765,7 @@ int nn_net_backward(nn_net *net, const float *dlogits, float *dx, em_error *err)
     const nn_arch *a = &net->arch;
     const int n = net->batch, nl = a->n_layers;
     if (n == 0) return em_fail(err, EM_EINVAL, "backward: no forward pass to differentiate");
+    assert(dlogits && net_consistent(net));
     if (net->folded)
         return em_fail(err, EM_EINVAL, "backward: network '%s' has folded batch norms and is "
                        "inference-only", a->name);
