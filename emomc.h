@@ -13,7 +13,7 @@
 #include "common/progress.h"
 #include "common/rng.h"
 #include "common/sha256.h"
-#include "nn/arch.h"
+#include "spec/arch.h"
 #include "nn/dataset.h"
 #include "nn/job.h"
 #include "nn/model.h"

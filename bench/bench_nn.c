@@ -22,7 +22,7 @@
 
 #include "common/progress.h"
 #include "common/rng.h"
-#include "nn/arch.h"
+#include "spec/arch.h"
 #include "nn/net.h"
 
 static int cmp_double(const void *a, const void *b)

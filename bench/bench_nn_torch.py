@@ -27,7 +27,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class YamlNet(nn.Module):
-    """The layer graph of an emomc model YAML (see nn/arch.h)."""
+    """The layer graph of an emomc model YAML (see spec/arch.h)."""
 
     def __init__(self, spec):
         super().__init__()

@@ -1,9 +1,13 @@
 /* cli/main.c: the `emomc` command: dispatches to subcommands. */
+#include <cblas.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "plots/gnuplot.h"
 #include "search/mpi.h"
 
 static const cli_command commands[] = {
@@ -64,9 +68,20 @@ static int dispatch(int argc, char **argv)
     return 2;
 }
 
+/* The process settings the library takes from its caller, never from the
+ * environment: one OpenBLAS thread (the engine and the surrogates thread with
+ * OpenMP themselves; nn/net.h), the gnuplot program and temporary folder, and
+ * whether an MPI launcher started this process. */
+static bool process_setup(void)
+{
+    openblas_set_num_threads(1);
+    plot_gnuplot_config(getenv("EMOMC_GNUPLOT"), getenv("TMPDIR"));
+    return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_SIZE");
+}
+
 int main(int argc, char **argv)
 {
-    sp_mpi_init(&argc, &argv); /* only under mpirun (search/mpi.h) */
+    sp_mpi_init(&argc, &argv, process_setup()); /* only under mpirun (search/mpi.h) */
     int rc = finish(dispatch(argc, argv));
     sp_mpi_finish(rc);
     return rc;

@@ -81,6 +81,12 @@ bool em_find_data_file(const char *subdir, const char *name_or_path, const char 
     return false;
 }
 
+const char *em_data_env_root(void)
+{
+    const char *env = getenv("EMOMC_DATA");
+    return env && *env ? env : NULL;
+}
+
 const char *em_not_a_file(const char *path)
 {
     struct stat st;

@@ -18,4 +18,10 @@ bool em_find_data_file(const char *subdir, const char *name_or_path, const char 
  * file"; NULL when nothing is there or it is a regular file. For error messages. */
 const char *em_not_a_file(const char *path);
 
+/* $EMOMC_DATA (NULL when unset or empty): the data-set root of the documented lookup
+ * (docs/data-and-weights.md), read by nn/dataset.c. With $EMOMC_HOME above, these
+ * two data-file lookups are the only environment reads in library code
+ * (scripts/check-library-env): every other setting comes in as an argument. */
+const char *em_data_env_root(void);
+
 #endif

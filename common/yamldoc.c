@@ -1,5 +1,5 @@
 /* common/yamldoc.c: libyaml document loading and typed field access. */
-#include "common/yamldoc.h"
+#include "common/yamldoc_internal.h"
 
 #include <errno.h>
 #include <math.h>

@@ -35,7 +35,7 @@
 #include "../common/layerstats.h"
 #include "../compress/prune.h"
 #include "../compress/quant.h"
-#include "../nn/arch.h"
+#include "../spec/arch.h"
 #include "../nn/dataset.h"
 #include "../nn/net.h"
 

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "../common/error.h"
-#include "../nn/arch.h"
+#include "../spec/arch.h"
 
 typedef enum { DF_CO, DF_CI, DF_X, DF_Y, DF_FX, DF_FY, DF_NLOOP } df_loop;
 typedef enum { DF_W, DF_I, DF_O, DF_NOPERAND } df_operand;

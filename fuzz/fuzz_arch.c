@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #include "fuzz/fuzz_util.h"
-#include "nn/arch.h"
+#include "spec/arch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

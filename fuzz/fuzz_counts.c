@@ -1,13 +1,13 @@
 /* fuzz/fuzz_counts.c: libFuzzer target for the counting functions behind a parsed
- * model (issue 18: shape products once overflowed int64): every count of nn/arch.h,
+ * model (issue 18: shape products once overflowed int64): every count of spec/arch.h,
  * then the whole-network cost estimate under the emomc2021 and fpga models, two
  * dataflows (a built-in and a custom one) and every coding, and the prepared
- * estimator. UBSan reports any signed overflow; the model limits of nn/arch.h must
+ * estimator. UBSan reports any signed overflow; the model limits of spec/arch.h must
  * keep every count exact, which is checked against a wider product. */
 #include <stdlib.h>
 
 #include "fuzz/fuzz_util.h"
-#include "nn/arch.h"
+#include "spec/arch.h"
 #include "sim/estimator.h"
 
 static int loaded;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nn/arch.h"
+#include "spec/arch.h"
 #include "nn/net.h"
 #include "nn/weights.h"
 #include "opt/checkpoint.h"

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "common/datapath.h"
-#include "common/yamldoc.h"
+#include "common/yamldoc_internal.h"
 
 /* The published constants of EMOMC's evaluation.py (DESIGN.md appendix), used for
  * an fpga target that has no emomc2021 section. */

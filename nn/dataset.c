@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
+#include "common/datapath.h"
+
 #define IDX_IMAGES_MAGIC 2051u
 #define IDX_LABELS_MAGIC 2049u
 #define CIFAR_RECORD (1 + 3 * 32 * 32)
@@ -387,8 +389,8 @@ int nn_data_resolve(const char *spec, const char *root_flag, char *buf, size_t n
     char roots[7][4096];
     int nr = 0;
     if (root_flag && *root_flag) copy_str(roots[nr++], sizeof roots[0], root_flag);
-    const char *env = getenv("EMOMC_DATA");
-    if (env && *env) copy_str(roots[nr++], sizeof roots[0], env);
+    const char *env = em_data_env_root();
+    if (env) copy_str(roots[nr++], sizeof roots[0], env);
 #ifdef EMOMC_SOURCE_DIR
     path_join(roots[nr++], sizeof roots[0], EMOMC_SOURCE_DIR, "../shared/data", "");
 #endif

@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 #include "../common/error.h"
-#include "../nn/arch.h"
+#include "../spec/arch.h"
 #include "../nn/dataset.h"
 #include "../nn/net.h"
 #include "../nn/optim.h"

@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 #include "../common/error.h"
-#include "../nn/arch.h"
+#include "../spec/arch.h"
 #include "../nn/weights.h"
 
 /* Whether name_or_path names an ONNX file (ends in ".onnx", any case). */

@@ -1,5 +1,6 @@
-/* nn/net.c: the network: parameters and buffers, the layer graph, forward and
- * backward for every layer kind, masks, BN folding, and the threading.
+/* nn/net.c: the network: parameters and buffers, the layer graph (the forward and
+ * backward walks that dispatch to each layer kind's nn/layer_*.c), masks,
+ * workspaces, the eval paths, the loss, and the threading.
  *
  * Each layer owns an output tensor and (once backward has run) a gradient tensor.
  * A layer may instead alias its source's output: flatten always, dropout in eval
@@ -18,9 +19,11 @@
  * and the results are bit-identical whichever kernel OpenBLAS picks (its kernels
  * may round a column differently depending on where the GEMM's edge falls). The
  * eval path (image by image or layer by layer) is chosen from the batch size, never
- * the thread count. OpenBLAS runs single-threaded inside. */
+ * the thread count. OpenBLAS runs single-threaded inside (the program sets it:
+ * nn/net.h). */
 #include "nn/net.h"
 
+#include <assert.h>
 #include <cblas.h>
 #include <math.h>
 #include <omp.h>
@@ -28,73 +31,9 @@
 #include <string.h>
 
 #include "common/rng.h"
+#include "nn/net_internal.h"
 #include "nn/nn_internal.h"
 #include "nn/tensor.h"
-
-#define EW_CHUNK 4096    /* elementwise loops: floats per chunk */
-#define NN_SLOTS 8       /* fixed batch slices for conv weight-gradient reduction */
-#define LIN_RB 32        /* linear: image rows per GEMM block */
-#define LIN_CB 256       /* linear: output features per GEMM block */
-#define NN_COL_CHUNK_FLOATS 32768 /* im2col chunk: 128 KiB, to stay in L2 */
-#define NN_PER_IMAGE_MAX_WEIGHT_BYTES (8.0 * 1024 * 1024) /* per-image eval up to this */
-#define NN_BATCH_COLS 256 /* layers with fewer output pixels put images side by side */
-#define NN_PAR_MIN_WORK 1e6 /* MACs + elements below which a layer runs serially */
-#define NN_WINO_TILES 64  /* Winograd: output tiles per work item (one GEMM width) */
-#define NN_SPLIT_WIDTH 8  /* threads a fine partition is cut for (never the real count) */
-#define NN_WINO_MIN_PIXELS 1024 /* Winograd only when a forward has this many output pixels */
-
-typedef struct layer_rt {
-    const nn_layer_spec *s;
-    nn_conv_geom g;           /* conv only */
-    int in_size, out_size;    /* floats per image */
-    int consumers;            /* layers (and the logits) reading this output */
-    bool relu;                /* applies max(0, .) itself: its only consumer is a ReLU */
-    bool alias_src;           /* this forward, the output is the source's */
-    bool folded;              /* BN folded into its conv */
-    nn_param *w, *b, *rm, *rv;
-    nn_tensor out, dout;
-    float *y;                 /* output of the last forward */
-    float *bn_mean, *bn_invstd; /* per channel, from the last forward */
-    float *bn_a, *bn_b;       /* per channel: the forward's y = a*x + b */
-    size_t img_off;           /* offset of the output in a per-image activation buffer */
-    bool dout_live;           /* backward: dout holds this layer's gradient (else zero) */
-    float *drop;              /* dropout: 0 or 1/(1-p) per element, last forward */
-    float *shift;             /* conv after folding: per-channel shift */
-    bool wino;                /* this forward runs the conv by Winograd F(2x2, 3x3) */
-    float *wino_u;            /* its transformed weights (nn_wino_u_floats) */
-    bool has_gd;              /* the input gradient is a Winograd-able conv, of geometry gd */
-    nn_conv_geom gd;
-    float *wino_ud;           /* gd's transformed weights, when backward used them */
-} layer_rt;
-
-struct nn_net {
-    nn_arch arch;
-    layer_rt *L;
-    int n_params;
-    nn_param *params;
-    float *arena_data, *arena_grad;
-    int threads; /* 0 = all cores */
-    em_rng drop_rng;
-    int batch;      /* batch of the last forward, 0 before any */
-    bool last_train;
-    bool folded;
-    nn_tensor input, dinput;
-    /* Workspaces: per-thread im2col buffers, and conv weight-gradient slots. */
-    int ws_threads;
-    float **col, **dcol, **tmp;
-    size_t col_floats, tmp_floats;
-    float *slots;
-    size_t slot_stride; /* floats per slot */
-    /* Per-image eval: per-thread activation buffers and output pointers. */
-    int img_threads;
-    size_t img_floats;
-    float **img_acts;
-    float **img_y;
-    bool acts_stale; /* the last forward was per-image: layer outputs not kept */
-    double weight_bytes; /* conv and linear weights */
-    bool keep_acts;      /* eval forwards keep layer outputs (no per-image path) */
-    bool want_dx;        /* backward: the input gradient was asked for */
-};
 
 /* ---- construction ------------------------------------------------------------ */
 
@@ -438,15 +377,13 @@ int nn_net_threads(const nn_net *net)
     return n > 0 ? n : 1;
 }
 
-static void bn_eval_prepare(nn_net *net);
-static int wino_prepare(nn_net *net, int n, int T);
 static int forward_layerwise(nn_net *net, int n, bool train, int T, em_error *err);
 
 static int recompute_activations(nn_net *net, em_error *err)
 {
     if (!net->acts_stale) return EM_OK;
-    bn_eval_prepare(net);
-    if (wino_prepare(net, net->batch, nn_net_threads(net)))
+    nn_bn_layer_eval_prepare(net);
+    if (nn_conv_layer_wino_prepare(net, net->batch, nn_net_threads(net)))
         return em_fail(err, EM_ENOMEM, "forward: out of memory");
     return forward_layerwise(net, net->batch, false, nn_net_threads(net), err);
 }
@@ -477,6 +414,52 @@ bool nn_net_bn_folded(const nn_net *net, int layer)
 void nn_net_set_keep_activations(nn_net *net, bool keep) { net->keep_acts = keep; }
 
 bool nn_net_keep_activations(const nn_net *net) { return net->keep_acts; }
+
+/* ---- internal invariants (assert: compiled out with NDEBUG) -------------------- */
+
+#ifndef NDEBUG
+/* What nn_net_new established and every later call keeps: each layer's sizes are
+ * its spec's shapes and its sources' outputs, a conv's geometry and weight tensor
+ * match its spec, and every mask is on a trainable tensor and holds only 0 and 1 (a
+ * masked weight may be non-zero between an update and nn_net_apply_masks). */
+static bool layer_consistent(const nn_net *net, const layer_rt *L)
+{
+    const nn_layer_spec *s = L->s;
+    if (L->in_size != shape_numel(s->in) || L->out_size != shape_numel(s->out)) return false;
+    for (int k = 0; k < s->nsrc; k++) {
+        const int src = s->src[k];
+        const int have =
+            src == NN_INPUT_SRC ? shape_numel(net->arch.input) : net->L[src].out_size;
+        if (src >= (int)(L - net->L) || have != L->in_size) return false;
+    }
+    if (s->kind != NN_L_CONV) return true;
+    const nn_conv_geom *g = &L->g;
+    return g->ci == s->in.c && g->co == s->out.c && g->ho == s->out.h && g->wo == s->out.w &&
+           L->w && L->w->numel == (int64_t)g->co * g->cig * g->kh * g->kw;
+}
+
+static bool masks_consistent(const nn_net *net)
+{
+    for (int i = 0; i < net->n_params; i++) {
+        const nn_param *p = &net->params[i];
+        if (!p->mask) continue;
+        if (!p->trainable) return false;
+        for (int64_t j = 0; j < p->numel; j++)
+            if (p->mask[j] != 0.0f && p->mask[j] != 1.0f) return false;
+    }
+    return true;
+}
+
+static bool net_consistent(const nn_net *net)
+{
+    if (net->arch.n_layers < 1 || net->L[net->arch.n_layers - 1].out_size != net->arch.classes)
+        return false;
+    for (int i = 0; i < net->arch.n_layers; i++)
+        if (net->L[i].s != &net->arch.layers[i] || !layer_consistent(net, &net->L[i]))
+            return false;
+    return masks_consistent(net);
+}
+#endif
 
 /* ---- masks ------------------------------------------------------------------- */
 
@@ -598,350 +581,6 @@ static int grow_tensor(nn_tensor *t, int n, int size)
     return nn_tensor_reshape(t, n, size, 1, 1);
 }
 
-/* ---- forward kernels ------------------------------------------------------------ */
-
-/* A Winograd conv of n images (nn_wino_forward): the tiles of all of them,
- * NN_WINO_TILES per work item (fewer when that leaves one of W threads idle: W is
- * the split width, NN_SPLIT_WIDTH or 1, never the thread count). T threads; with
- * T == 1 the caller's thread uses workspace t1. */
-static void wino_run(nn_net *net, const nn_conv_geom *g, const float *in, const float *u,
-                     const float *shift, bool relu, bool add, float *out, int n, int W, int T,
-                     int t1)
-{
-    const long total = (long)n * nn_wino_tiles(g);
-    long nt = NN_WINO_TILES;
-    if (total < nt * W) nt = (total + W - 1) / W;
-    const long items = (total + nt - 1) / nt;
-#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
-    for (long it = 0; it < items; it++) {
-        const long from = it * nt, to = from + nt < total ? from + nt : total;
-        float *ws = net->col[T > 1 ? omp_get_thread_num() : t1];
-        nn_wino_forward(g, in, u, shift, relu, add, out, from, to, ws);
-    }
-}
-
-/* The work is cut for W threads (the split width: NN_SPLIT_WIDTH, or 1 image by
- * image) and run by T; with T == 1 the caller's thread uses workspace t1. */
-static void fwd_conv(nn_net *net, layer_rt *L, const float *x, float *y, int n, int W, int T,
-                     int t1)
-{
-    const nn_conv_geom *g = &L->g;
-    const float *w = L->w->data;
-    const float *shift = L->shift ? L->shift : (L->b ? L->b->data : NULL);
-    size_t isz = (size_t)L->in_size, osz = (size_t)L->out_size;
-    if (g->depthwise) {
-        long items = (long)n * g->co;
-#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
-        for (long it = 0; it < items; it++) {
-            int i = (int)(it / g->co), c = (int)(it % g->co);
-            nn_conv_forward_dw(g, x + i * isz, w, shift, L->relu, y + i * osz, c, c + 1);
-        }
-        return;
-    }
-    if (L->wino) {
-        wino_run(net, g, x, L->wino_u, shift, L->relu, false, y, n, W, T, t1);
-        return;
-    }
-    if (g->N < NN_BATCH_COLS && n > 1) {
-        /* Few pixels: blocks of images per GEMM, at least one block per thread. */
-        int nb = NN_BATCH_COLS / g->N, per_thread = (n + W - 1) / W;
-        if (nb > per_thread) nb = per_thread;
-        const int blocks = (n + nb - 1) / nb;
-#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
-        for (int bl = 0; bl < blocks; bl++) {
-            const int t = T > 1 ? omp_get_thread_num() : t1;
-            const int i0 = bl * nb, m = n - i0 < nb ? n - i0 : nb;
-            nn_conv_forward_batch(g, x + i0 * isz, m, w, shift, L->relu, y + i0 * osz,
-                                  net->col[t], net->tmp[t]);
-        }
-        return;
-    }
-    /* Output pixels go in chunks: enough chunks to give every thread work when there
-     * are fewer images than threads, and small enough that a chunk's im2col matrix
-     * (K x chunk) stays in the L2 cache while the GEMM reads it. */
-    int P = n >= W ? 1 : (W + n - 1) / n;
-    int chunk = (g->N + P - 1) / P;
-    if (!g->direct && (size_t)g->K * chunk > NN_COL_CHUNK_FLOATS) {
-        chunk = (int)(NN_COL_CHUNK_FLOATS / (size_t)g->K);
-        if (chunk < 256) chunk = 256; /* fewer, wider GEMMs: W is repacked per call */
-    }
-    chunk = (chunk + 15) & ~15;
-    if (chunk > g->N) chunk = g->N;
-    P = (g->N + chunk - 1) / chunk;
-    /* Still fewer items than threads (an image too small to split by pixels, as in
-     * VGG-16's last layers at batch 1): blocks of output channels too, so every
-     * thread streams its share of the weights. */
-    int CB = 1, cstep = g->co;
-    if ((long)n * P < W && g->groups == 1 && g->co >= 16 * W) {
-        cstep = ((g->co + W - 1) / W + 15) & ~15;
-        CB = (g->co + cstep - 1) / cstep;
-    }
-    const long items = (long)n * P * CB;
-#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
-    for (long it = 0; it < items; it++) {
-        const int i = (int)(it / ((long)P * CB)), c = (int)(it / CB % P), b = (int)(it % CB);
-        const int p0 = c * chunk, p1 = p0 + chunk < g->N ? p0 + chunk : g->N;
-        float *col = net->col[T > 1 ? omp_get_thread_num() : t1];
-        nn_conv_geom gb = *g; /* output channels [c0, c0 + gb.co) */
-        const int c0 = b * cstep;
-        if (CB > 1) gb.co = gb.cog = g->co - c0 < cstep ? g->co - c0 : cstep; /* groups 1 */
-        nn_conv_forward_cols(&gb, x + i * isz, w + (size_t)c0 * g->K, shift ? shift + c0 : NULL,
-                             L->relu, y + i * osz + (size_t)c0 * g->N, p0, p1, col);
-    }
-}
-
-static void fwd_linear(layer_rt *L, const float *x, float *y, int n, int T)
-{
-    const int NI = L->in_size, NO = L->out_size;
-    const float *w = L->w->data, *b = L->b ? L->b->data : NULL;
-    int rb = (n + LIN_RB - 1) / LIN_RB, cb = (NO + LIN_CB - 1) / LIN_CB;
-    bool relu = L->relu;
-#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
-    for (int it = 0; it < rb * cb; it++) {
-        int r0 = (it / cb) * LIN_RB, c0 = (it % cb) * LIN_CB;
-        int nr = n - r0 < LIN_RB ? n - r0 : LIN_RB, nc = NO - c0 < LIN_CB ? NO - c0 : LIN_CB;
-        float *yb = y + (size_t)r0 * NO + c0;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nr, nc, NI, 1.0f,
-                    x + (size_t)r0 * NI, NI, w + (size_t)c0 * NI, NI, 0.0f, yb, NO);
-        for (int r = 0; r < nr; r++) {
-            float *yr = yb + (size_t)r * NO;
-            for (int c = 0; c < nc; c++) {
-                float v = yr[c] + (b ? b[c0 + c] : 0.0f);
-                yr[c] = relu && v < 0.0f ? 0.0f : v;
-            }
-        }
-    }
-}
-
-/* Elementwise forward in fixed chunks, each a vectorised loop: y = max(0, a) (b
- * NULL), y = a + b, or y = max(0, a + b). */
-static void ew_fwd_chunk(const float *restrict a, const float *restrict b, float *restrict y,
-                         size_t len, bool relu)
-{
-    if (!b) {
-#pragma omp simd
-        for (size_t j = 0; j < len; j++) {
-            const float v = a[j];
-            y[j] = v > 0.0f ? v : 0.0f;
-        }
-    } else if (relu) {
-#pragma omp simd
-        for (size_t j = 0; j < len; j++) {
-            const float v = a[j] + b[j];
-            y[j] = v > 0.0f ? v : 0.0f;
-        }
-    } else {
-#pragma omp simd
-        for (size_t j = 0; j < len; j++) y[j] = a[j] + b[j];
-    }
-}
-
-static void ew_forward(const float *a, const float *b, float *y, size_t count, bool relu, int T)
-{
-    const long chunks = (long)((count + EW_CHUNK - 1) / EW_CHUNK);
-#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
-    for (long c = 0; c < chunks; c++) {
-        size_t o = (size_t)c * EW_CHUNK, len = count - o < EW_CHUNK ? count - o : EW_CHUNK;
-        ew_fwd_chunk(a + o, b ? b + o : NULL, y + o, len, relu);
-    }
-}
-
-/* 2x2 stride-2 max pooling without padding, the common case: branch-free, no bounds
- * tests. A NaN in the window gives NaN, as in the general path and PyTorch. */
-static void maxpool2x2_plane(const float *restrict xp, float *restrict yp, int wi, int ho, int wo)
-{
-    for (int oy = 0; oy < ho; oy++) {
-        const float *r0 = xp + (size_t)(2 * oy) * wi, *r1 = r0 + wi;
-        float *yr = yp + (size_t)oy * wo;
-        for (int ox = 0; ox < wo; ox++) {
-            float a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
-            float m1 = b > a || b != b ? b : a, m2 = d > c || d != d ? d : c;
-            yr[ox] = m2 > m1 || m2 != m2 ? m2 : m1;
-        }
-    }
-}
-
-static void fwd_pool(layer_rt *L, const float *x, float *y, int n, int T)
-{
-    const nn_layer_spec *s = L->s;
-    const int hi = s->in.h, wi = s->in.w, ho = s->out.h, wo = s->out.w, C = s->in.c;
-    const bool is_max = s->kind == NN_L_MAXPOOL;
-    const bool fast2 = is_max && s->kh == 2 && s->kw == 2 && s->stride == 2 && s->pad == 0;
-    const float inv = 1.0f / (float)(s->kh * s->kw);
-    long planes = (long)n * C;
-#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
-    for (long pl = 0; pl < planes; pl++) {
-        const float *xp = x + (size_t)pl * hi * wi;
-        float *yp = y + (size_t)pl * ho * wo;
-        if (fast2) {
-            maxpool2x2_plane(xp, yp, wi, ho, wo);
-            continue;
-        }
-        for (int oy = 0; oy < ho; oy++) {
-            const int y0 = oy * s->stride - s->pad;
-            const int ky0 = y0 < 0 ? -y0 : 0, ky1 = y0 + s->kh > hi ? hi - y0 : s->kh;
-            for (int ox = 0; ox < wo; ox++) {
-                const int x0 = ox * s->stride - s->pad;
-                const int kx0 = x0 < 0 ? -x0 : 0, kx1 = x0 + s->kw > wi ? wi - x0 : s->kw;
-                float acc = is_max ? -INFINITY : 0.0f;
-                bool first = true;
-                for (int ky = ky0; ky < ky1; ky++) {
-                    const float *xr = xp + (size_t)(y0 + ky) * wi;
-                    for (int kx = kx0; kx < kx1; kx++) {
-                        float v = xr[x0 + kx];
-                        if (!is_max) acc += v;
-                        else if (v > acc || first || isnan(v)) acc = v;
-                        first = false;
-                        if (acc != acc) break;
-                    }
-                }
-                yp[oy * wo + ox] = is_max ? acc : acc * inv;
-            }
-        }
-    }
-}
-
-static void fwd_gap(layer_rt *L, const float *x, float *y, int n, int T)
-{
-    const int hw = L->s->in.h * L->s->in.w;
-    long planes = (long)n * L->s->in.c;
-#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
-    for (long pl = 0; pl < planes; pl++) {
-        const float *xp = x + (size_t)pl * hw;
-        double acc = 0.0;
-        #pragma omp simd reduction(+:acc)
-        for (int j = 0; j < hw; j++) acc += xp[j];
-        y[pl] = (float)(acc / hw);
-    }
-}
-
-/* Winograd F(2x2, 3x3) for the 3x3, stride-1, ungrouped convs of this forward that
- * gain from it: enough input channels for the 16 GEMMs (K = ci) to be efficient, more
- * than one tile per image, and enough pixels in the call to pay for transforming the
- * weights, which happens here, once per forward (bench/bench_nn measures the gain). */
-static bool wino_pays(const nn_conv_geom *g, int n)
-{
-    return nn_wino_eligible(g) && g->ci >= 8 && g->N >= 16 &&
-           (long)n * g->N >= NN_WINO_MIN_PIXELS;
-}
-
-/* Transformed weights into *u (allocated on first use), output channels of g, or
- * with dx the input channels of the input-gradient conv. */
-static int wino_transform(const nn_conv_geom *g, const float *w, float **u, bool dx, int T)
-{
-    if (!*u && !(*u = nn_alloc_floats(nn_wino_u_floats(g)))) return -1;
-    float *uu = *u;
-    const int nc = dx ? g->ci : g->co, TT = (double)g->co * g->ci * 64 >= NN_PAR_MIN_WORK ? T : 1;
-#pragma omp parallel for num_threads(TT) if (TT > 1) schedule(static)
-    for (int c = 0; c < nc; c++) {
-        if (dx) nn_wino_weights_dx(g, w, uu, c, c + 1);
-        else nn_wino_weights(g, w, uu, c, c + 1);
-    }
-    return 0;
-}
-
-static int wino_prepare(nn_net *net, int n, int T)
-{
-    for (int l = 0; l < net->arch.n_layers; l++) {
-        layer_rt *L = &net->L[l];
-        L->wino = L->s->kind == NN_L_CONV && wino_pays(&L->g, n);
-        if (L->wino && wino_transform(&L->g, L->w->data, &L->wino_u, false, T)) return -1;
-    }
-    return 0;
-}
-
-/* Eval-mode BN: per-channel y = a*x + b from the running statistics, once per forward. */
-static void bn_eval_prepare(nn_net *net)
-{
-    for (int l = 0; l < net->arch.n_layers; l++) {
-        layer_rt *L = &net->L[l];
-        if (L->s->kind != NN_L_BN) continue;
-        for (int c = 0; c < L->s->in.c; c++) {
-            double mean = L->rm->data[c], invstd = 1.0 / sqrt(L->rv->data[c] + L->s->bn_eps);
-            double gamma = L->w->data[c];
-            L->bn_mean[c] = (float)mean;
-            L->bn_invstd[c] = (float)invstd;
-            L->bn_a[c] = (float)(gamma * invstd);
-            L->bn_b[c] = (float)(L->b->data[c] - gamma * invstd * mean);
-        }
-    }
-}
-
-/* BN forward. Train mode: batch statistics (saved for backward), running statistics
- * updated like PyTorch (unbiased variance). Eval mode: bn_eval_prepare's a and b. */
-static int fwd_bn(layer_rt *L, const float *x, float *y, int n, bool train, int T,
-                  em_error *err)
-{
-    const nn_layer_spec *s = L->s;
-    const int C = s->in.c, hw = s->in.h * s->in.w;
-    const double M = (double)n * hw, eps = s->bn_eps, mom = s->bn_momentum;
-    if (train && M <= 1.0)
-        return em_fail(err, EM_EINVAL, "layer '%s': batch norm in training needs more than one "
-                       "value per channel (batch %d, %dx%d)", s->name, n, s->in.h, s->in.w);
-    const float *gamma = L->w->data, *beta = L->b->data;
-    float *rm = L->rm->data, *rv = L->rv->data;
-    const bool relu = L->relu;
-#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
-    for (int c = 0; c < C; c++) {
-        if (train) {
-            double sum = 0.0, sq = 0.0;
-            for (int i = 0; i < n; i++) {
-                const float *xp = x + ((size_t)i * C + c) * hw;
-#pragma omp simd reduction(+:sum)
-                for (int j = 0; j < hw; j++) sum += xp[j];
-            }
-            const double mean = sum / M;
-            for (int i = 0; i < n; i++) {
-                const float *xp = x + ((size_t)i * C + c) * hw;
-#pragma omp simd reduction(+:sq)
-                for (int j = 0; j < hw; j++) {
-                    double d = xp[j] - mean;
-                    sq += d * d;
-                }
-            }
-            const double var = sq / M, invstd = 1.0 / sqrt(var + eps);
-            rm[c] = (float)((1.0 - mom) * rm[c] + mom * mean);
-            rv[c] = (float)((1.0 - mom) * rv[c] + mom * var * M / (M - 1.0));
-            L->bn_mean[c] = (float)mean;
-            L->bn_invstd[c] = (float)invstd;
-            L->bn_a[c] = (float)(gamma[c] * invstd);
-            L->bn_b[c] = (float)(beta[c] - gamma[c] * invstd * mean);
-        }
-        const float a = L->bn_a[c], b = L->bn_b[c];
-        for (int i = 0; i < n; i++) {
-            const float *xp = x + ((size_t)i * C + c) * hw;
-            float *yp = y + ((size_t)i * C + c) * hw;
-            if (relu) {
-#pragma omp simd
-                for (int j = 0; j < hw; j++) {
-                    float v = a * xp[j] + b;
-                    yp[j] = v > 0.0f ? v : 0.0f;
-                }
-            } else {
-#pragma omp simd
-                for (int j = 0; j < hw; j++) yp[j] = a * xp[j] + b;
-            }
-        }
-    }
-    return EM_OK;
-}
-
-static int fwd_dropout(nn_net *net, layer_rt *L, const float *x, float *y, size_t count)
-{
-    if (!L->drop || L->out.cap < count) {
-        nn_free_floats(L->drop);
-        L->drop = nn_alloc_floats(L->out.cap);
-        if (!L->drop) return -1;
-    }
-    const double p = L->s->dropout;
-    const float keep = p > 0.0 ? (float)(1.0 / (1.0 - p)) : 1.0f;
-    for (size_t j = 0; j < count; j++) {
-        L->drop[j] = em_rng_uniform(&net->drop_rng) < p ? 0.0f : keep;
-        y[j] = x[j] * L->drop[j];
-    }
-    return 0;
-}
-
 /* ---- forward ------------------------------------------------------------------ */
 
 /* Layers whose output is their source's in this mode. */
@@ -960,17 +599,18 @@ static int run_layer(nn_net *net, layer_rt *L, const float *in, const float *in2
 {
     const nn_layer_spec *s = L->s;
     const size_t count = (size_t)n * L->out_size;
+    assert(in && y && n > 0 && W >= 1 && T >= 1 && (s->kind == NN_L_ADD) == (in2 != NULL));
     switch (s->kind) {
-    case NN_L_CONV: fwd_conv(net, L, in, y, n, W, T, t1); break;
-    case NN_L_LINEAR: fwd_linear(L, in, y, n, T); break;
-    case NN_L_RELU: ew_forward(in, NULL, y, count, true, T); break;
+    case NN_L_CONV: nn_conv_layer_forward(net, L, in, y, n, W, T, t1); break;
+    case NN_L_LINEAR: nn_linear_layer_forward(L, in, y, n, T); break;
+    case NN_L_RELU: nn_ew_layer_forward(in, NULL, y, count, true, T); break;
     case NN_L_MAXPOOL:
-    case NN_L_AVGPOOL: fwd_pool(L, in, y, n, T); break;
-    case NN_L_GAP: fwd_gap(L, in, y, n, T); break;
-    case NN_L_BN: return fwd_bn(L, in, y, n, train, T, err);
-    case NN_L_ADD: ew_forward(in, in2, y, count, L->relu, T); break;
+    case NN_L_AVGPOOL: nn_pool_layer_forward(L, in, y, n, T); break;
+    case NN_L_GAP: nn_gap_layer_forward(L, in, y, n, T); break;
+    case NN_L_BN: return nn_bn_layer_forward(L, in, y, n, train, T, err);
+    case NN_L_ADD: nn_ew_layer_forward(in, in2, y, count, L->relu, T); break;
     case NN_L_DROPOUT:
-        if (fwd_dropout(net, L, in, y, count))
+        if (nn_dropout_layer_forward(net, L, in, y, count))
             return em_fail(err, EM_ENOMEM, "forward: out of memory at '%s'", s->name);
         break;
     default:
@@ -1066,18 +706,19 @@ int nn_net_forward(nn_net *net, const float *x, int n, float *logits, bool train
                    em_error *err)
 {
     const nn_arch *a = &net->arch;
+    assert(x && logits && net_consistent(net));
     if (n <= 0) return em_fail(err, EM_EINVAL, "forward: batch size %d must be positive", n);
     if (train_mode && net->folded)
         return em_fail(err, EM_EINVAL, "forward: network '%s' has folded batch norms and is "
                        "inference-only", a->name);
     const int T = nn_net_threads(net);
-    openblas_set_num_threads(1);
     net->batch = 0;
     if (grow_tensor(&net->input, n, shape_numel(a->input)) || ensure_workspace(net, T, false))
         return em_fail(err, EM_ENOMEM, "forward: out of memory (batch %d)", n);
     memcpy(net->input.data, x, (size_t)n * shape_numel(a->input) * sizeof(float));
-    if (!train_mode) bn_eval_prepare(net);
-    if (wino_prepare(net, n, T)) return em_fail(err, EM_ENOMEM, "forward: out of memory");
+    if (!train_mode) nn_bn_layer_eval_prepare(net);
+    if (nn_conv_layer_wino_prepare(net, n, T))
+        return em_fail(err, EM_ENOMEM, "forward: out of memory");
 
     /* Eval of enough images (NN_SPLIT_WIDTH, so the choice never depends on the
      * thread count), of a network whose weights stay in cache: image by image.
@@ -1099,254 +740,6 @@ int nn_net_forward(nn_net *net, const float *x, int n, float *logits, bool train
     net->batch = n;
     net->last_train = train_mode;
     return EM_OK;
-}
-
-/* ---- backward kernels ----------------------------------------------------------- */
-
-static void bwd_conv(nn_net *net, layer_rt *L, const float *x, const float *dy, float *dx,
-                     int n, int T)
-{
-    const nn_conv_geom *g = &L->g;
-    const size_t isz = (size_t)L->in_size, osz = (size_t)L->out_size;
-    const size_t wn = (size_t)L->w->numel;
-    const int S = n < NN_SLOTS ? n : NN_SLOTS;
-    float *db_all = L->b ? L->b->grad : NULL;
-    /* The input gradient by Winograd when it pays (and its weights could be had);
-     * the slices below then do the weight gradient only. */
-    float *dx_all = dx;
-    if (dx && L->has_gd && wino_pays(&L->gd, n) &&
-        wino_transform(&L->g, L->w->data, &L->wino_ud, true, T) == 0)
-        dx = NULL;
-#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
-    for (int sl = 0; sl < S; sl++) {
-        int t = omp_get_thread_num();
-        float *dw = net->slots + (size_t)sl * net->slot_stride, *db = dw + wn;
-        memset(dw, 0, (wn + (size_t)g->co) * sizeof(float));
-        int i0 = (int)((long)sl * n / S), i1 = (int)((long)(sl + 1) * n / S);
-        if (!g->depthwise && g->N < NN_BATCH_COLS) {
-            const int nb = NN_BATCH_COLS / g->N;
-            for (int i = i0; i < i1; i += nb) {
-                const int m = i1 - i < nb ? i1 - i : nb;
-                nn_conv_backward_batch(g, x + i * isz, m, L->w->data, dy + i * osz, dw,
-                                       db_all ? db : NULL, dx ? dx + i * isz : NULL,
-                                       net->col[t], net->dcol[t], net->tmp[t]);
-            }
-        } else {
-            for (int i = i0; i < i1; i++)
-                nn_conv_backward_image(g, x + i * isz, L->w->data, dy + i * osz, dw,
-                                       db_all ? db : NULL, dx ? dx + i * isz : NULL,
-                                       net->col[t], net->dcol[t]);
-        }
-    }
-    if (dx_all && !dx)
-        wino_run(net, &L->gd, dy, L->wino_ud, NULL, false, true, dx_all, n, NN_SPLIT_WIDTH, T, 0);
-    float *gw = L->w->grad;
-    const float *slots = net->slots;
-    const size_t stride = net->slot_stride;
-    const long total = (long)wn + (db_all ? g->co : 0);
-#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
-    for (long j = 0; j < total; j++) {
-        float acc = 0.0f;
-        for (int sl = 0; sl < S; sl++) acc += slots[(size_t)sl * stride + (size_t)j];
-        if ((size_t)j < wn) gw[j] += acc;
-        else db_all[(size_t)j - wn] += acc;
-    }
-}
-
-static void bwd_linear(layer_rt *L, const float *x, const float *dy, float *dx, bool acc,
-                       int n, int T)
-{
-    const int NI = L->in_size, NO = L->out_size;
-    const float *w = L->w->data;
-    float *gw = L->w->grad, *gb = L->b ? L->b->grad : NULL;
-    /* dW[NO,NI] += dY^T[NO,n] X[n,NI], in fixed blocks of output rows and input columns. */
-    const int ob = (NO + 63) / 64, ib = (NI + 1023) / 1024;
-#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
-    for (int it = 0; it < ob * ib; it++) {
-        int o0 = (it / ib) * 64, i0 = (it % ib) * 1024;
-        int no = NO - o0 < 64 ? NO - o0 : 64, ni = NI - i0 < 1024 ? NI - i0 : 1024;
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, no, ni, n, 1.0f, dy + o0, NO,
-                    x + i0, NI, 1.0f, gw + (size_t)o0 * NI + i0, NI);
-        if (gb && i0 == 0)
-            for (int o = o0; o < o0 + no; o++) {
-                float acc = 0.0f;
-                for (int r = 0; r < n; r++) acc += dy[(size_t)r * NO + o];
-                gb[o] += acc;
-            }
-    }
-    if (!dx) return;
-    /* dX[n,NI] (+)= dY[n,NO] W[NO,NI] */
-    const float beta = acc ? 1.0f : 0.0f;
-    const int rb = (n + LIN_RB - 1) / LIN_RB, cb = (NI + 1023) / 1024;
-#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
-    for (int it = 0; it < rb * cb; it++) {
-        int r0 = (it / cb) * LIN_RB, c0 = (it % cb) * 1024;
-        int nr = n - r0 < LIN_RB ? n - r0 : LIN_RB, nc = NI - c0 < 1024 ? NI - c0 : 1024;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nr, nc, NO, 1.0f,
-                    dy + (size_t)r0 * NO, NO, w + c0, NI, beta, dx + (size_t)r0 * NI + c0, NI);
-    }
-}
-
-static void bwd_bn(layer_rt *L, const float *x, const float *dy, float *dx, bool acc, int n,
-                   bool train, int T)
-{
-    const nn_layer_spec *s = L->s;
-    const int C = s->in.c, hw = s->in.h * s->in.w;
-    const double M = (double)n * hw;
-    const float *gamma = L->w->data;
-    float *gg = L->w->grad, *gb = L->b->grad;
-#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
-    for (int c = 0; c < C; c++) {
-        const double mean = L->bn_mean[c], invstd = L->bn_invstd[c];
-        double sdy = 0.0, sdyx = 0.0;
-        for (int i = 0; i < n; i++) {
-            const float *xp = x + ((size_t)i * C + c) * hw, *dp = dy + ((size_t)i * C + c) * hw;
-            #pragma omp simd reduction(+:sdy, sdyx)
-            for (int j = 0; j < hw; j++) {
-                sdy += dp[j];
-                sdyx += dp[j] * ((xp[j] - mean) * invstd);
-            }
-        }
-        gg[c] += (float)sdyx;
-        gb[c] += (float)sdy;
-        if (!dx) continue;
-        const double k = gamma[c] * invstd;
-        for (int i = 0; i < n; i++) {
-            const float *xp = x + ((size_t)i * C + c) * hw, *dp = dy + ((size_t)i * C + c) * hw;
-            float *gp = dx + ((size_t)i * C + c) * hw;
-            /* train: dx = k (dy - mean(dy) - xhat mean(dy xhat)); eval: dx = k dy */
-            const double mdy = train ? sdy / M : 0.0, mdyx = train ? sdyx / M : 0.0;
-            if (acc) {
-#pragma omp simd
-                for (int j = 0; j < hw; j++) {
-                    double xh = (xp[j] - mean) * invstd;
-                    gp[j] += (float)(k * (dp[j] - mdy - xh * mdyx));
-                }
-            } else {
-#pragma omp simd
-                for (int j = 0; j < hw; j++) {
-                    double xh = (xp[j] - mean) * invstd;
-                    gp[j] = (float)(k * (dp[j] - mdy - xh * mdyx));
-                }
-            }
-        }
-    }
-}
-
-static void bwd_pool(layer_rt *L, const float *x, const float *dy, float *dx, int n, int T)
-{
-    const nn_layer_spec *s = L->s;
-    const int hi = s->in.h, wi = s->in.w, ho = s->out.h, wo = s->out.w;
-    const float inv = 1.0f / (float)(s->kh * s->kw);
-    long planes = (long)n * s->in.c;
-#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
-    for (long pl = 0; pl < planes; pl++) {
-        float *gp = dx + (size_t)pl * hi * wi;
-        const float *dp = dy + (size_t)pl * ho * wo;
-        if (s->kind == NN_L_MAXPOOL) {
-            /* The gradient goes to the first element of the window equal to the
-             * forward's maximum (the one the forward picked), or to the first NaN. */
-            const float *xp = x + (size_t)pl * hi * wi, *yp = L->y + (size_t)pl * ho * wo;
-            for (int oy = 0; oy < ho; oy++)
-                for (int ox = 0; ox < wo; ox++) {
-                    const int y0 = oy * s->stride - s->pad, x0 = ox * s->stride - s->pad;
-                    const float m = yp[oy * wo + ox];
-                    int best = -1;
-                    for (int ky = 0; ky < s->kh && best < 0; ky++) {
-                        int iy = y0 + ky;
-                        if (iy < 0 || iy >= hi) continue;
-                        for (int kx = 0; kx < s->kw; kx++) {
-                            int ix = x0 + kx;
-                            if (ix < 0 || ix >= wi) continue;
-                            float v = xp[iy * wi + ix];
-                            if (v == m || (m != m && v != v)) {
-                                best = iy * wi + ix;
-                                break;
-                            }
-                        }
-                    }
-                    if (best >= 0) gp[best] += dp[oy * wo + ox];
-                }
-            continue;
-        }
-        for (int oy = 0; oy < ho; oy++)
-            for (int ox = 0; ox < wo; ox++) {
-                int y0 = oy * s->stride - s->pad, x0 = ox * s->stride - s->pad;
-                float g = dp[oy * wo + ox] * inv;
-                for (int ky = 0; ky < s->kh; ky++) {
-                    int iy = y0 + ky;
-                    if (iy < 0 || iy >= hi) continue;
-                    for (int kx = 0; kx < s->kw; kx++) {
-                        int ix = x0 + kx;
-                        if (ix >= 0 && ix < wi) gp[iy * wi + ix] += g;
-                    }
-                }
-            }
-    }
-}
-
-/* dx (+)= dy * f, for f a per-element factor (relu: y > 0; dropout: the mask; 1 for
- * add and flatten and eval-mode dropout). In chunks, each a vectorised loop; with
- * acc false dx is written, not added to. */
-static void ew_chunk(int mode, bool acc, const float *restrict y, const float *restrict m,
-                     const float *restrict g, float *restrict d, size_t len)
-{
-    if (mode == 0 && acc) {
-#pragma omp simd
-        for (size_t j = 0; j < len; j++) {
-            const float gv = g[j];
-            d[j] += y[j] > 0.0f ? gv : 0.0f;
-        }
-    } else if (mode == 0) {
-#pragma omp simd
-        for (size_t j = 0; j < len; j++) {
-            const float gv = g[j];
-            d[j] = y[j] > 0.0f ? gv : 0.0f;
-        }
-    } else if (mode == 1 && acc) {
-#pragma omp simd
-        for (size_t j = 0; j < len; j++) d[j] += g[j] * m[j];
-    } else if (mode == 1) {
-#pragma omp simd
-        for (size_t j = 0; j < len; j++) d[j] = g[j] * m[j];
-    } else if (acc) {
-#pragma omp simd
-        for (size_t j = 0; j < len; j++) d[j] += g[j];
-    } else {
-        memcpy(d, g, len * sizeof(float));
-    }
-}
-
-static void bwd_elementwise(layer_rt *L, const float *dy, float *dx, bool acc, size_t count,
-                            int T)
-{
-    const int mode = L->s->kind == NN_L_RELU ? 0
-                     : (L->s->kind == NN_L_DROPOUT && !L->alias_src) ? 1 : 2;
-    const long chunks = (long)((count + EW_CHUNK - 1) / EW_CHUNK);
-#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
-    for (long c = 0; c < chunks; c++) {
-        size_t o = (size_t)c * EW_CHUNK, len = count - o < EW_CHUNK ? count - o : EW_CHUNK;
-        ew_chunk(mode, acc, L->y + o, mode == 1 ? L->drop + o : NULL, dy + o, dx + o, len);
-    }
-}
-
-static void bwd_gap(layer_rt *L, const float *dy, float *dx, bool acc, int n, int T)
-{
-    const int hw = L->s->in.h * L->s->in.w;
-    const float inv = 1.0f / (float)hw;
-    long planes = (long)n * L->s->in.c;
-#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
-    for (long pl = 0; pl < planes; pl++) {
-        float g = dy[pl] * inv;
-        float *gp = dx + (size_t)pl * hw;
-        if (acc) {
-#pragma omp simd
-            for (int j = 0; j < hw; j++) gp[j] += g;
-        } else {
-#pragma omp simd
-            for (int j = 0; j < hw; j++) gp[j] = g;
-        }
-    }
 }
 
 /* ---- backward ------------------------------------------------------------------ */
@@ -1372,11 +765,11 @@ int nn_net_backward(nn_net *net, const float *dlogits, float *dx, em_error *err)
     const nn_arch *a = &net->arch;
     const int n = net->batch, nl = a->n_layers;
     if (n == 0) return em_fail(err, EM_EINVAL, "backward: no forward pass to differentiate");
+    assert(dlogits && net_consistent(net));
     if (net->folded)
         return em_fail(err, EM_EINVAL, "backward: network '%s' has folded batch norms and is "
                        "inference-only", a->name);
     const int T = nn_net_threads(net);
-    openblas_set_num_threads(1);
     if (ensure_workspace(net, T, true)) return em_fail(err, EM_ENOMEM, "backward: out of memory");
     int rc = recompute_activations(net, err);
     if (rc) return rc;
@@ -1409,26 +802,27 @@ int nn_net_backward(nn_net *net, const float *dlogits, float *dx, em_error *err)
         bool acc;
         float *dsrc = grad_dst(net, s->src[0], can_write, &acc);
         switch (s->kind) {
-        case NN_L_CONV: bwd_conv(net, L, x, dy, dsrc, n, TL); break;
-        case NN_L_LINEAR: bwd_linear(L, x, dy, dsrc, acc, n, TL); break;
-        case NN_L_BN: bwd_bn(L, x, dy, dsrc, acc, n, net->last_train, TL); break;
+        case NN_L_CONV: nn_conv_layer_backward(net, L, x, dy, dsrc, n, TL); break;
+        case NN_L_LINEAR: nn_linear_layer_backward(L, x, dy, dsrc, acc, n, TL); break;
+        case NN_L_BN: nn_bn_layer_backward(L, x, dy, dsrc, acc, n, net->last_train, TL); break;
         case NN_L_MAXPOOL:
         case NN_L_AVGPOOL:
-            if (dsrc) bwd_pool(L, x, dy, dsrc, n, TL);
+            if (dsrc) nn_pool_layer_backward(L, x, dy, dsrc, n, TL);
             break;
         case NN_L_GAP:
-            if (dsrc) bwd_gap(L, dy, dsrc, acc, n, TL);
+            if (dsrc) nn_gap_layer_backward(L, dy, dsrc, acc, n, TL);
             break;
         case NN_L_ADD: {
-            if (dsrc) bwd_elementwise(L, dy, dsrc, acc, count, TL); /* identity: kind is add */
+            /* the identity: the kind is add */
+            if (dsrc) nn_ew_layer_backward(L, dy, dsrc, acc, count, TL);
             float *d2 = grad_dst(net, s->src[1], true, &acc);
-            if (d2) bwd_elementwise(L, dy, d2, acc, count, TL);
+            if (d2) nn_ew_layer_backward(L, dy, d2, acc, count, TL);
             break;
         }
         case NN_L_RELU:
         case NN_L_FLATTEN:
         case NN_L_DROPOUT:
-            if (dsrc) bwd_elementwise(L, dy, dsrc, acc, count, TL);
+            if (dsrc) nn_ew_layer_backward(L, dy, dsrc, acc, count, TL);
             break;
         default:
             return em_fail(err, EM_EINTERNAL, "backward: layer '%s' of unknown kind", s->name);
@@ -1437,54 +831,6 @@ int nn_net_backward(nn_net *net, const float *dlogits, float *dx, em_error *err)
     mask_grads(net);
     if (dx) memcpy(dx, net->dinput.data, (size_t)n * shape_numel(a->input) * sizeof(float));
     return EM_OK;
-}
-
-/* ---- BN folding ---------------------------------------------------------------- */
-
-int nn_net_fold_bn(nn_net *net, int *folded, em_error *err)
-{
-    int count = 0;
-    for (int j = 0; j < net->arch.n_layers; j++) {
-        layer_rt *B = &net->L[j];
-        const nn_layer_spec *s = B->s;
-        if (s->kind != NN_L_BN || B->folded || s->src[0] < 0) continue;
-        layer_rt *C = &net->L[s->src[0]];
-        if (C->s->kind != NN_L_CONV || C->consumers != 1 || C->shift) continue;
-        const int co = C->s->out_channels;
-        C->shift = nn_alloc_floats((size_t)co);
-        if (!C->shift) return em_fail(err, EM_ENOMEM, "fold: out of memory");
-        const size_t per = (size_t)C->w->numel / (size_t)co;
-        for (int c = 0; c < co; c++) {
-            double sc = B->w->data[c] / sqrt((double)B->rv->data[c] + s->bn_eps);
-            double b = C->b ? C->b->data[c] : 0.0;
-            float *wc = C->w->data + (size_t)c * per;
-            for (size_t k = 0; k < per; k++) wc[k] = (float)(wc[k] * sc);
-            C->shift[c] = (float)((b - B->rm->data[c]) * sc + B->b->data[c]);
-        }
-        C->relu = B->relu; /* a ReLU fused into the BN now follows the conv directly */
-        B->folded = true;
-        count++;
-    }
-    if (count) net->folded = true;
-    net->batch = 0;
-    if (folded) *folded = count;
-    return EM_OK;
-}
-
-void nn_net_unfold_bn(nn_net *net)
-{
-    if (!net->folded) return;
-    for (int j = 0; j < net->arch.n_layers; j++) {
-        layer_rt *B = &net->L[j];
-        if (B->s->kind != NN_L_BN || !B->folded) continue;
-        layer_rt *C = &net->L[B->s->src[0]];
-        nn_free_floats(C->shift);
-        C->shift = NULL;
-        C->relu = false; /* its only consumer is the BN again (the fold needs one) */
-        B->folded = false;
-    }
-    net->folded = false;
-    net->batch = 0;
 }
 
 /* ---- loss ---------------------------------------------------------------------- */

@@ -22,8 +22,10 @@
  * differentiates what the forward computed), with the same batch.
  *
  * Threads: work is split over images (or over chunks of each image's output pixels
- * when the batch is smaller than the thread count) with OpenMP; OpenBLAS is set to
- * one thread, so thread pools never nest. Eval-mode forwards of small networks run
+ * when the batch is smaller than the thread count) with OpenMP. OpenBLAS must run
+ * one thread, so thread pools never nest: the library does not change it (it is
+ * the program's setting); the emomc command calls openblas_set_num_threads(1) at
+ * startup, and a program of its own should too (or set OPENBLAS_NUM_THREADS=1). Eval-mode forwards of small networks run
  * whole images per thread. Results are deterministic for given inputs and seeds:
  * every split is fixed by the batch size, not the thread count, and weight
  * gradients are reduced over a fixed partition of the batch in a fixed order, so
@@ -40,7 +42,7 @@
 #include <stdint.h>
 
 #include "../common/error.h"
-#include "../nn/arch.h"
+#include "../spec/arch.h"
 
 typedef struct nn_param {
     char name[2 * NN_NAME_MAX]; /* "conv1.weight" */

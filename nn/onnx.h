@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #include "../common/error.h"
-#include "../nn/arch.h"
+#include "../spec/arch.h"
 #include "../nn/net.h"
 #include "../nn/weights.h"
 

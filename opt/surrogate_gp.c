@@ -66,9 +66,9 @@ static double gp_loglik(gp_work *w, double len, double nugget, double *mu_out)
             w->R[(size_t)j * n + i] = exp(w->D2[(size_t)j * n + i] * inv);
         w->R[(size_t)j * n + j] = 1.0 + nugget;
     }
-    /* One BLAS thread: the factor's rounding then does not depend on the machine's
-     * core count, so surrogate runs are reproducible everywhere. */
-    openblas_set_num_threads(1);
+    /* With one BLAS thread (the caller's setting: the emomc command sets it at
+     * startup) the factor's rounding does not depend on the machine's core count, so
+     * surrogate runs are reproducible everywhere. */
     dpotrf_("L", &n, w->R, &n, &info, 1);
     if (info != 0) return -INFINITY;
     double logdet = 0;

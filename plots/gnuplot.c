@@ -1,5 +1,5 @@
 /* plots/gnuplot.c: gnuplot scripts written to a temporary file and run by gnuplot
- * (EMOMC_GNUPLOT overrides the program); its messages are captured into a temporary
+ * (plot_gnuplot_config names the program and the temporary folder); its messages are captured into a temporary
  * log and the output is renamed into place only on success. */
 #include "plots/gnuplot.h"
 
@@ -120,11 +120,22 @@ static void log_gist(const char *log_path, char *buf, size_t n)
     buf[k] = '\0';
 }
 
+static char cfg_program[4096], cfg_tmpdir[4096];
+
+void plot_gnuplot_config(const char *program, const char *tmpdir)
+{
+    snprintf(cfg_program, sizeof cfg_program, "%s", program ? program : "");
+    snprintf(cfg_tmpdir, sizeof cfg_tmpdir, "%s", tmpdir ? tmpdir : "");
+}
+
 static int make_temp(char *path, size_t n, const char *stem)
 {
-    const char *dir = getenv("TMPDIR");
-    if (!dir || !*dir) dir = "/tmp";
-    snprintf(path, n, "%s/emomc-%s-XXXXXX", dir, stem);
+    const char *dir = cfg_tmpdir[0] ? cfg_tmpdir : "/tmp";
+    int k = snprintf(path, n, "%s/emomc-%s-XXXXXX", dir, stem);
+    if (k < 0 || (size_t)k >= n) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
     return mkstemp(path);
 }
 
@@ -132,8 +143,7 @@ static int make_temp(char *path, size_t n, const char *stem)
  * status, or -1 with errno set when it could not be started. */
 static int run_gnuplot(const char *script, int log_fd)
 {
-    const char *prog = getenv("EMOMC_GNUPLOT");
-    if (!prog || !*prog) prog = "gnuplot";
+    const char *prog = cfg_program[0] ? cfg_program : "gnuplot";
     posix_spawn_file_actions_t fa;
     if (posix_spawn_file_actions_init(&fa)) return -1;
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);

@@ -14,6 +14,13 @@
 
 #include "../common/error.h"
 
+/* The gnuplot program to run (NULL or "": "gnuplot", found on PATH) and the folder
+ * for the temporary script and log (NULL or "": /tmp), for every later plot of the
+ * process. The library reads no environment: the emomc command passes
+ * $EMOMC_GNUPLOT and $TMPDIR here at startup. The strings are copied (truncated to
+ * 4095 bytes). Not thread-safe: call it before plotting. */
+void plot_gnuplot_config(const char *program, const char *tmpdir);
+
 /* body: gnuplot commands after the terminal and output are set. */
 int plot_gnuplot(const char *out_path, int width_px, int height_px, const char *body,
                  em_error *err);

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/yamldoc.h"
+#include "common/yamldoc_internal.h"
 #include "nn/model.h"
 #include "opt/rundir.h"
 

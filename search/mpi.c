@@ -13,10 +13,10 @@ static int started, rank_, size_ = 1;
 
 bool sp_mpi_available(void) { return true; }
 
-void sp_mpi_init(int *argc, char ***argv)
+void sp_mpi_init(int *argc, char ***argv, bool launched)
 {
     /* Only under a launcher: a plain `emomc` never touches MPI. */
-    if (!getenv("OMPI_COMM_WORLD_SIZE") && !getenv("PMIX_RANK") && !getenv("PMI_SIZE")) return;
+    if (!launched) return;
     if (MPI_Init(argc, argv) != MPI_SUCCESS) return;
     started = 1;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
@@ -75,7 +75,7 @@ int sp_mpi_recv_text(char *out, int cap, int from, int tag)
 #else /* no MPI: one process */
 
 bool sp_mpi_available(void) { return false; }
-void sp_mpi_init(int *argc, char ***argv) { (void)argc, (void)argv; }
+void sp_mpi_init(int *argc, char ***argv, bool launched) { (void)argc, (void)argv, (void)launched; }
 void sp_mpi_finish(int rc) { (void)rc; }
 int sp_mpi_rank(void) { return 0; }
 int sp_mpi_size(void) { return 1; }

@@ -14,9 +14,10 @@
 
 #include <stdbool.h>
 
-/* Initializes MPI when this process was started by mpirun (and emomc was built with
- * MPI); otherwise nothing. Call once, first thing in main. */
-void sp_mpi_init(int *argc, char ***argv);
+/* Initializes MPI when launched (the process was started by mpirun: the caller
+ * tells, from the launcher's environment, see cli/main.c) and emomc was built with
+ * MPI; otherwise nothing. Call once, first thing in main. */
+void sp_mpi_init(int *argc, char ***argv, bool launched);
 /* Finalizes MPI if sp_mpi_init started it. rc != 0 on a rank while others may still
  * wait for it: the job is aborted instead, so no rank hangs. */
 void sp_mpi_finish(int rc);

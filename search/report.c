@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/yamldoc.h"
+#include "common/yamldoc_internal.h"
 #include "hwconfigs/hw.h"
 #include "nn/model.h"
 #include "opt/rundir.h"

@@ -7,7 +7,7 @@
 #include "../dataflow/loopnest.h"
 #include "../dataflow/mapping.h"
 #include "../hwconfigs/hw.h"
-#include "../nn/arch.h"
+#include "../spec/arch.h"
 
 typedef struct sim_emomc_layer {
     double macs;

@@ -11,7 +11,7 @@
 #include "../dataflow/counts.h"
 #include "../dataflow/mapping.h"
 #include "../hwconfigs/hw.h"
-#include "../nn/arch.h"
+#include "../spec/arch.h"
 #include "../sim/emomc2021.h"
 #include "../sim/fpga.h"
 

@@ -11,7 +11,7 @@
 #include "../common/error.h"
 #include "../dataflow/counts.h"
 #include "../dataflow/mapping.h"
-#include "../nn/arch.h"
+#include "../spec/arch.h"
 #include "../nn/weights.h"
 #include "../sim/estimate.h"
 

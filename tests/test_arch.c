@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "nn/arch.h"
+#include "spec/arch.h"
 #include "tests/testutil.h"
 
 static nn_arch *load_model(const char *name)

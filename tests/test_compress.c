@@ -20,7 +20,7 @@
 #include "compress/plan.h"
 #include "compress/prune.h"
 #include "compress/quant.h"
-#include "nn/arch.h"
+#include "spec/arch.h"
 #include "nn/dataset.h"
 #include "nn/net.h"
 #include "nn/train.h"

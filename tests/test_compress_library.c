@@ -16,7 +16,7 @@
 #include "common/rng.h"
 #include "compress/library.h"
 #include "compress/prune.h"
-#include "nn/arch.h"
+#include "spec/arch.h"
 #include "nn/dataset.h"
 #include "nn/net.h"
 #include "nn/train.h"

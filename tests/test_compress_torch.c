@@ -17,7 +17,7 @@
 
 #include "compress/prune.h"
 #include "compress/quant.h"
-#include "nn/arch.h"
+#include "spec/arch.h"
 #include "nn/net.h"
 #include "tests/testutil.h"
 

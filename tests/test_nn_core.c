@@ -87,7 +87,7 @@ START_TEST(names_and_shapes)
     ck_assert_str_eq(nn_net_param(net, k + 1)->name, "bn1.bias");
     ck_assert_str_eq(nn_net_param(net, k + 2)->name, "bn1.running_mean");
     ck_assert_str_eq(nn_net_param(net, k + 3)->name, "bn1.running_var");
-    /* Trainable count agrees with the arch's own count (nn/arch.c). */
+    /* Trainable count agrees with the arch's own count (spec/arch.c). */
     ck_assert_int_eq(nn_net_trainable_numel(net), nn_arch_param_count(a));
     nn_net_free(net);
     nn_arch_free(a);

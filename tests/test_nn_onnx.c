@@ -24,7 +24,7 @@
 
 #include "common/rng.h"
 #include "hwconfigs/hw.h"
-#include "nn/arch.h"
+#include "spec/arch.h"
 #include "nn/model.h"
 #include "nn/net.h"
 #include "nn/onnx.h"

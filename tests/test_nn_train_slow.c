@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nn/arch.h"
+#include "spec/arch.h"
 #include "nn/dataset.h"
 #include "nn/net.h"
 #include "nn/train.h"

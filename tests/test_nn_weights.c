@@ -15,7 +15,7 @@
 
 #include "common/half.h"
 #include "common/rng.h"
-#include "nn/arch.h"
+#include "spec/arch.h"
 #include "nn/net.h"
 #include "nn/weights.h"
 #include "tests/testutil.h"

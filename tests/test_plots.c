@@ -819,11 +819,11 @@ START_TEST(bad_inputs)
     strcat(plain, "/x.png");
     EXPECT_FAIL(plot_objective_space(plain, &os, err), "is not a directory");
     /* gnuplot's own failure comes back with its exit status, and no file is left. */
-    setenv("EMOMC_GNUPLOT", "false", 1);
+    plot_gnuplot_config("false", getenv("TMPDIR"));
     char failing[1024];
     snprintf(failing, sizeof failing, "%s/x.svg", dir);
     EXPECT_FAIL(plot_objective_space(failing, &os, err), "gnuplot failed (exit status 1)");
-    unsetenv("EMOMC_GNUPLOT");
+    plot_gnuplot_config(NULL, getenv("TMPDIR"));
     EXPECT_FAIL(plot_objective_space(NULL, &os, err), "no output path");
     /* Sanity: the same spec is fine once the path is. */
     em_error e0 = {0};
@@ -895,9 +895,9 @@ START_TEST(gnuplot_missing)
     os.y = (plot_axis){"accuracy", NULL, PLOT_MAXIMIZE, 0, 0};
     os.eval_x = PLOT_VEC(x, 2);
     os.eval_y = PLOT_VEC(y, 2);
-    setenv("EMOMC_GNUPLOT", "/nonexistent/gnuplot", 1);
+    plot_gnuplot_config("/nonexistent/gnuplot", getenv("TMPDIR"));
     EXPECT_FAIL(plot_objective_space(in_dir(dir, "x.png"), &os, err), "cannot run gnuplot");
-    unsetenv("EMOMC_GNUPLOT");
+    plot_gnuplot_config(NULL, getenv("TMPDIR"));
     rm_dir(dir);
 }
 END_TEST

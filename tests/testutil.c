@@ -1,14 +1,21 @@
 /* tests/testutil.c: suite runner and path helpers for the Check suites. */
 #include "tests/testutil.h"
 
+#include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "plots/gnuplot.h"
+
 int tu_run_suite(Suite *s)
 {
+    /* What the emomc command sets at startup (cli/main.c): the library leaves the
+     * BLAS threads and the gnuplot settings to its caller. */
+    openblas_set_num_threads(1);
+    plot_gnuplot_config(getenv("EMOMC_GNUPLOT"), getenv("TMPDIR"));
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

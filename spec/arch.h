@@ -1,4 +1,8 @@
-/* nn/arch.h: model architectures read from YAML, and shape inference.
+/* spec/arch.h: model architectures read from YAML, and shape inference: the model
+ * description, the bottom module (above common/ only) that the engine (nn/), the
+ * loop nests (dataflow/), the cost models (sim/) and compress/ all read. The names
+ * keep their nn_ prefix (nn_arch, nn_layer_spec, NN_L_*): they are the vocabulary
+ * of every module, and renaming them would touch most files for no change.
  *
  * An architecture is an ordered list of layers; each layer reads the output of the
  * previous one unless `from:` names another (residual adds name two). Loading checks
@@ -17,8 +21,8 @@
  *     - {name: add1, type: add, from: [bn2, relu1]}
  * Layer types: conv, linear, relu, maxpool, avgpool, gap (global average pooling), bn,
  * add, flatten, dropout. */
-#ifndef EMOMC_NN_ARCH_H
-#define EMOMC_NN_ARCH_H
+#ifndef EMOMC_SPEC_ARCH_H
+#define EMOMC_SPEC_ARCH_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -83,7 +87,7 @@ int nn_arch_find(const nn_arch *a, const char *name); /* index or -1 */
 
 /* Conv and linear layers carry weights and MACs; everything else returns 0. */
 bool nn_layer_is_compute(const nn_layer_spec *l);
-/* Limits every parsed model stays within (nn/arch.c refuses a larger one, naming the
+/* Limits every parsed model stays within (spec/arch.c refuses a larger one, naming the
  * layer): counts, their sums and their coded bit sizes stay exact in int64 and in
  * doubles. */
 #define NN_MAX_WEIGHTS ((int64_t)1 << 40)

@@ -1,11 +1,11 @@
-/* common/yamldoc.h: a loaded YAML document with typed, line-numbered field access.
+/* common/yamldoc_internal.h: a loaded YAML document with typed, line-numbered field access.
  *
  * Thin layer over libyaml's document API used by every YAML reader in emomc (model
  * architectures, hardware targets, run configurations). Every accessor reports
  * errors as "FILE:LINE: key 'K': problem", and em_yaml_check_keys rejects keys the
  * reader does not know, so a typo never passes silently. */
-#ifndef EMOMC_COMMON_YAMLDOC_H
-#define EMOMC_COMMON_YAMLDOC_H
+#ifndef EMOMC_COMMON_YAMLDOC_INTERNAL_H
+#define EMOMC_COMMON_YAMLDOC_INTERNAL_H
 
 #include <stdbool.h>
 #include <yaml.h>

@@ -1,5 +1,5 @@
-/* nn/arch.c: parsing model YAML and inferring layer shapes. */
-#include "nn/arch.h"
+/* spec/arch.c: the model description: parsing model YAML and inferring layer shapes. */
+#include "spec/arch.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "common/datapath.h"
-#include "common/yamldoc.h"
+#include "common/yamldoc_internal.h"
 
 static const char *const kind_names[NN_L_KIND_COUNT] = {
     "conv", "linear", "relu", "maxpool", "avgpool", "gap", "bn", "add", "flatten", "dropout"};
