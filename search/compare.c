@@ -12,7 +12,7 @@
 
 #include <jansson.h>
 
-#include "common/yamldoc.h"
+#include "common/yamldoc_internal.h"
 #include "opt/algorithm.h"
 #include "opt/indicators.h"
 #include "opt/rundir.h"
