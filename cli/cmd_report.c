@@ -11,26 +11,32 @@
 #define CMD "report"
 
 static const char *help =
-    "usage: emomc report RUNDIR [--budget X] [--pick N] [--out FILE]\n"
+    "usage: emomc report RUNDIR [--budget X] [--max-loss P] [--pick N] [--out FILE]\n"
     "  Tables of a compression search: the non-dominated set with search and\n"
     "  final accuracies, the knee, the best AScore for r/tau = 5, 1, 0.2, the best\n"
     "  accuracy within --budget (mJ or KB, the run's cost objective), and for the\n"
     "  knee (or --pick N) its energy per dataflow and size per coding against the\n"
-    "  uncompressed model (EMOMC Tables II and III).\n";
+    "  uncompressed model (EMOMC Tables II and III). --max-loss P tabulates instead\n"
+    "  the cheapest solution whose search accuracy is within P percentage points of\n"
+    "  the uncompressed model's (final accuracy printed beside).\n";
 
 int cmd_report(int argc, char **argv)
 {
     const char *dir = NULL, *out = NULL;
-    sp_report_opts o = {0, -1};
+    sp_report_opts o = {0, -1, 0, 0};
     long pick = -1;
+    double max_loss = -1;
     const cli_flag flags[] = {
         CLI_DOUBLE("--budget", &o.budget, 0, 1e12, "cost budget (mJ or KB)"),
+        CLI_DOUBLE("--max-loss", &max_loss, 0, 100, "accuracy loss in percentage points"),
         CLI_INT("--pick", &pick, 0, 1000000, "candidate to detail"),
         CLI_STRING("--out", &out, "write there instead of standard output"), CLI_END};
     int rc = cli_flags_parse(CMD, flags, argc, argv, &dir, help);
     if (rc) return rc < 0 ? 0 : rc;
     if (!dir) return cli_usage_error(CMD, "give the run directory");
     o.pick = (int)pick;
+    o.use_max_loss = max_loss >= 0;
+    o.max_loss = max_loss;
     char *buf = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&buf, &len);

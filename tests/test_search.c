@@ -163,7 +163,7 @@ START_TEST(run_directory_matches_independent_measurements)
     char *txt = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&txt, &len);
-    sp_report_opts ro = {0, -1};
+    sp_report_opts ro = {.budget = 0, .pick = -1};
     ck_assert_int_eq(sp_report(dir, mem, &ro, &err), 0);
     fclose(mem);
     ck_assert_ptr_nonnull(strstr(txt, "knee point"));
@@ -195,9 +195,9 @@ static int stopper(void *user, int gen, int n_gen, long n_evals, long max_evals,
  * #4 is dominated on search by #1 and #2: left out of every choice, though it is the
  * best final accuracy per mJ. AScore r/tau = 0.2, (1.2a - 1)/c on search: #1 0.7,
  * #2 0.507, #3 0.188 (on final: #2 0.547 beats #1, whose score is negative). */
-START_TEST(report_selects_on_search_accuracy)
+/* config.yaml of a hand-made LeNet-5 emomc-energy run on vu9p (no search is run). */
+static void hand_config(const char *dir)
 {
-    const char *dir = tu_tmpdir();
     char path[1024];
     snprintf(path, sizeof path, "%s/config.yaml", dir);
     FILE *f = fopen(path, "w");
@@ -206,8 +206,24 @@ START_TEST(report_selects_on_search_accuracy)
             tu_root_path("models/lenet5-mnist.emw"), tu_root_path("models/lenet5-mnist-library"),
             tu_root_path("data/mnist"));
     fclose(f);
+}
+
+/* The report of dir into *txt (the caller frees it). */
+static void report_text(const char *dir, const sp_report_opts *ro, char **txt, size_t *len)
+{
+    FILE *mem = open_memstream(txt, len);
+    em_error err = {0};
+    ck_assert_msg(sp_report(dir, mem, ro, &err) == 0, "%s", err.msg);
+    fclose(mem);
+}
+
+START_TEST(report_selects_on_search_accuracy)
+{
+    const char *dir = tu_tmpdir();
+    char path[1024];
+    hand_config(dir);
     snprintf(path, sizeof path, "%s/final.csv", dir);
-    f = fopen(path, "w");
+    FILE *f = fopen(path, "w");
     fprintf(f, "member,b1,b2,b3,b4,b5,kind,library_keep,accuracy_search,accuracy_final,"
                "energy_mj,size_kb,nonzero_rate,plan\n"
                ",,,,,,uncompressed,1,0.99,0.99,0.8,240,1,1:32;1:32;1:32;1:32;1:32\n");
@@ -217,13 +233,11 @@ START_TEST(report_selects_on_search_accuracy)
         fprintf(f, "0,4,4,4,4,4,candidate,0.5,%g,%g,%g,20,0.5,0.5:%d;0.5:4;0.5:4;0.5:4;0.5:4\n", as[i],
                 af[i], cost[i], 3 + i);
     fclose(f);
+    sp_report_opts ro = {.budget = 0, .pick = -1};
     char *txt = NULL;
     size_t len = 0;
-    FILE *mem = open_memstream(&txt, &len);
-    sp_report_opts ro = {0, -1};
+    report_text(dir, &ro, &txt, &len);
     em_error err = {0};
-    ck_assert_msg(sp_report(dir, mem, &ro, &err) == 0, "%s", err.msg);
-    fclose(mem);
     ck_assert_msg(strstr(txt, "knee point: #1 (search 95.00%, final 60.00%"), "%s", txt);
     ck_assert_msg(strstr(txt, "best AScore, r/tau = 0.2: #1 "), "%s", txt);
     /* #1 and #2 are in the selection set, #4 is not. */
@@ -257,6 +271,68 @@ START_TEST(report_selects_on_search_accuracy)
     sim_report_free(&rc);
     nn_arch_free(a);
     free(txt);
+}
+END_TEST
+
+/* --max-loss 0.5 on a hand-made run, uncompressed 99.00 % search, 99.00 % final.
+ * Within 0.5 points on search (>= 98.50 %): #1 (98.60, 0.2 mJ), #2 (99.0, 0.5 mJ):
+ * the cheapest is #1. On final accuracy #0 (98.95 % final, 0.1 mJ) would be chosen
+ * instead, and #1 (97.0 % final) would be out. #3 (0.15 mJ, 98.49 %) is just out. */
+START_TEST(report_max_loss_on_search_accuracy)
+{
+    const char *dir = tu_tmpdir();
+    char path[1024];
+    hand_config(dir);
+    snprintf(path, sizeof path, "%s/final.csv", dir);
+    FILE *f = fopen(path, "w");
+    fprintf(f, "member,b1,b2,b3,b4,b5,kind,library_keep,accuracy_search,accuracy_final,"
+               "energy_mj,size_kb,nonzero_rate,plan\n"
+               ",,,,,,uncompressed,1,0.99,0.99,0.8,240,1,1:32;1:32;1:32;1:32;1:32\n");
+    const double cost[] = {0.1, 0.2, 0.5, 0.15}, as[] = {0.984, 0.986, 0.99, 0.9849},
+                 af[] = {0.9895, 0.97, 0.99, 0.99};
+    for (int i = 0; i < 4; i++)
+        fprintf(f, "0,4,4,4,4,4,candidate,0.5,%.17g,%.17g,%g,20,0.5,0.5:%d;0.5:4;0.5:4;0.5:4;0.5:4\n",
+                as[i], af[i], cost[i], 3 + i);
+    fclose(f);
+    sp_report_opts ro = {.pick = -1, .max_loss = 0.5, .use_max_loss = 1};
+    char *txt = NULL;
+    size_t len = 0;
+    report_text(dir, &ro, &txt, &len);
+    ck_assert_msg(strstr(txt, "cheapest within 0.5 points of the uncompressed search accuracy "
+                              "(99.00%): #1 (search 98.60%, final 97.00%, 0.2 mJ); loss 0.40 "
+                              "points on search, 2.00 on final"), "%s", txt);
+    ck_assert_msg(strstr(txt, "selected #1: energy per dataflow"), "%s", txt);
+    /* Table II's X:Y row for #1's plan (conv1 at 4 bits), against an independent estimate. */
+    nn_arch *a = NULL;
+    em_error err = {0};
+    ck_assert_int_eq(nn_arch_resolve("lenet5", path, sizeof path, &err), 0);
+    ck_assert_int_eq(nn_arch_load(path, &a, &err), 0);
+    hw_target hw;
+    ck_assert_int_eq(hw_resolve("vu9p", path, sizeof path, &err), 0);
+    ck_assert_int_eq(hw_load(path, &hw, &err), 0);
+    sim_layer_plan dense[5], pick[5];
+    for (int l = 0; l < 5; l++) {
+        dense[l] = (sim_layer_plan){1, 32, -1};
+        pick[l] = (sim_layer_plan){0.5, 4, -1};
+    }
+    sim_options so = {df_mapping_builtin(DF_XY), CODING_NORMAL, 3};
+    sim_report rd, rp;
+    ck_assert_int_eq(sim_estimate(a, &hw, &so, dense, 32, &rd, &err), 0);
+    ck_assert_int_eq(sim_estimate(a, &hw, &so, pick, 32, &rp, &err), 0);
+    char want[64];
+    snprintf(want, sizeof want, "%.2fx\n", rd.energy_pj / rp.energy_pj);
+    const char *xy = strstr(txt, "\nX:Y ");
+    ck_assert_msg(xy && strstr(xy, want) == strchr(xy + 1, '\n') - strlen(want) + 1, "%s / %s",
+                  want, xy);
+    free(txt);
+    /* A tighter loss leaves only #2; none is within 0 points but #2 (99.0 %). */
+    ro.max_loss = 0.0;
+    report_text(dir, &ro, &txt, &len);
+    ck_assert_msg(strstr(txt, "(99.00%): #2 (search 99.00%"), "%s", txt);
+    free(txt);
+    sim_report_free(&rd);
+    sim_report_free(&rp);
+    nn_arch_free(a);
 }
 END_TEST
 
@@ -992,6 +1068,7 @@ int main(void)
     tcase_add_test(tc, final_csv_plan_errors);
     tcase_add_test(tc, run_directory_matches_independent_measurements);
     tcase_add_test(tc, report_selects_on_search_accuracy);
+    tcase_add_test(tc, report_max_loss_on_search_accuracy);
     tcase_add_test(tc, kill_and_resume_gives_the_same_front);
     tcase_add_test(tc, store_shared_by_runs_gives_identical_results);
     tcase_add_test(tc, budget_rejects_before_inference);
