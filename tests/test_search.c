@@ -88,18 +88,10 @@ static void base_config(sp_config *c)
 
 static char *slurp(const char *dir, const char *file)
 {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, file);
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "missing %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    ck_assert_int_eq(fread(b, 1, (size_t)n, f), (size_t)n);
-    b[n] = '\0';
-    fclose(f);
-    return b;
+    char path[4096];
+    int n = snprintf(path, sizeof path, "%s/%s", dir, file);
+    ck_assert(n > 0 && (size_t)n < sizeof path);
+    return tu_read_file(path);
 }
 
 START_TEST(run_directory_matches_independent_measurements)
@@ -208,6 +200,45 @@ static void hand_config(const char *dir)
     fclose(f);
 }
 
+/* final.csv of a hand-made run: the uncompressed row (99 % both, 0.8 mJ), then n
+ * candidates (conv1 at 3 + i bits, the other layers at 4, keep 0.5). */
+static void hand_final(const char *dir, int n, const double *as, const double *af,
+                       const double *cost)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/final.csv", dir);
+    FILE *f = fopen(path, "w");
+    fprintf(f, "member,b1,b2,b3,b4,b5,kind,library_keep,accuracy_search,accuracy_final,"
+               "energy_mj,size_kb,nonzero_rate,plan\n"
+               ",,,,,,uncompressed,1,0.99,0.99,0.8,240,1,1:32;1:32;1:32;1:32;1:32\n");
+    for (int i = 0; i < n; i++)
+        fprintf(f, "0,4,4,4,4,4,candidate,0.5,%.17g,%.17g,%.17g,20,0.5,0.5:%d;0.5:4;0.5:4;0.5:4;0.5:4\n",
+                as[i], af[i], cost[i], 3 + i);
+    fclose(f);
+}
+
+/* Independent estimates on vu9p of the dense 32-bit LeNet-5 (*dense) and of every
+ * layer at keep 0.5, 4 bits (*plan) under so. */
+static void hand_estimates(const sim_options *so, sim_report *dense, sim_report *plan)
+{
+    nn_arch *a = NULL;
+    hw_target hw;
+    char path[1024];
+    em_error err = {0};
+    ck_assert_int_eq(nn_arch_resolve("lenet5", path, sizeof path, &err), 0);
+    ck_assert_int_eq(nn_arch_load(path, &a, &err), 0);
+    ck_assert_int_eq(hw_resolve("vu9p", path, sizeof path, &err), 0);
+    ck_assert_int_eq(hw_load(path, &hw, &err), 0);
+    sim_layer_plan d[5], p[5];
+    for (int l = 0; l < 5; l++) {
+        d[l] = (sim_layer_plan){1, 32, -1};
+        p[l] = (sim_layer_plan){0.5, 4, -1};
+    }
+    ck_assert_int_eq(sim_estimate(a, &hw, so, d, 32, dense, &err), 0);
+    ck_assert_int_eq(sim_estimate(a, &hw, so, p, 32, plan, &err), 0);
+    nn_arch_free(a);
+}
+
 /* The report of dir into *txt (the caller frees it). */
 static void report_text(const char *dir, const sp_report_opts *ro, char **txt, size_t *len)
 {
@@ -220,24 +251,14 @@ static void report_text(const char *dir, const sp_report_opts *ro, char **txt, s
 START_TEST(report_selects_on_search_accuracy)
 {
     const char *dir = tu_tmpdir();
-    char path[1024];
     hand_config(dir);
-    snprintf(path, sizeof path, "%s/final.csv", dir);
-    FILE *f = fopen(path, "w");
-    fprintf(f, "member,b1,b2,b3,b4,b5,kind,library_keep,accuracy_search,accuracy_final,"
-               "energy_mj,size_kb,nonzero_rate,plan\n"
-               ",,,,,,uncompressed,1,0.99,0.99,0.8,240,1,1:32;1:32;1:32;1:32;1:32\n");
     const double cost[] = {0.1, 0.2, 0.3, 1.0, 0.35}, as[] = {0.50, 0.95, 0.96, 0.99, 0.94},
                  af[] = {0.50, 0.60, 0.97, 0.99, 0.999};
-    for (int i = 0; i < 5; i++)
-        fprintf(f, "0,4,4,4,4,4,candidate,0.5,%g,%g,%g,20,0.5,0.5:%d;0.5:4;0.5:4;0.5:4;0.5:4\n", as[i],
-                af[i], cost[i], 3 + i);
-    fclose(f);
+    hand_final(dir, 5, as, af, cost);
     sp_report_opts ro = {.budget = 0, .pick = -1};
     char *txt = NULL;
     size_t len = 0;
     report_text(dir, &ro, &txt, &len);
-    em_error err = {0};
     ck_assert_msg(strstr(txt, "knee point: #1 (search 95.00%, final 60.00%"), "%s", txt);
     ck_assert_msg(strstr(txt, "best AScore, r/tau = 0.2: #1 "), "%s", txt);
     /* #1 and #2 are in the selection set, #4 is not. */
@@ -245,22 +266,13 @@ START_TEST(report_selects_on_search_accuracy)
                   "%s", txt);
     ck_assert_ptr_nonnull(strstr(txt, "selected #1: energy per dataflow"));
     /* Table III: the CSR row's last factor is against the dense 32-bit normal model. */
-    nn_arch *a = NULL;
-    ck_assert_int_eq(nn_arch_resolve("lenet5", path, sizeof path, &err), 0);
-    ck_assert_int_eq(nn_arch_load(path, &a, &err), 0);
-    hw_target hw;
-    ck_assert_int_eq(hw_resolve("vu9p", path, sizeof path, &err), 0);
-    ck_assert_int_eq(hw_load(path, &hw, &err), 0);
-    sim_layer_plan dense[5], knee[5];
-    for (int l = 0; l < 5; l++) {
-        dense[l] = (sim_layer_plan){1, 32, -1};
-        knee[l] = (sim_layer_plan){0.5, 4, -1};
-    }
     sim_options on = {df_mapping_builtin(DF_XY), CODING_NORMAL, 3}, oc = on;
     oc.coding = CODING_CSR;
-    sim_report rn, rc;
-    ck_assert_int_eq(sim_estimate(a, &hw, &on, dense, 32, &rn, &err), 0);
-    ck_assert_int_eq(sim_estimate(a, &hw, &oc, knee, 32, &rc, &err), 0);
+    sim_report rn, rc, unused[2];
+    hand_estimates(&on, &rn, &unused[0]);
+    hand_estimates(&oc, &unused[1], &rc);
+    sim_report_free(&unused[0]);
+    sim_report_free(&unused[1]);
     char want[64];
     snprintf(want, sizeof want, "%.2fx\n", rn.size_bits / rc.size_bits);
     const char *csr = strstr(txt, "\ncsr ");
@@ -269,7 +281,6 @@ START_TEST(report_selects_on_search_accuracy)
                   want, csr);
     sim_report_free(&rn);
     sim_report_free(&rc);
-    nn_arch_free(a);
     free(txt);
 }
 END_TEST
@@ -281,19 +292,10 @@ END_TEST
 START_TEST(report_max_loss_on_search_accuracy)
 {
     const char *dir = tu_tmpdir();
-    char path[1024];
     hand_config(dir);
-    snprintf(path, sizeof path, "%s/final.csv", dir);
-    FILE *f = fopen(path, "w");
-    fprintf(f, "member,b1,b2,b3,b4,b5,kind,library_keep,accuracy_search,accuracy_final,"
-               "energy_mj,size_kb,nonzero_rate,plan\n"
-               ",,,,,,uncompressed,1,0.99,0.99,0.8,240,1,1:32;1:32;1:32;1:32;1:32\n");
     const double cost[] = {0.1, 0.2, 0.5, 0.15}, as[] = {0.984, 0.986, 0.99, 0.9849},
                  af[] = {0.9895, 0.97, 0.99, 0.99};
-    for (int i = 0; i < 4; i++)
-        fprintf(f, "0,4,4,4,4,4,candidate,0.5,%.17g,%.17g,%g,20,0.5,0.5:%d;0.5:4;0.5:4;0.5:4;0.5:4\n",
-                as[i], af[i], cost[i], 3 + i);
-    fclose(f);
+    hand_final(dir, 4, as, af, cost);
     sp_report_opts ro = {.pick = -1, .max_loss = 0.5, .use_max_loss = 1};
     char *txt = NULL;
     size_t len = 0;
@@ -303,36 +305,22 @@ START_TEST(report_max_loss_on_search_accuracy)
                               "points on search, 2.00 on final"), "%s", txt);
     ck_assert_msg(strstr(txt, "selected #1: energy per dataflow"), "%s", txt);
     /* Table II's X:Y row for #1's plan (conv1 at 4 bits), against an independent estimate. */
-    nn_arch *a = NULL;
-    em_error err = {0};
-    ck_assert_int_eq(nn_arch_resolve("lenet5", path, sizeof path, &err), 0);
-    ck_assert_int_eq(nn_arch_load(path, &a, &err), 0);
-    hw_target hw;
-    ck_assert_int_eq(hw_resolve("vu9p", path, sizeof path, &err), 0);
-    ck_assert_int_eq(hw_load(path, &hw, &err), 0);
-    sim_layer_plan dense[5], pick[5];
-    for (int l = 0; l < 5; l++) {
-        dense[l] = (sim_layer_plan){1, 32, -1};
-        pick[l] = (sim_layer_plan){0.5, 4, -1};
-    }
     sim_options so = {df_mapping_builtin(DF_XY), CODING_NORMAL, 3};
     sim_report rd, rp;
-    ck_assert_int_eq(sim_estimate(a, &hw, &so, dense, 32, &rd, &err), 0);
-    ck_assert_int_eq(sim_estimate(a, &hw, &so, pick, 32, &rp, &err), 0);
+    hand_estimates(&so, &rd, &rp);
     char want[64];
     snprintf(want, sizeof want, "%.2fx\n", rd.energy_pj / rp.energy_pj);
     const char *xy = strstr(txt, "\nX:Y ");
     ck_assert_msg(xy && strstr(xy, want) == strchr(xy + 1, '\n') - strlen(want) + 1, "%s / %s",
                   want, xy);
     free(txt);
-    /* A tighter loss leaves only #2; none is within 0 points but #2 (99.0 %). */
+    /* A loss of 0 points leaves only #2 (99.0 %, as the uncompressed model). */
     ro.max_loss = 0.0;
     report_text(dir, &ro, &txt, &len);
     ck_assert_msg(strstr(txt, "(99.00%): #2 (search 99.00%"), "%s", txt);
     free(txt);
     sim_report_free(&rd);
     sim_report_free(&rp);
-    nn_arch_free(a);
 }
 END_TEST
 

@@ -127,19 +127,6 @@ static void check_series(const char *dat, int k, const double *a, const double *
     }
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    ck_assert_int_eq(fread(b, 1, (size_t)n, f), (size_t)n);
-    b[n] = '\0';
-    fclose(f);
-    return b;
-}
 
 START_TEST(compare_data_is_each_runs_nondominated_set)
 {
@@ -162,18 +149,18 @@ START_TEST(compare_data_is_each_runs_nondominated_set)
     const double jxa[] = {0.90, 0.95, 0.99}, jxc[] = {0.4, 0.6, 0.9}, jca[] = {0.97}, jcc[] = {0.5};
     check_series(dat, 2, jxa, jxc, 3);
     check_series(dat, 3, jca, jcc, 1);
-    char *txt = slurp(dat);
+    char *txt = tu_read_file(dat);
     ck_assert_msg(strstr(txt, "# joint X:Y (") && strstr(txt, "# joint CI:CO ("), "%s", txt);
     ck_assert_ptr_null(strstr(txt, "# joint FX:FY"));
     free(txt);
-    txt = slurp(out); /* costs 0.3 .. 9 (and the dense model): a log axis */
+    txt = tu_read_file(out); /* costs 0.3 .. 9 (and the dense model): a log axis */
     ck_assert_msg(strstr(txt, "set logscale x"), "%s", txt);
     free(txt);
     snprintf(path, sizeof path, "%s/fig-ascore.gp", o);
     ck_assert(tu_file_exists(path));
     /* X:Y alone spans 0.3 .. 1.0: linear. */
     ck_assert_msg(sp_plot_compare(d, 1, &so, list, sizeof list, &err) == 0, "%s", err.msg);
-    txt = slurp(out);
+    txt = tu_read_file(out);
     ck_assert_ptr_null(strstr(txt, "set logscale x"));
     free(txt);
 }
