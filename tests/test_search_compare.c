@@ -236,6 +236,37 @@ START_TEST(bad_rows_are_named)
 }
 END_TEST
 
+/* The command line: plot --compare with several runs, report --joint-vs, and their
+ * usage errors. */
+START_TEST(command_line)
+{
+    char dirs[3][512], args[4096], path[700];
+    make_runs(dirs);
+    const char *o = tu_tmpdir();
+    char *out = NULL;
+    snprintf(args, sizeof args, "plot --compare '%s' '%s' '%s' --out '%s/f.png' --title T", dirs[0],
+             dirs[1], dirs[2], o);
+    ck_assert_msg(tu_run_emomc(args, &out) == 0, "%s", out);
+    const char *made[] = {"f.png", "f.dat", "f-ascore.png"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", o, made[i]);
+        ck_assert_msg(tu_file_exists(path) && strstr(out, path), "%s: %s", path, out);
+    }
+    free(out);
+    snprintf(args, sizeof args, "report --joint-vs '%s' '%s'", dirs[2], dirs[0]);
+    ck_assert_int_eq(tu_run_emomc(args, &out), 0);
+    ck_assert_msg(strstr(out, "at the joint run's 5 evaluations") && strstr(out, "\nX:Y "), "%s", out);
+    free(out);
+    ck_assert_int_eq(tu_run_emomc("plot --compare --out x.png", &out), 2);
+    ck_assert_msg(strstr(out, "at least one run directory"), "%s", out);
+    free(out);
+    snprintf(args, sizeof args, "report --joint-vs '%s'", dirs[2]);
+    ck_assert_int_ne(tu_run_emomc(args, &out), 0);
+    ck_assert_msg(strstr(out, "give the joint run, then separate runs"), "%s", out);
+    free(out);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("search_compare");
@@ -244,6 +275,7 @@ int main(void)
     tcase_add_test(tc, best_ascore_by_hand);
     tcase_add_test(tc, joint_vs_separate_by_hand);
     tcase_add_test(tc, bad_rows_are_named);
+    tcase_add_test(tc, command_line);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
