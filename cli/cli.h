@@ -25,6 +25,13 @@ int cli_parse_int(const char *cmd, const char *flag, const char *s, long lo, lon
 int cli_parse_double(const char *cmd, const char *flag, const char *s, double lo, double hi,
                      double *out);
 
+/* Takes the first `flag V1 V2 ...` (the values up to the next argument starting with
+ * '-') out of argv: *argc shrinks to the other arguments, the values go into vals
+ * (room for CLI_TAKE_MAX), *n counts them. Returns 1 when the flag was there, 0
+ * when not, -1 when it has more than CLI_TAKE_MAX values. */
+#define CLI_TAKE_MAX 64
+int cli_take_list(int *argc, char **argv, const char *flag, char **vals, int *n);
+
 /* Subcommands. */
 int cmd_estimate(int argc, char **argv);
 int cmd_compare(int argc, char **argv);

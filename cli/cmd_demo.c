@@ -84,7 +84,7 @@ int cmd_demo(int argc, char **argv)
     rc = sp_run(&cfg, &o, &err);
     em_progress_end(&bar, rc ? "failed" : "done");
     if (rc) return cli_report(CMD, &err);
-    sp_report_opts ro = {0, -1};
+    sp_report_opts ro = {.budget = 0, .pick = -1};
     if (sp_report(out, stdout, &ro, &err)) return cli_report(CMD, &err);
     char list[4096];
     if (sp_plot_run(out, "png", list, sizeof list, &err)) return cli_report(CMD, &err);

@@ -18,9 +18,9 @@ static const cli_command commands[] = {
     {"eval", cmd_eval, "top-1 accuracy of a model's weights on a data set"},
     {"library", cmd_library, "stage-I library: fine-tuned pruned models on a keep grid"},
     {"optimize", cmd_optimize, "multi-objective search (benchmark and compression problems)"},
-    {"report", cmd_report, "tables of a compression search (knee, AScore, Tables II/III)"},
+    {"report", cmd_report, "tables of a compression search (knee, AScore, Tables II/III); --joint-vs"},
     {"export", cmd_export, "one solution of a search as an ONNX or .emw model file"},
-    {"plot", cmd_plot, "figures of a compression search (gnuplot)"},
+    {"plot", cmd_plot, "figures of a compression search, or --compare several (gnuplot)"},
     {"stats", cmd_stats, "groups of runs by hypervolume: medians, Friedman, Dunn, box plot"},
     {"demo", cmd_demo, "the embedded default, end to end (LeNet-5, MNIST, VU9P)"},
 };

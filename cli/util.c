@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
@@ -47,4 +48,23 @@ int cli_parse_double(const char *cmd, const char *flag, const char *s, double lo
         return cli_usage_error(cmd, "%s: %g is out of range [%g, %g]", flag, v, lo, hi);
     *out = v;
     return 0;
+}
+
+int cli_take_list(int *argc, char **argv, const char *flag, char **vals, int *n)
+{
+    int w = 1, found = 0;
+    *n = 0;
+    for (int i = 1; i < *argc; i++) {
+        if (found || strcmp(argv[i], flag)) {
+            argv[w++] = argv[i];
+            continue;
+        }
+        found = 1;
+        while (i + 1 < *argc && argv[i + 1][0] != '-') {
+            if (*n == CLI_TAKE_MAX) return -1;
+            vals[(*n)++] = argv[++i];
+        }
+    }
+    *argc = w;
+    return found;
 }

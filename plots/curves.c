@@ -232,7 +232,7 @@ int plot_convergence(const char *out_path, const plot_hv_spec *s, em_error *err)
         const char *nm = r->name ? r->name : "?";
         char what[96];
         snprintf(what, sizeof what, "series[%d] (%.40s) evals", k, nm);
-        if ((rc = pl_check_vec(FN_HV, what, r->evals, -1, 0, err))) return rc;
+        if ((rc = pl_check_vec(FN_HV, what, r->evals, -1, s->log_x, err))) return rc;
         for (int i = 1; i < r->evals.n; i++)
             if (r->evals.v[i] < r->evals.v[i - 1])
                 return em_fail(err, EM_EINVAL, FN_HV ": %s[%d] = %g decreases (must be "
@@ -264,7 +264,7 @@ int plot_convergence(const char *out_path, const plot_hv_spec *s, em_error *err)
     f.right = f.w - kw;
 
     pl_range rx, ry;
-    pl_range_init(&rx, 0);
+    pl_range_init(&rx, s->log_x);
     pl_range_init(&ry, 0);
     for (int k = 0; k < s->n_series; k++) {
         const plot_hv_series *r = &s->series[k];

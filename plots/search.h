@@ -152,6 +152,7 @@ typedef struct plot_hv_spec {
     const plot_hv_series *series;
     int n_series;            /* 1 .. 12 */
     const char *band_label;  /* key entry for the bands; NULL: "shaded: lo..hi" */
+    int log_x;               /* log scale on x (then every x must be > 0) */
     int width, height;       /* 0: 900 x 540 */
 } plot_hv_spec;
 

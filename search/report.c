@@ -166,6 +166,34 @@ static void describe(FILE *out, const sp_final *f, int first, const double *cost
             100 * f->acc_final[first + i], cost[i], unit);
 }
 
+/* The cheapest solution whose search accuracy is within max_loss percentage points
+ * of the uncompressed model's search accuracy (the same images), its final accuracy
+ * beside: a candidate index, -1 when none is within, -2 (err set) without a
+ * reference row. */
+static int within_loss(FILE *out, const sp_final *f, const sp_selection *sel,
+                       const double *cost, const char *unit, double max_loss, em_error *err)
+{
+    if (!f->has_reference) {
+        em_fail(err, EM_EINVAL, "--max-loss: final.csv has no uncompressed reference row "
+                "(the run had no trained weights)");
+        return -2;
+    }
+    const int first = 1;
+    int b = as_candidate(sel, sp_cheapest_within_loss(sel->acc, sel->cost, sel->n,
+                                                      f->acc_search[0], max_loss / 100));
+    fprintf(out, "cheapest within %g points of the uncompressed search accuracy (%.2f%%): ",
+            max_loss, 100 * f->acc_search[0]);
+    if (b < 0) {
+        fprintf(out, "none\n");
+        return -1;
+    }
+    describe(out, f, first, cost, b, unit);
+    fprintf(out, "; loss %.2f points on search, %.2f on final\n",
+            100 * (f->acc_search[0] - f->acc_search[first + b]),
+            100 * (f->acc_final[0] - f->acc_final[first + b]));
+    return b;
+}
+
 /* EMOMC's Tables II and III for candidate `pick`: energy under every dataflow, size
  * under every coding, each against the dense 32-bit model. Sizes are compared both
  * with the dense model in the same coding and with the dense 32-bit model in normal
@@ -317,6 +345,12 @@ int sp_report(const char *rundir, FILE *out, const sp_report_opts *o, em_error *
         }
     }
     int pick = o->pick >= 0 ? o->pick : knee;
+    if (o->use_max_loss) {
+        int w = within_loss(out, &f, &sel, cost, unit, o->max_loss, err);
+        if (w < -1) { rc = EM_EINVAL; goto done; }
+        if (w < 0) goto done; /* nothing within: no tables */
+        if (o->pick < 0) pick = w;
+    }
     if (pick >= n) {
         rc = em_fail(err, EM_EINVAL, "--pick %d: the set has %d solutions", pick, n);
         goto done;

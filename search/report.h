@@ -2,7 +2,8 @@
  * Tables II and III: the non-dominated set with both accuracies, the knee, the best
  * AScore for r/tau in {5, 1, 0.2}, the best accuracy under a budget, and for the
  * selected solution its energy under every dataflow and size under every coding
- * with the improvement factors over the dense 32-bit model. Reads the run directory
+ * with the improvement factors over the dense 32-bit model, or those of the cheapest
+ * solution within an accuracy loss of the uncompressed model (--max-loss). Reads the run directory
  * only (config.yaml, final.csv, run.yaml); no inference.
  *
  * Every choice (knee, AScore bests, budget pick, the default Tables II/III solution)
@@ -22,6 +23,10 @@
 typedef struct sp_report_opts {
     double budget;   /* energy (mJ) or size (KB) budget for "best under budget"; 0: none */
     int pick;        /* row of the non-dominated set to tabulate; -1: the knee */
+    double max_loss; /* with use_max_loss: percentage points of search accuracy below the
+                      * uncompressed model's; the cheapest solution within is tabulated
+                      * (unless pick >= 0) */
+    int use_max_loss;
 } sp_report_opts;
 
 /* A finished run's final.csv, parsed. Row 0 is the uncompressed reference when the

@@ -1,4 +1,5 @@
-/* search/select.c: AScore, knee point, budgeted choice, non-dominated filter. */
+/* search/select.c: AScore, knee point, budgeted choice, cheapest within an accuracy
+ * loss, non-dominated filter. */
 #include "search/select.h"
 
 #include <math.h>
@@ -86,6 +87,18 @@ int sp_best_under_budget(const double *acc, const double *cost, int n, double bu
     for (int i = 0; i < n; i++) {
         if (cost[i] > budget) continue;
         if (best < 0 || acc[i] > acc[best] || (acc[i] == acc[best] && cost[i] < cost[best]))
+            best = i;
+    }
+    return best;
+}
+
+int sp_cheapest_within_loss(const double *acc, const double *cost, int n, double acc_ref,
+                            double max_loss)
+{
+    int best = -1;
+    for (int i = 0; i < n; i++) {
+        if (!(acc_ref - acc[i] <= max_loss + 1e-12)) continue;
+        if (best < 0 || cost[i] < cost[best] || (cost[i] == cost[best] && acc[i] > acc[best]))
             best = i;
     }
     return best;

@@ -42,4 +42,13 @@ int sp_knee(const double *acc, const double *cost, int n);
 /* Most accurate point whose cost is <= budget (ties: cheaper), or -1 if none fits. */
 int sp_best_under_budget(const double *acc, const double *cost, int n, double budget);
 
+/* The cheapest point whose accuracy is at most max_loss below acc_ref (both
+ * fractions: 0.005 is half a percentage point), ties: the more accurate, then the
+ * first; -1 if none is within. The paper's "selected solution under 0.5 % accuracy
+ * loss": acc must be the search accuracy, acc_ref the uncompressed model's on the
+ * same images. A loss within 1e-12 of max_loss counts as within (0.993 - 0.988 is
+ * not exactly 0.005 in doubles). */
+int sp_cheapest_within_loss(const double *acc, const double *cost, int n, double acc_ref,
+                            double max_loss);
+
 #endif

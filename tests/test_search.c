@@ -88,18 +88,10 @@ static void base_config(sp_config *c)
 
 static char *slurp(const char *dir, const char *file)
 {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, file);
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "missing %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    ck_assert_int_eq(fread(b, 1, (size_t)n, f), (size_t)n);
-    b[n] = '\0';
-    fclose(f);
-    return b;
+    char path[4096];
+    int n = snprintf(path, sizeof path, "%s/%s", dir, file);
+    ck_assert(n > 0 && (size_t)n < sizeof path);
+    return tu_read_file(path);
 }
 
 START_TEST(run_directory_matches_independent_measurements)
@@ -163,7 +155,7 @@ START_TEST(run_directory_matches_independent_measurements)
     char *txt = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&txt, &len);
-    sp_report_opts ro = {0, -1};
+    sp_report_opts ro = {.budget = 0, .pick = -1};
     ck_assert_int_eq(sp_report(dir, mem, &ro, &err), 0);
     fclose(mem);
     ck_assert_ptr_nonnull(strstr(txt, "knee point"));
@@ -195,9 +187,9 @@ static int stopper(void *user, int gen, int n_gen, long n_evals, long max_evals,
  * #4 is dominated on search by #1 and #2: left out of every choice, though it is the
  * best final accuracy per mJ. AScore r/tau = 0.2, (1.2a - 1)/c on search: #1 0.7,
  * #2 0.507, #3 0.188 (on final: #2 0.547 beats #1, whose score is negative). */
-START_TEST(report_selects_on_search_accuracy)
+/* config.yaml of a hand-made LeNet-5 emomc-energy run on vu9p (no search is run). */
+static void hand_config(const char *dir)
 {
-    const char *dir = tu_tmpdir();
     char path[1024];
     snprintf(path, sizeof path, "%s/config.yaml", dir);
     FILE *f = fopen(path, "w");
@@ -206,24 +198,67 @@ START_TEST(report_selects_on_search_accuracy)
             tu_root_path("models/lenet5-mnist.emw"), tu_root_path("models/lenet5-mnist-library"),
             tu_root_path("data/mnist"));
     fclose(f);
+}
+
+/* final.csv of a hand-made run: the uncompressed row (99 % both, 0.8 mJ), then n
+ * candidates (conv1 at 3 + i bits, the other layers at 4, keep 0.5). */
+static void hand_final(const char *dir, int n, const double *as, const double *af,
+                       const double *cost)
+{
+    char path[1024];
     snprintf(path, sizeof path, "%s/final.csv", dir);
-    f = fopen(path, "w");
+    FILE *f = fopen(path, "w");
     fprintf(f, "member,b1,b2,b3,b4,b5,kind,library_keep,accuracy_search,accuracy_final,"
                "energy_mj,size_kb,nonzero_rate,plan\n"
                ",,,,,,uncompressed,1,0.99,0.99,0.8,240,1,1:32;1:32;1:32;1:32;1:32\n");
+    for (int i = 0; i < n; i++)
+        fprintf(f, "0,4,4,4,4,4,candidate,0.5,%.17g,%.17g,%.17g,20,0.5,0.5:%d;0.5:4;0.5:4;0.5:4;0.5:4\n",
+                as[i], af[i], cost[i], 3 + i);
+    fclose(f);
+}
+
+/* Independent estimates on vu9p of the dense 32-bit LeNet-5 (*dense) and of every
+ * layer at keep 0.5, 4 bits (*plan) under so. */
+static void hand_estimates(const sim_options *so, sim_report *dense, sim_report *plan)
+{
+    nn_arch *a = NULL;
+    hw_target hw;
+    char path[1024];
+    em_error err = {0};
+    ck_assert_int_eq(nn_arch_resolve("lenet5", path, sizeof path, &err), 0);
+    ck_assert_int_eq(nn_arch_load(path, &a, &err), 0);
+    ck_assert_int_eq(hw_resolve("vu9p", path, sizeof path, &err), 0);
+    ck_assert_int_eq(hw_load(path, &hw, &err), 0);
+    em_layer_stats d[5], p[5];
+    for (int l = 0; l < 5; l++) {
+        d[l] = em_layer_stats_what_if(1, 0); /* float32: bits 0 */
+        p[l] = em_layer_stats_what_if(0.5, 4);
+    }
+    ck_assert_int_eq(sim_estimate(a, &hw, so, d, 0, dense, &err), 0);
+    ck_assert_int_eq(sim_estimate(a, &hw, so, p, 0, plan, &err), 0);
+    nn_arch_free(a);
+}
+
+/* The report of dir into *txt (the caller frees it). */
+static void report_text(const char *dir, const sp_report_opts *ro, char **txt, size_t *len)
+{
+    FILE *mem = open_memstream(txt, len);
+    em_error err = {0};
+    ck_assert_msg(sp_report(dir, mem, ro, &err) == 0, "%s", err.msg);
+    fclose(mem);
+}
+
+START_TEST(report_selects_on_search_accuracy)
+{
+    const char *dir = tu_tmpdir();
+    hand_config(dir);
     const double cost[] = {0.1, 0.2, 0.3, 1.0, 0.35}, as[] = {0.50, 0.95, 0.96, 0.99, 0.94},
                  af[] = {0.50, 0.60, 0.97, 0.99, 0.999};
-    for (int i = 0; i < 5; i++)
-        fprintf(f, "0,4,4,4,4,4,candidate,0.5,%g,%g,%g,20,0.5,0.5:%d;0.5:4;0.5:4;0.5:4;0.5:4\n", as[i],
-                af[i], cost[i], 3 + i);
-    fclose(f);
+    hand_final(dir, 5, as, af, cost);
+    sp_report_opts ro = {.budget = 0, .pick = -1};
     char *txt = NULL;
     size_t len = 0;
-    FILE *mem = open_memstream(&txt, &len);
-    sp_report_opts ro = {0, -1};
-    em_error err = {0};
-    ck_assert_msg(sp_report(dir, mem, &ro, &err) == 0, "%s", err.msg);
-    fclose(mem);
+    report_text(dir, &ro, &txt, &len);
     ck_assert_msg(strstr(txt, "knee point: #1 (search 95.00%, final 60.00%"), "%s", txt);
     ck_assert_msg(strstr(txt, "best AScore, r/tau = 0.2: #1 "), "%s", txt);
     /* #1 and #2 are in the selection set, #4 is not. */
@@ -231,22 +266,13 @@ START_TEST(report_selects_on_search_accuracy)
                   "%s", txt);
     ck_assert_ptr_nonnull(strstr(txt, "selected #1: energy per dataflow"));
     /* Table III: the CSR row's last factor is against the dense 32-bit normal model. */
-    nn_arch *a = NULL;
-    ck_assert_int_eq(nn_arch_resolve("lenet5", path, sizeof path, &err), 0);
-    ck_assert_int_eq(nn_arch_load(path, &a, &err), 0);
-    hw_target hw;
-    ck_assert_int_eq(hw_resolve("vu9p", path, sizeof path, &err), 0);
-    ck_assert_int_eq(hw_load(path, &hw, &err), 0);
-    em_layer_stats dense[5], knee[5];
-    for (int l = 0; l < 5; l++) {
-        dense[l] = em_layer_stats_what_if(1, 0); /* float32: bits 0 */
-        knee[l] = em_layer_stats_what_if(0.5, 4);
-    }
     sim_options on = {df_mapping_builtin(DF_XY), CODING_NORMAL, 3}, oc = on;
     oc.coding = CODING_CSR;
-    sim_report rn, rc;
-    ck_assert_int_eq(sim_estimate(a, &hw, &on, dense, 0, &rn, &err), 0);
-    ck_assert_int_eq(sim_estimate(a, &hw, &oc, knee, 0, &rc, &err), 0);
+    sim_report rn, rc, unused[2];
+    hand_estimates(&on, &rn, &unused[0]);
+    hand_estimates(&oc, &unused[1], &rc);
+    sim_report_free(&unused[0]);
+    sim_report_free(&unused[1]);
     char want[64];
     snprintf(want, sizeof want, "%.2fx\n", rn.size_bits / rc.size_bits);
     const char *csr = strstr(txt, "\ncsr ");
@@ -255,8 +281,46 @@ START_TEST(report_selects_on_search_accuracy)
                   want, csr);
     sim_report_free(&rn);
     sim_report_free(&rc);
-    nn_arch_free(a);
     free(txt);
+}
+END_TEST
+
+/* --max-loss 0.5 on a hand-made run, uncompressed 99.00 % search, 99.00 % final.
+ * Within 0.5 points on search (>= 98.50 %): #1 (98.60, 0.2 mJ), #2 (99.0, 0.5 mJ):
+ * the cheapest is #1. On final accuracy #0 (98.95 % final, 0.1 mJ) would be chosen
+ * instead, and #1 (97.0 % final) would be out. #3 (0.15 mJ, 98.49 %) is just out. */
+START_TEST(report_max_loss_on_search_accuracy)
+{
+    const char *dir = tu_tmpdir();
+    hand_config(dir);
+    const double cost[] = {0.1, 0.2, 0.5, 0.15}, as[] = {0.984, 0.986, 0.99, 0.9849},
+                 af[] = {0.9895, 0.97, 0.99, 0.99};
+    hand_final(dir, 4, as, af, cost);
+    sp_report_opts ro = {.pick = -1, .max_loss = 0.5, .use_max_loss = 1};
+    char *txt = NULL;
+    size_t len = 0;
+    report_text(dir, &ro, &txt, &len);
+    ck_assert_msg(strstr(txt, "cheapest within 0.5 points of the uncompressed search accuracy "
+                              "(99.00%): #1 (search 98.60%, final 97.00%, 0.2 mJ); loss 0.40 "
+                              "points on search, 2.00 on final"), "%s", txt);
+    ck_assert_msg(strstr(txt, "selected #1: energy per dataflow"), "%s", txt);
+    /* Table II's X:Y row for #1's plan (conv1 at 4 bits), against an independent estimate. */
+    sim_options so = {df_mapping_builtin(DF_XY), CODING_NORMAL, 3};
+    sim_report rd, rp;
+    hand_estimates(&so, &rd, &rp);
+    char want[64];
+    snprintf(want, sizeof want, "%.2fx\n", rd.energy_pj / rp.energy_pj);
+    const char *xy = strstr(txt, "\nX:Y ");
+    ck_assert_msg(xy && strstr(xy, want) == strchr(xy + 1, '\n') - strlen(want) + 1, "%s / %s",
+                  want, xy);
+    free(txt);
+    /* A loss of 0 points leaves only #2 (99.0 %, as the uncompressed model). */
+    ro.max_loss = 0.0;
+    report_text(dir, &ro, &txt, &len);
+    ck_assert_msg(strstr(txt, "(99.00%): #2 (search 99.00%"), "%s", txt);
+    free(txt);
+    sim_report_free(&rd);
+    sim_report_free(&rp);
 }
 END_TEST
 
@@ -993,6 +1057,7 @@ int main(void)
     tcase_add_test(tc, final_csv_plan_errors);
     tcase_add_test(tc, run_directory_matches_independent_measurements);
     tcase_add_test(tc, report_selects_on_search_accuracy);
+    tcase_add_test(tc, report_max_loss_on_search_accuracy);
     tcase_add_test(tc, kill_and_resume_gives_the_same_front);
     tcase_add_test(tc, store_shared_by_runs_gives_identical_results);
     tcase_add_test(tc, budget_rejects_before_inference);

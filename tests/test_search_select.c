@@ -81,6 +81,23 @@ START_TEST(budget_hand)
 }
 END_TEST
 
+/* Reference 99.3 %: within 0.5 points are 98.8 % and above. 98.8 (exactly on the
+ * edge, not exact in doubles) at cost 0.3 is the cheapest of those; 98.79 at 0.1 is
+ * just out. A tie in cost goes to the more accurate. */
+START_TEST(within_loss_hand)
+{
+    double acc[] = {0.993, 0.990, 0.988, 0.9879, 0.989};
+    double cost[] = {1.00, 0.50, 0.30, 0.10, 0.30};
+    ck_assert_int_eq(sp_cheapest_within_loss(acc, cost, 5, 0.993, 0.005), 4);
+    acc[4] = 0.95;
+    ck_assert_int_eq(sp_cheapest_within_loss(acc, cost, 5, 0.993, 0.005), 2);
+    ck_assert_int_eq(sp_cheapest_within_loss(acc, cost, 5, 0.993, 0.0), 0);
+    ck_assert_int_eq(sp_cheapest_within_loss(acc, cost, 5, 0.993, 0.1), 3);
+    ck_assert_int_eq(sp_cheapest_within_loss(acc, cost, 5, 0.999, 0.001), -1);
+    ck_assert_int_eq(sp_cheapest_within_loss(acc, cost, 0, 0.993, 0.005), -1);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("search_select");
@@ -90,6 +107,7 @@ int main(void)
     tcase_add_test(tc, nondominated_hand);
     tcase_add_test(tc, knee_hand);
     tcase_add_test(tc, budget_hand);
+    tcase_add_test(tc, within_loss_hand);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -26,6 +26,10 @@ const char *tu_tmpdir(void);
  * *output (caller frees); returns the exit status (or -1). */
 int tu_run_emomc(const char *args, char **output);
 
+/* The whole file as a NUL-terminated string (caller frees); fails the test when it
+ * cannot be read. */
+char *tu_read_file(const char *path);
+
 /* Whether a file exists. */
 int tu_file_exists(const char *path);
 
