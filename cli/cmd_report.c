@@ -6,7 +6,7 @@
 #include "cli/cli.h"
 #include "cli/flags.h"
 #include "common/atomicfile.h"
-#include "search/compare.h"
+#include "search/fronts.h"
 #include "search/report.h"
 
 #define CMD "report"

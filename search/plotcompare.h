@@ -1,14 +1,14 @@
 /* search/plotcompare.h: `emomc plot --compare`: the fronts of several runs in one
  * figure (EMOMC's Fig. 5 or Fig. 6 kind), the gnuplot data file of those fronts, and
  * the AScore of each front's best pick against r/tau (Fig. 7 kind), from
- * search/compare.h. */
+ * search/fronts.h. */
 #ifndef EMOMC_SEARCH_PLOTCOMPARE_H
 #define EMOMC_SEARCH_PLOTCOMPARE_H
 
 #include <stddef.h>
 
 #include "../common/error.h"
-#include "../search/compare.h"
+#include "../search/fronts.h"
 
 typedef struct sp_compare_opts {
     const char *out;        /* FILE.png or FILE.svg (or .gp) */
