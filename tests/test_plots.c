@@ -979,9 +979,9 @@ START_TEST(boxes_bad_inputs)
     g[1].values = PLOT_VEC(v, 0);
     EXPECT_FAIL(plot_boxes(png, &s, err), "groups[1] (b) values has no values");
     g[1].values = PLOT_VEC(v, 1);
-    setenv("EMOMC_GNUPLOT", "/nonexistent/gnuplot", 1);
+    plot_gnuplot_config("/nonexistent/gnuplot", getenv("TMPDIR"));
     EXPECT_FAIL(plot_boxes(png, &s, err), "cannot run gnuplot");
-    unsetenv("EMOMC_GNUPLOT");
+    plot_gnuplot_config(NULL, getenv("TMPDIR"));
     rm_dir(dir);
 }
 END_TEST
