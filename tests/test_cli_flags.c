@@ -42,6 +42,28 @@ START_TEST(flag_errors)
 }
 END_TEST
 
+/* Required flags are checked in the order each command documents, one message each,
+ * before any file is opened; --weights is not needed with an .onnx model. */
+START_TEST(required_flags)
+{
+    RUN("eval", 2, "emomc eval: --model is required");
+    RUN("eval --model lenet5", 2, "--weights is required (except with an .onnx model)");
+    RUN("eval --model m.onnx", 2, "--data is required");
+    RUN("eval --model lenet5 --weights w.emw --data mnist --val-split 1.5", 2,
+        "--val-split: 1.5 is neither a count nor a fraction below 1");
+    RUN("library --model m.onnx --data d", 2, "--keep is required (e.g. 0.8:0.2:0.01)");
+    RUN("library --model m --weights w --data d --keep 0.8:0.2:0.1", 2, "--out is required");
+    RUN("library --model m --weights w --data d --keep 0.8:0.2:0.1 --out o --val-split 2.5", 2,
+        "--val-split: 2.5 is neither");
+    RUN("train --model m", 2, "emomc train: --data is required");
+    RUN("train --model m --data d", 2, "--epochs is required");
+    RUN("train --model m --data d --epochs 1", 2, "--out is required");
+    RUN("optimize --problem zdt1", 2, "emomc optimize: --out is required");
+    RUN("estimate --model lenet5", 2, "emomc estimate: --hw is required");
+    RUN("compare", 2, "emomc compare: --model is required");
+}
+END_TEST
+
 /* Every flag of a subcommand's table (--help-flags) is named in its --help. */
 static void check_help(const char *cmd)
 {
@@ -202,6 +224,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, flag_errors);
+    tcase_add_test(tc, required_flags);
     tcase_add_test(tc, help_matches_tables);
     tcase_add_test(tc, benchmark_rundir);
     tcase_add_test(tc, estimate_weights);
