@@ -67,14 +67,23 @@ static void parr_push(pool *P, parr *a, void *x)
     a->v[a->n++] = x;
 }
 
-static Onnx__AttributeProto *attr_int(pool *P, const char *name, int64_t v)
+/* A named attribute of `type`, its value left for the caller to set. */
+static Onnx__AttributeProto *attr_new(pool *P, const char *name,
+                                      Onnx__AttributeProto__AttributeType type)
 {
     Onnx__AttributeProto *a = pz(P, sizeof *a);
     if (!a) return NULL;
     onnx__attribute_proto__init(a);
     a->name = pstr(P, name);
     a->has_type = 1;
-    a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
+    a->type = type;
+    return a;
+}
+
+static Onnx__AttributeProto *attr_int(pool *P, const char *name, int64_t v)
+{
+    Onnx__AttributeProto *a = attr_new(P, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT);
+    if (!a) return NULL;
     a->has_i = 1;
     a->i = v;
     return a;
@@ -82,12 +91,8 @@ static Onnx__AttributeProto *attr_int(pool *P, const char *name, int64_t v)
 
 static Onnx__AttributeProto *attr_float(pool *P, const char *name, float v)
 {
-    Onnx__AttributeProto *a = pz(P, sizeof *a);
+    Onnx__AttributeProto *a = attr_new(P, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT);
     if (!a) return NULL;
-    onnx__attribute_proto__init(a);
-    a->name = pstr(P, name);
-    a->has_type = 1;
-    a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT;
     a->has_f = 1;
     a->f = v;
     return a;
@@ -95,13 +100,9 @@ static Onnx__AttributeProto *attr_float(pool *P, const char *name, float v)
 
 static Onnx__AttributeProto *attr_ints(pool *P, const char *name, int n, const int64_t *v)
 {
-    Onnx__AttributeProto *a = pz(P, sizeof *a);
+    Onnx__AttributeProto *a = attr_new(P, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS);
     int64_t *d = pz(P, sizeof *d * (size_t)n);
     if (!a || !d) return NULL;
-    onnx__attribute_proto__init(a);
-    a->name = pstr(P, name);
-    a->has_type = 1;
-    a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS;
     memcpy(d, v, sizeof *d * (size_t)n);
     a->n_ints = (size_t)n;
     a->ints = d;
