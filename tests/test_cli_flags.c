@@ -46,21 +46,23 @@ END_TEST
  * before any file is opened; --weights is not needed with an .onnx model. */
 START_TEST(required_flags)
 {
-    RUN("eval", 2, "emomc eval: --model is required");
-    RUN("eval --model lenet5", 2, "--weights is required (except with an .onnx model)");
-    RUN("eval --model m.onnx", 2, "--data is required");
-    RUN("eval --model lenet5 --weights w.emw --data mnist --val-split 1.5", 2,
-        "--val-split: 1.5 is neither a count nor a fraction below 1");
-    RUN("library --model m.onnx --data d", 2, "--keep is required (e.g. 0.8:0.2:0.01)");
-    RUN("library --model m --weights w --data d --keep 0.8:0.2:0.1", 2, "--out is required");
-    RUN("library --model m --weights w --data d --keep 0.8:0.2:0.1 --out o --val-split 2.5", 2,
-        "--val-split: 2.5 is neither");
-    RUN("train --model m", 2, "emomc train: --data is required");
-    RUN("train --model m --data d", 2, "--epochs is required");
-    RUN("train --model m --data d --epochs 1", 2, "--out is required");
-    RUN("optimize --problem zdt1", 2, "emomc optimize: --out is required");
-    RUN("estimate --model lenet5", 2, "emomc estimate: --hw is required");
-    RUN("compare", 2, "emomc compare: --model is required");
+    static const char *const cases[][2] = {
+        {"eval", "emomc eval: --model is required"},
+        {"eval --model lenet5", "--weights is required (except with an .onnx model)"},
+        {"eval --model m.onnx", "--data is required"},
+        {"eval --model lenet5 --weights w.emw --data mnist --val-split 1.5",
+         "--val-split: 1.5 is neither a count nor a fraction below 1"},
+        {"library --model m.onnx --data d", "--keep is required (e.g. 0.8:0.2:0.01)"},
+        {"library --model m --weights w --data d --keep 0.8:0.2:0.1", "--out is required"},
+        {"library --model m --weights w --data d --keep 0.8:0.2:0.1 --out o --val-split 2.5",
+         "--val-split: 2.5 is neither"},
+        {"train --model m", "emomc train: --data is required"},
+        {"train --model m --data d", "--epochs is required"},
+        {"train --model m --data d --epochs 1", "--out is required"},
+        {"optimize --problem zdt1", "emomc optimize: --out is required"},
+        {"estimate --model lenet5", "emomc estimate: --hw is required"},
+        {"compare", "emomc compare: --model is required"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) RUN(cases[i][0], 2, cases[i][1]);
 }
 END_TEST
 
