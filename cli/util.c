@@ -1,6 +1,6 @@
-/* cli/util.c: error printing, strict flag-value parsing (and taking a list flag out
- * of argv) and the checks several
- * subcommands share (a model with its weights and data, a validation split). */
+/* cli/util.c: error printing, strict flag-value parsing, taking a list flag out of
+ * argv, and the checks several subcommands share (a model with its weights and data,
+ * a validation split). */
 #include "cli/cli.h"
 
 #include <errno.h>

@@ -366,7 +366,7 @@ int sp_report(const char *rundir, FILE *out, const sp_report_opts *o, em_error *
     }
     int pick = o->pick >= 0 ? o->pick : knee;
     if (o->use_max_loss) {
-        int w = within_loss(out, &f, &sel, cost, unit, o->max_loss, err);
+        int w = within_loss(out, f, &sel, cost, unit, o->max_loss, err);
         if (w < -1) { rc = EM_EINVAL; goto done; }
         if (w < 0) goto done; /* nothing within: no tables */
         if (o->pick < 0) pick = w;
