@@ -32,6 +32,13 @@ int cli_parse_double(const char *cmd, const char *flag, const char *s, double lo
 #define CLI_TAKE_MAX 64
 int cli_take_list(int *argc, char **argv, const char *flag, char **vals, int *n);
 
+/* Usage errors of commands that run a trained model on a data set: --model, then
+ * --weights (not needed with an .onnx model), then --data is required. */
+int cli_require_model_data(const char *cmd, const char *model, const char *weights,
+                           const char *data);
+/* Usage error unless --val-split is a count or a fraction below 1 (nn_val_split_valid). */
+int cli_check_val_split(const char *cmd, double val);
+
 /* Subcommands. */
 int cmd_estimate(int argc, char **argv);
 int cmd_compare(int argc, char **argv);

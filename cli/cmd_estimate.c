@@ -113,8 +113,9 @@ static int parse_args(int argc, char **argv, est_args *a, int compare)
     int rc = cli_flags_parse(a->cmd, flags, argc, argv, NULL, compare ? compare_help : estimate_help);
     if (rc) return rc;
     if (a->plot && !compare) return cli_usage_error(a->cmd, "--plot belongs to 'emomc compare'");
-    if (!a->model) return cli_usage_error(a->cmd, "--model is required");
-    if (!a->hw) return cli_usage_error(a->cmd, "--hw is required");
+    const cli_required need[] = {{"--model", a->model != NULL, NULL},
+                                 {"--hw", a->hw != NULL, NULL}};
+    if ((rc = cli_flags_require(a->cmd, need, 2))) return rc;
     if (a->weights && a->keep.n)
         return cli_usage_error(a->cmd, "give --weights or --keep, not both");
     if (a->n_maps == 0) add_dataflow(a, "all");

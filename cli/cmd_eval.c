@@ -75,12 +75,8 @@ static int parse(int argc, char **argv, eval_args *a)
         CLI_END};
     int rc = cli_flags_parse(C, flags, argc, argv, NULL, help);
     if (rc) return rc;
-    if (!a->model) return cli_usage_error(C, "--model is required");
-    if (!a->weights && !nn_model_is_onnx(a->model))
-        return cli_usage_error(C, "--weights is required (except with an .onnx model)");
-    if (!a->data) return cli_usage_error(C, "--data is required");
-    if (!nn_val_split_valid(a->val))
-        return cli_usage_error(C, "--val-split: %g is neither a count nor a fraction below 1", a->val);
+    if ((rc = cli_require_model_data(C, a->model, a->weights, a->data))) return rc;
+    if ((rc = cli_check_val_split(C, a->val))) return rc;
     for (int i = 0; i < a->bits.n; i++)
         if (a->bits.v[i] != (double)(int)a->bits.v[i])
             return cli_usage_error(C, "--bits: %g is not a whole number of bits", a->bits.v[i]);

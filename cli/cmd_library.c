@@ -113,15 +113,11 @@ static int parse(int argc, char **argv, lib_args *a)
         CLI_END};
     int rc = cli_flags_parse(C, flags, argc, argv, NULL, help);
     if (rc) return rc;
-    if (!a->model) return cli_usage_error(C, "--model is required");
-    if (!a->weights && !nn_model_is_onnx(a->model))
-        return cli_usage_error(C, "--weights is required (except with an .onnx model)");
-    if (!a->data) return cli_usage_error(C, "--data is required");
-    if (!a->grid) return cli_usage_error(C, "--keep is required (e.g. 0.8:0.2:0.01)");
-    if (!a->out) return cli_usage_error(C, "--out is required");
-    if (!nn_val_split_valid(a->val))
-        return cli_usage_error(C, "--val-split: %g is neither a count nor a fraction below 1", a->val);
-    return 0;
+    if ((rc = cli_require_model_data(C, a->model, a->weights, a->data))) return rc;
+    const cli_required need[] = {{"--keep", a->grid != NULL, "e.g. 0.8:0.2:0.01"},
+                                 {"--out", a->out != NULL, NULL}};
+    if ((rc = cli_flags_require(C, need, 2))) return rc;
+    return cli_check_val_split(C, a->val);
 }
 
 static void configure(const lib_args *a, const nn_data_splits *d, ui *u, cp_library_cfg *cfg)

@@ -83,8 +83,9 @@ static int parse(int argc, char **argv, bench_args *a)
         CLI_END};
     int rc = cli_flags_parse(CMD, flags, argc, argv, NULL, help);
     if (rc) return rc;
-    if (!a->problem) return cli_usage_error(CMD, "--problem is required");
-    if (!a->out) return cli_usage_error(CMD, "--out is required");
+    const cli_required need[] = {{"--problem", a->problem != NULL, NULL},
+                                 {"--out", a->out != NULL, NULL}};
+    if ((rc = cli_flags_require(CMD, need, 2))) return rc;
     if (!opt_algorithm_by_name(a->algorithm))
         return cli_usage_error(CMD, "--algorithm: unknown '%s' (nsga2, ctaea, random, sbo)",
                                a->algorithm);

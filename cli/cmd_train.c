@@ -144,13 +144,13 @@ static int parse(int argc, char **argv, nn_train_job_cfg *c, bool *quiet)
 /* What train needs before any work (the library checks the rest). */
 static int check(const nn_train_job_cfg *c)
 {
-    if (!c->model) return cli_usage_error(C, "--model is required");
-    if (!c->data) return cli_usage_error(C, "--data is required");
-    if (!c->epochs) return cli_usage_error(C, "--epochs is required");
-    if (!c->out) return cli_usage_error(C, "--out is required");
-    if (!nn_val_split_valid(c->val_split))
-        return cli_usage_error(C, "--val-split: %g is neither a count nor a fraction below 1",
-                               c->val_split);
+    const cli_required need[] = {{"--model", c->model != NULL, NULL},
+                                 {"--data", c->data != NULL, NULL},
+                                 {"--epochs", c->epochs != 0, NULL},
+                                 {"--out", c->out != NULL, NULL}};
+    int rc = cli_flags_require(C, need, 4);
+    if (!rc) rc = cli_check_val_split(C, c->val_split);
+    if (rc) return rc;
     if (c->init && c->resume) return cli_usage_error(C, "--init and --resume exclude each other");
     /* The checkpoint of a device or pipe output has no place beside it. */
     struct stat st;

@@ -22,6 +22,16 @@ const char *cli_flags_find(int argc, char **argv, const char *flag)
     return NULL;
 }
 
+int cli_flags_require(const char *cmd, const cli_required *need, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (need[i].given) continue;
+        if (need[i].hint) return cli_usage_error(cmd, "%s is required (%s)", need[i].flag, need[i].hint);
+        return cli_usage_error(cmd, "%s is required", need[i].flag);
+    }
+    return 0;
+}
+
 static const cli_flag *lookup(const cli_flag *t, const char *name, size_t len)
 {
     for (; t->name; t++) {

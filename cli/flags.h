@@ -69,4 +69,16 @@ const char *cli_flags_find(int argc, char **argv, const char *flag);
 /* Whether argv asks for help (--help, -h or --help-flags anywhere). */
 bool cli_flags_wants_help(int argc, char **argv);
 
+/* A flag a command cannot run without: whether it was given (or is not needed, as
+ * --weights with an .onnx model), and a hint for the message (may be NULL). */
+typedef struct cli_required {
+    const char *flag;
+    bool given;
+    const char *hint;
+} cli_required;
+
+/* The usage error "<flag> is required" (" (<hint>)" after it when there is one) for
+ * the first of need[0..n) not given, in that order; 0 when all are. */
+int cli_flags_require(const char *cmd, const cli_required *need, int n);
+
 #endif

@@ -1,10 +1,16 @@
-/* cli/util.c: error printing and strict flag-value parsing for subcommands. */
+/* cli/util.c: error printing, strict flag-value parsing, taking a list flag out of
+ * argv, and the checks several subcommands share (a model with its weights and data,
+ * a validation split). */
 #include "cli/cli.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "cli/flags.h"
+#include "nn/job.h"
+#include "nn/model.h"
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
@@ -67,4 +73,20 @@ int cli_take_list(int *argc, char **argv, const char *flag, char **vals, int *n)
     }
     *argc = w;
     return found;
+}
+
+int cli_require_model_data(const char *cmd, const char *model, const char *weights,
+                           const char *data)
+{
+    const cli_required need[] = {
+        {"--model", model != NULL, NULL},
+        {"--weights", weights || nn_model_is_onnx(model), "except with an .onnx model"},
+        {"--data", data != NULL, NULL}};
+    return cli_flags_require(cmd, need, 3);
+}
+
+int cli_check_val_split(const char *cmd, double val)
+{
+    if (nn_val_split_valid(val)) return 0;
+    return cli_usage_error(cmd, "--val-split: %g is neither a count nor a fraction below 1", val);
 }

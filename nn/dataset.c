@@ -180,42 +180,77 @@ static int idx_header(gzFile gz, const char *path, uint8_t *h, size_t len, uint3
     return EM_OK;
 }
 
-int nn_idx_read_images(const char *path, int *n, int *rows, int *cols, uint8_t **pixels,
-                       em_error *err)
+/* The two IDX kinds: images (count x rows x cols after the magic) or labels (count);
+ * the magic of the other kind and the words of messages. */
+typedef struct {
+    bool images;
+    uint32_t magic, other_magic;
+    size_t header;
+    const char *kind, *other_kind;
+} idx_kind;
+
+static const idx_kind IDX_IMAGES = {true, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, 16, "images",
+                                    "label"};
+static const idx_kind IDX_LABELS = {false, IDX_LABELS_MAGIC, IDX_IMAGES_MAGIC, 8, "labels",
+                                    "image"};
+
+/* The dimensions of a header: count (and rows x cols for images, 1 x 1 for labels),
+ * checked before any payload is read. */
+static int idx_dims(const idx_kind *k, const char *path, const uint8_t *h, uint32_t dim[3],
+                    em_error *err)
+{
+    bool images = k->images;
+    dim[0] = be32(h + 4);
+    dim[1] = images ? be32(h + 8) : 1;
+    dim[2] = images ? be32(h + 12) : 1;
+    if (!images && (dim[0] == 0 || dim[0] > 10000000u))
+        return em_fail(err, EM_EFORMAT, "%s: implausible label count %u", path, dim[0]);
+    if (dim[0] == 0 || dim[0] > 10000000u || dim[1] == 0 || dim[2] == 0 || dim[1] > 4096 ||
+        dim[2] > 4096)
+        return em_fail(err, EM_EFORMAT, "%s: implausible IDX dimensions %u x %u x %u", path,
+                       dim[0], dim[1], dim[2]);
+    size_t want = (size_t)dim[0] * dim[1] * dim[2];
+    if (want > NN_DATA_MAX_BYTES)
+        return em_fail(err, EM_EFORMAT, "%s: header announces %u images of %ux%u (%zu bytes), "
+                       "more than the %zu bytes a data file may hold", path, dim[0], dim[1],
+                       dim[2], want, NN_DATA_MAX_BYTES);
+    return EM_OK;
+}
+
+static int idx_truncated(const idx_kind *k, const char *path, const uint32_t dim[3], size_t want,
+                         size_t got, em_error *err)
+{
+    if (k->images)
+        return em_fail(err, EM_EFORMAT, "%s: truncated: header announces %u images of %ux%u "
+                       "(%zu bytes), file holds %zu", path, dim[0], dim[1], dim[2], want, got);
+    return em_fail(err, EM_EFORMAT, "%s: truncated: header announces %u labels, file holds %zu",
+                   path, dim[0], got);
+}
+
+/* One IDX file of kind k: the header, then exactly the bytes it announces, then the
+ * end of the stream. dim: count, rows, cols (1, 1 for labels). */
+static int idx_read(const idx_kind *k, const char *path, uint32_t dim[3], uint8_t **out,
+                    em_error *err)
 {
     gzFile gz;
     int rc = open_stream(path, &gz, err);
     if (rc) return rc;
     uint8_t h[16], *d = NULL;
-    if ((rc = idx_header(gz, path, h, 16, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, "images", "label",
-                         err)))
+    size_t got = 0;
+    if ((rc = idx_header(gz, path, h, k->header, k->magic, k->other_magic, k->kind,
+                         k->other_kind, err)) ||
+        (rc = idx_dims(k, path, h, dim, err)))
         goto done;
-    uint32_t cnt = be32(h + 4), r = be32(h + 8), c = be32(h + 12);
-    if (cnt == 0 || cnt > 10000000u || r == 0 || c == 0 || r > 4096 || c > 4096) {
-        rc = em_fail(err, EM_EFORMAT, "%s: implausible IDX dimensions %u x %u x %u", path, cnt, r,
-                     c);
-        goto done;
-    }
-    size_t want = (size_t)cnt * r * c, got = 0;
-    if (want > NN_DATA_MAX_BYTES) {
-        rc = em_fail(err, EM_EFORMAT, "%s: header announces %u images of %ux%u (%zu bytes), more "
-                     "than the %zu bytes a data file may hold", path, cnt, r, c, want,
-                     NN_DATA_MAX_BYTES);
-        goto done;
-    }
+    size_t want = (size_t)dim[0] * dim[1] * dim[2];
     if ((rc = read_payload(gz, path, want, &d, &got, err))) goto done;
     if (got < want) {
-        rc = em_fail(err, EM_EFORMAT, "%s: truncated: header announces %u images of %ux%u (%zu "
-                     "bytes), file holds %zu", path, cnt, r, c, want, got);
+        rc = idx_truncated(k, path, dim, want, got, err);
         goto done;
     }
     char what[64];
-    snprintf(what, sizeof what, "%u images", cnt);
+    snprintf(what, sizeof what, "%u %s", dim[0], k->kind);
     if ((rc = expect_end(gz, path, what, err))) goto done;
-    *n = (int)cnt;
-    *rows = (int)r;
-    *cols = (int)c;
-    *pixels = d;
+    *out = d;
     d = NULL;
 done:
     free(d);
@@ -223,37 +258,25 @@ done:
     return rc;
 }
 
+int nn_idx_read_images(const char *path, int *n, int *rows, int *cols, uint8_t **pixels,
+                       em_error *err)
+{
+    uint32_t dim[3];
+    int rc = idx_read(&IDX_IMAGES, path, dim, pixels, err);
+    if (rc) return rc;
+    *n = (int)dim[0];
+    *rows = (int)dim[1];
+    *cols = (int)dim[2];
+    return EM_OK;
+}
+
 int nn_idx_read_labels(const char *path, int *n, uint8_t **labels, em_error *err)
 {
-    gzFile gz;
-    int rc = open_stream(path, &gz, err);
+    uint32_t dim[3];
+    int rc = idx_read(&IDX_LABELS, path, dim, labels, err);
     if (rc) return rc;
-    uint8_t h[8], *d = NULL;
-    if ((rc = idx_header(gz, path, h, 8, IDX_LABELS_MAGIC, IDX_IMAGES_MAGIC, "labels", "image",
-                         err)))
-        goto done;
-    uint32_t cnt = be32(h + 4);
-    if (cnt == 0 || cnt > 10000000u) {
-        rc = em_fail(err, EM_EFORMAT, "%s: implausible label count %u", path, cnt);
-        goto done;
-    }
-    size_t got = 0;
-    if ((rc = read_payload(gz, path, cnt, &d, &got, err))) goto done;
-    if (got < cnt) {
-        rc = em_fail(err, EM_EFORMAT, "%s: truncated: header announces %u labels, file holds %zu",
-                     path, cnt, got);
-        goto done;
-    }
-    char what[64];
-    snprintf(what, sizeof what, "%u labels", cnt);
-    if ((rc = expect_end(gz, path, what, err))) goto done;
-    *n = (int)cnt;
-    *labels = d;
-    d = NULL;
-done:
-    free(d);
-    gzclose(gz);
-    return rc;
+    *n = (int)dim[0];
+    return EM_OK;
 }
 
 /* CIFAR batches have no header: records are streamed one at a time, at most

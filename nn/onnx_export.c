@@ -67,41 +67,38 @@ static void parr_push(pool *P, parr *a, void *x)
     a->v[a->n++] = x;
 }
 
-static Onnx__AttributeProto *attr_int(pool *P, const char *name, int64_t v)
+/* A named attribute of `type`, its value left for the caller to set. */
+static Onnx__AttributeProto *attr_new(pool *P, const char *name,
+                                      Onnx__AttributeProto__AttributeType type)
 {
     Onnx__AttributeProto *a = pz(P, sizeof *a);
     if (!a) return NULL;
     onnx__attribute_proto__init(a);
     a->name = pstr(P, name);
     a->has_type = 1;
-    a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
-    a->has_i = 1;
-    a->i = v;
+    a->type = type;
+    return a;
+}
+
+static Onnx__AttributeProto *attr_int(pool *P, const char *name, int64_t v)
+{
+    Onnx__AttributeProto *a = attr_new(P, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT);
+    if (a) a->has_i = 1, a->i = v;
     return a;
 }
 
 static Onnx__AttributeProto *attr_float(pool *P, const char *name, float v)
 {
-    Onnx__AttributeProto *a = pz(P, sizeof *a);
-    if (!a) return NULL;
-    onnx__attribute_proto__init(a);
-    a->name = pstr(P, name);
-    a->has_type = 1;
-    a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT;
-    a->has_f = 1;
-    a->f = v;
+    Onnx__AttributeProto *a = attr_new(P, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT);
+    if (a) a->has_f = 1, a->f = v;
     return a;
 }
 
 static Onnx__AttributeProto *attr_ints(pool *P, const char *name, int n, const int64_t *v)
 {
-    Onnx__AttributeProto *a = pz(P, sizeof *a);
+    Onnx__AttributeProto *a = attr_new(P, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS);
     int64_t *d = pz(P, sizeof *d * (size_t)n);
     if (!a || !d) return NULL;
-    onnx__attribute_proto__init(a);
-    a->name = pstr(P, name);
-    a->has_type = 1;
-    a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS;
     memcpy(d, v, sizeof *d * (size_t)n);
     a->n_ints = (size_t)n;
     a->ints = d;
@@ -113,10 +110,13 @@ typedef struct {
     parr nodes, inits;
 } gb;
 
-static Onnx__NodeProto *node(gb *g, const char *op, const char *name, int nin,
+/* A node of `op` named "/<layer>/<op>" (as PyTorch names them), one output. */
+static Onnx__NodeProto *node(gb *g, const char *op, const char *layer, int nin,
                              const char *const *in, const char *out)
 {
     pool *P = g->P;
+    char name[NN_NAME_MAX + 32];
+    snprintf(name, sizeof name, "/%s/%s", layer, op);
     Onnx__NodeProto *n = pz(P, sizeof *n);
     char **ins = pz(P, sizeof *ins * (size_t)nin), **outs = pz(P, sizeof *outs);
     if (!n || !ins || !outs) { P->oom = true; return NULL; }
@@ -236,7 +236,7 @@ static int build_graph(gb *g, nn_net *net, Onnx__GraphProto *graph, em_error *er
         const char *src = l->src[0] == NN_INPUT_SRC ? "input" : a->layers[l->src[0]].name;
         int srank = l->src[0] == NN_INPUT_SRC ? 4 : rank[l->src[0]];
         rank[i] = srank;
-        char nm[NN_NAME_MAX + 32], wn[NN_NAME_MAX + 16], bn[NN_NAME_MAX + 16];
+        char wn[NN_NAME_MAX + 16], bn[NN_NAME_MAX + 16];
         snprintf(wn, sizeof wn, "%s.weight", l->name);
         snprintf(bn, sizeof bn, "%s.bias", l->name);
         int64_t win[2] = {l->kh, l->kw}, st[2] = {l->stride, l->stride},
@@ -246,8 +246,7 @@ static int build_graph(gb *g, nn_net *net, Onnx__GraphProto *graph, em_error *er
             const float *shift = nn_net_conv_shift(net, i);
             bool bias = l->bias || shift;
             const char *in[3] = {src, wn, bn};
-            snprintf(nm, sizeof nm, "/%s/Conv", l->name);
-            Onnx__NodeProto *n = node(g, "Conv", nm, bias ? 3 : 2, in, l->name);
+            Onnx__NodeProto *n = node(g, "Conv", l->name, bias ? 3 : 2, in, l->name);
             Onnx__AttributeProto *at[4] = {attr_ints(P, "kernel_shape", 2, win),
                                            attr_ints(P, "strides", 2, st),
                                            attr_ints(P, "pads", 4, pads),
@@ -267,15 +266,13 @@ static int build_graph(gb *g, nn_net *net, Onnx__GraphProto *graph, em_error *er
             char fl[NN_NAME_MAX + 16];
             if (srank != 2) {
                 snprintf(fl, sizeof fl, "%s_flatten", l->name);
-                snprintf(nm, sizeof nm, "/%s/Flatten", l->name);
-                Onnx__NodeProto *f = node(g, "Flatten", nm, 1, &src, fl);
+                Onnx__NodeProto *f = node(g, "Flatten", l->name, 1, &src, fl);
                 Onnx__AttributeProto *at1[1] = {attr_int(P, "axis", 1)};
                 node_attrs(g, f, 1, at1);
                 x = fl;
             }
             const char *in[3] = {x, wn, bn};
-            snprintf(nm, sizeof nm, "/%s/Gemm", l->name);
-            Onnx__NodeProto *n = node(g, "Gemm", nm, l->bias ? 3 : 2, in, l->name);
+            Onnx__NodeProto *n = node(g, "Gemm", l->name, l->bias ? 3 : 2, in, l->name);
             Onnx__AttributeProto *at[1] = {attr_int(P, "transB", 1)};
             node_attrs(g, n, 1, at);
             rc = param_init(g, net, l->name, "weight", err);
@@ -284,14 +281,12 @@ static int build_graph(gb *g, nn_net *net, Onnx__GraphProto *graph, em_error *er
             break;
         }
         case NN_L_RELU:
-            snprintf(nm, sizeof nm, "/%s/Relu", l->name);
-            node(g, "Relu", nm, 1, &src, l->name);
+            node(g, "Relu", l->name, 1, &src, l->name);
             break;
         case NN_L_MAXPOOL:
         case NN_L_AVGPOOL: {
             bool mx = l->kind == NN_L_MAXPOOL;
-            snprintf(nm, sizeof nm, "/%s/%s", l->name, mx ? "MaxPool" : "AveragePool");
-            Onnx__NodeProto *n = node(g, mx ? "MaxPool" : "AveragePool", nm, 1, &src, l->name);
+            Onnx__NodeProto *n = node(g, mx ? "MaxPool" : "AveragePool", l->name, 1, &src, l->name);
             Onnx__AttributeProto *at[4] = {attr_ints(P, "kernel_shape", 2, win),
                                            attr_ints(P, "strides", 2, st),
                                            attr_ints(P, "pads", 4, pads),
@@ -300,13 +295,11 @@ static int build_graph(gb *g, nn_net *net, Onnx__GraphProto *graph, em_error *er
             break;
         }
         case NN_L_GAP:
-            snprintf(nm, sizeof nm, "/%s/GlobalAveragePool", l->name);
-            node(g, "GlobalAveragePool", nm, 1, &src, l->name);
+            node(g, "GlobalAveragePool", l->name, 1, &src, l->name);
             break;
         case NN_L_BN:
             if (nn_net_bn_folded(net, i)) { /* its conv carries it */
-                snprintf(nm, sizeof nm, "/%s/Identity", l->name);
-                node(g, "Identity", nm, 1, &src, l->name);
+                node(g, "Identity", l->name, 1, &src, l->name);
                 break;
             }
             {
@@ -317,8 +310,7 @@ static int build_graph(gb *g, nn_net *net, Onnx__GraphProto *graph, em_error *er
                 snprintf(s3, sizeof s3, "%s.running_mean", l->name);
                 snprintf(s4, sizeof s4, "%s.running_var", l->name);
                 const char *in[5] = {src, s1, s2, s3, s4};
-                snprintf(nm, sizeof nm, "/%s/BatchNormalization", l->name);
-                Onnx__NodeProto *n = node(g, "BatchNormalization", nm, 5, in, l->name);
+                Onnx__NodeProto *n = node(g, "BatchNormalization", l->name, 5, in, l->name);
                 Onnx__AttributeProto *at[2] = {attr_float(P, "epsilon", (float)l->bn_eps),
                                                attr_float(P, "momentum",
                                                           (float)(1.0 - l->bn_momentum))};
@@ -330,21 +322,18 @@ static int build_graph(gb *g, nn_net *net, Onnx__GraphProto *graph, em_error *er
             break;
         case NN_L_ADD: {
             const char *in[2] = {src, l->src[1] == NN_INPUT_SRC ? "input" : a->layers[l->src[1]].name};
-            snprintf(nm, sizeof nm, "/%s/Add", l->name);
-            node(g, "Add", nm, 2, in, l->name);
+            node(g, "Add", l->name, 2, in, l->name);
             break;
         }
         case NN_L_FLATTEN: {
-            snprintf(nm, sizeof nm, "/%s/Flatten", l->name);
-            Onnx__NodeProto *n = node(g, "Flatten", nm, 1, &src, l->name);
+            Onnx__NodeProto *n = node(g, "Flatten", l->name, 1, &src, l->name);
             Onnx__AttributeProto *at[1] = {attr_int(P, "axis", 1)};
             node_attrs(g, n, 1, at);
             rank[i] = 2;
             break;
         }
         case NN_L_DROPOUT: /* inference: the identity */
-            snprintf(nm, sizeof nm, "/%s/Identity", l->name);
-            node(g, "Identity", nm, 1, &src, l->name);
+            node(g, "Identity", l->name, 1, &src, l->name);
             break;
         default:
             rc = em_fail(err, EM_EINTERNAL, "export: layer '%s' of unknown kind", l->name);
@@ -364,7 +353,7 @@ static int build_graph(gb *g, nn_net *net, Onnx__GraphProto *graph, em_error *er
     bool last2 = rank[a->n_layers - 1] == 2;
     if (!last2) { /* a 4-D last layer: flatten it to the [N, classes] logits */
         const char *src = last->name;
-        Onnx__NodeProto *f = node(g, "Flatten", "/logits/Flatten", 1, &src, "logits");
+        Onnx__NodeProto *f = node(g, "Flatten", "logits", 1, &src, "logits");
         Onnx__AttributeProto *at[1] = {attr_int(P, "axis", 1)};
         node_attrs(g, f, 1, at);
         graph->n_node = g->nodes.n;

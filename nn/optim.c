@@ -115,20 +115,28 @@ void nn_optim_set_lr(nn_optim *o, double lr) { o->cfg.lr = lr; }
 double nn_optim_lr(const nn_optim *o) { return o->cfg.lr; }
 int64_t nn_optim_step_count(const nn_optim *o) { return o->steps; }
 
+/* Element k's gradient with weight decay, as both updates take it; false (and the
+ * weight held at 0) where the mask prunes it. */
+static inline bool live_grad(const nn_param *p, float wd, int64_t k, float *d)
+{
+    if (p->mask && p->mask[k] == 0.0f) {
+        p->data[k] = 0.0f;
+        return false;
+    }
+    *d = p->grad[k];
+    if (wd != 0.0f) *d += wd * p->data[k];
+    return true;
+}
+
 static void sgd_update(const nn_optim_cfg *c, slot *s, bool first)
 {
     nn_param *p = s->p;
     const float lr = (float)c->lr, wd = (float)c->weight_decay, mom = (float)c->momentum;
     const float damp1 = (float)(1.0 - c->dampening);
-    float *w = p->data, *g = p->grad, *buf = s->buf1;
-    const float *mask = p->mask;
+    float *w = p->data, *buf = s->buf1;
     for (int64_t k = 0; k < p->numel; k++) {
-        if (mask && mask[k] == 0.0f) {
-            w[k] = 0.0f;
-            continue;
-        }
-        float d = g[k];
-        if (wd != 0.0f) d += wd * w[k];
+        float d;
+        if (!live_grad(p, wd, k, &d)) continue;
         if (buf) {
             buf[k] = first ? d : mom * buf[k] + damp1 * d;
             d = c->nesterov ? d + mom * buf[k] : buf[k];
@@ -143,15 +151,10 @@ static void adam_update(const nn_optim_cfg *c, slot *s, int64_t t)
     const float wd = (float)c->weight_decay, b1 = (float)c->beta1, b2 = (float)c->beta2;
     const double bc1 = 1.0 - pow(c->beta1, (double)t), bc2 = 1.0 - pow(c->beta2, (double)t);
     const float step_size = (float)(c->lr / bc1), bc2_sqrt = (float)sqrt(bc2), eps = (float)c->eps;
-    float *w = p->data, *g = p->grad, *m = s->buf1, *v = s->buf2;
-    const float *mask = p->mask;
+    float *w = p->data, *m = s->buf1, *v = s->buf2;
     for (int64_t k = 0; k < p->numel; k++) {
-        if (mask && mask[k] == 0.0f) {
-            w[k] = 0.0f;
-            continue;
-        }
-        float d = g[k];
-        if (wd != 0.0f) d += wd * w[k];
+        float d;
+        if (!live_grad(p, wd, k, &d)) continue;
         m[k] += (1.0f - b1) * (d - m[k]);          /* torch lerp_ */
         v[k] = b2 * v[k] + (1.0f - b2) * d * d;
         float denom = sqrtf(v[k]) / bc2_sqrt + eps;

@@ -242,6 +242,7 @@ int sp_config_validate(const sp_config *c, em_error *err)
 
 int sp_config_load_rundir(const char *rundir, sp_config *c, em_error *err)
 {
+    sp_config_default(c);
     char path[4096], run[4096];
     int rc = opt_rundir_path(rundir, "config.yaml", path, sizeof path, err);
     if (!rc) rc = opt_rundir_path(rundir, "run.yaml", run, sizeof run, err);

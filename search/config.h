@@ -65,7 +65,8 @@ typedef struct sp_config {
 
 void sp_config_default(sp_config *c);
 int sp_config_load(const char *path, sp_config *c, em_error *err);
-/* Loads RUNDIR/config.yaml, the configuration of a compression run. A benchmark run
+/* Loads RUNDIR/config.yaml over the defaults (sp_config_default first), the
+ * configuration of a compression run. A benchmark run
  * directory (emomc optimize --problem zdt1 ...: run.yaml and summary.json, no
  * config.yaml) fails with EM_EUNSUPPORTED and a message saying so, naming its files. */
 int sp_config_load_rundir(const char *rundir, sp_config *c, em_error *err);

@@ -111,7 +111,6 @@ int sp_export_net_emw(nn_net *net, const nn_weights *meta, const char *out, em_e
 int sp_export(const char *rundir, const sp_export_opts *o, sp_export_info *info, em_error *err)
 {
     sp_config cfg;
-    sp_config_default(&cfg);
     int rc = sp_config_load_rundir(rundir, &cfg, err);
     if (rc) return rc;
     sp_context *ctx = NULL;

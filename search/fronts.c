@@ -217,7 +217,6 @@ static int add_joint(sp_fronts *f, const char *dir, const sp_config *cfg, const 
 static int add_run(sp_fronts *f, const char *dir, em_error *err)
 {
     sp_config cfg;
-    sp_config_default(&cfg);
     int rc = sp_config_load_rundir(dir, &cfg, err);
     if (rc) return rc;
     if (cfg.kind == SP_SBO)
@@ -245,7 +244,6 @@ static int resolve_axis(const char *const *dirs, int n, sp_cost_axis *axis, em_e
     const char *seen = NULL;
     for (int i = 0; i < n; i++) {
         sp_config cfg;
-        sp_config_default(&cfg);
         int rc = sp_config_load_rundir(dirs[i], &cfg, err);
         if (rc) return rc;
         if (cfg.kind != SP_EMOMC_ENERGY && cfg.kind != SP_EMOMC_SIZE) continue;
@@ -349,7 +347,6 @@ static int joint_row(const rows *j, const bool *nd, const char *dir, sp_joint_ro
     snprintf(row->dir, sizeof row->dir, "%s", dir);
     row->n_joint = j->n;
     sp_config cfg;
-    sp_config_default(&cfg);
     int rc = sp_config_load_rundir(dir, &cfg, err);
     if (rc) return rc;
     if (cfg.kind != SP_EMOMC_ENERGY && cfg.kind != SP_EMOMC_SIZE)
@@ -388,7 +385,6 @@ int sp_joint_vs_separate(const char *joint_dir, const char *const *sep_dirs, int
                          sp_joint_row *rows_out, em_error *err)
 {
     sp_config cfg;
-    sp_config_default(&cfg);
     int rc = sp_config_load_rundir(joint_dir, &cfg, err);
     if (rc) return rc;
     if (cfg.kind != SP_EMOMC_JOINT)

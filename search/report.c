@@ -240,48 +240,68 @@ static int print_tables(FILE *out, const nn_arch *arch, const hw_target *hw, con
     return rc;
 }
 
+int sp_rundir_open(const char *rundir, sp_rundir *r, em_error *err)
+{
+    memset(r, 0, sizeof *r);
+    int rc = sp_config_load_rundir(rundir, &r->cfg, err);
+    if (rc) return rc;
+    if ((rc = nn_model_load(r->cfg.model, &r->arch, NULL, err))) return rc;
+    r->has_hw = r->cfg.hw[0] != '\0';
+    char path[4096];
+    if (r->has_hw && ((rc = hw_resolve(r->cfg.hw, path, sizeof path, err)) ||
+                      (rc = hw_load(path, &r->hw, err))))
+        goto fail;
+    r->n_layers = nn_arch_compute_layer_count(r->arch);
+    if ((rc = sp_final_read(rundir, &r->cfg, r->n_layers, &r->final, err))) goto fail;
+    return EM_OK;
+fail:
+    sp_rundir_close(r);
+    return rc;
+}
+
+void sp_rundir_close(sp_rundir *r)
+{
+    sp_final_free(&r->final);
+    nn_arch_free(r->arch);
+    memset(r, 0, sizeof *r);
+}
+
 int sp_report(const char *rundir, FILE *out, const sp_report_opts *o, em_error *err)
 {
-    sp_config cfg;
-    sp_config_default(&cfg);
-    int rc = sp_config_load_rundir(rundir, &cfg, err);
+    sp_rundir run;
+    int rc = sp_rundir_open(rundir, &run, err);
     if (rc) return rc;
-    nn_arch *arch = NULL;
-    hw_target hw;
-    sp_final f;
+    const sp_config *cfg = &run.cfg;
+    const sp_final *f = &run.final;
+    const nn_arch *arch = run.arch;
+    const hw_target *hw = &run.hw;
+    bool have_hw = run.has_hw;
+    int L = run.n_layers;
     sp_selection sel;
-    memset(&f, 0, sizeof f);
     memset(&sel, 0, sizeof sel);
-    char p2[4096];
-    if ((rc = nn_model_load(cfg.model, &arch, NULL, err))) return rc;
-    bool have_hw = cfg.hw[0] != '\0';
-    if (have_hw && ((rc = hw_resolve(cfg.hw, p2, sizeof p2, err)) || (rc = hw_load(p2, &hw, err))))
-        goto done;
-    int L = nn_arch_compute_layer_count(arch);
-    if ((rc = sp_final_read(rundir, &cfg, L, &f, err))) goto done;
 
-    int first = f.has_reference ? 1 : 0, n = f.n - first;
-    bool size_obj = cfg.kind == SP_EMOMC_SIZE, sbo = cfg.kind == SP_SBO;
-    const double *cost = sp_final_cost(&f, &cfg);
+    int first = f->has_reference ? 1 : 0, n = f->n - first;
+    bool size_obj = cfg->kind == SP_EMOMC_SIZE, sbo = cfg->kind == SP_SBO;
+    const double *cost = sp_final_cost(f, cfg);
     const char *unit = sbo ? "non-zero rate" : size_obj ? "KB" : "mJ";
     char search_imgs[256], final_imgs[256];
     read_image_sets(rundir, search_imgs, final_imgs, sizeof search_imgs);
     fprintf(out, "run %s: problem %s, model %s, target %s, algorithm %s\n", rundir,
-            sp_kind_name(cfg.kind), arch->name, have_hw ? hw.name : "-", cfg.algorithm);
-    if (cfg.kind == SP_EMOMC_ENERGY || cfg.kind == SP_EMOMC_JOINT)
-        fprintf(out, "objective cost: energy under %s\n", cfg.mapping.name);
-    if (size_obj) fprintf(out, "objective cost: size under %s coding\n", coding_kind_name(cfg.coding));
+            sp_kind_name(cfg->kind), arch->name, have_hw ? hw->name : "-", cfg->algorithm);
+    if (cfg->kind == SP_EMOMC_ENERGY || cfg->kind == SP_EMOMC_JOINT)
+        fprintf(out, "objective cost: energy under %s\n", cfg->mapping.name);
+    if (size_obj) fprintf(out, "objective cost: size under %s coding\n", coding_kind_name(cfg->coding));
     fprintf(out, "protocol: %s\n  search accuracy (acc%%srch): %s; every choice below is made "
                  "on it\n  final accuracy (acc%%final): %s; re-measured, reported, never "
-                 "selected on\n\n", sp_protocol_name(cfg.protocol), search_imgs, final_imgs);
-    if (sbo) fprintf(out, "objectives: non-zero weight rate, accuracy >= tau = %g\n", cfg.tau);
-    if (f.has_reference) {
-        fprintf(out, "uncompressed (32-bit, dense): search %.2f%%, final %.2f%%", 100 * f.acc_search[0],
-                100 * f.acc_final[0]);
-        if (have_hw) fprintf(out, ", energy %.6g mJ, size %.6g KB", f.energy_mj[0], f.size_kb[0]);
+                 "selected on\n\n", sp_protocol_name(cfg->protocol), search_imgs, final_imgs);
+    if (sbo) fprintf(out, "objectives: non-zero weight rate, accuracy >= tau = %g\n", cfg->tau);
+    if (f->has_reference) {
+        fprintf(out, "uncompressed (32-bit, dense): search %.2f%%, final %.2f%%", 100 * f->acc_search[0],
+                100 * f->acc_final[0]);
+        if (have_hw) fprintf(out, ", energy %.6g mJ, size %.6g KB", f->energy_mj[0], f->size_kb[0]);
         fprintf(out, "\n\n");
     }
-    if ((rc = sp_selection_make(&f, cost, &sel, err))) goto done;
+    if ((rc = sp_selection_make(f, cost, &sel, err))) goto done;
     bool *in_sel = calloc((size_t)(n ? n : 1), sizeof *in_sel);
     int *order = malloc(sizeof *order * (size_t)(n ? n : 1));
     if (!in_sel || !order) {
@@ -309,10 +329,10 @@ int sp_report(const char *rundir, FILE *out, const sp_report_opts *o, em_error *
     for (int k = 0; k < n; k++) {
         int i = order[k], r = i + first;
         char bits[512];
-        plan_text(f.plans + (size_t)r * (size_t)L, L, bits, sizeof bits);
+        plan_text(f->plans + (size_t)r * (size_t)L, L, bits, sizeof bits);
         fprintf(out, "%3d%c %8.4f %9.2f %9.2f %12.6g %12.6g %8.3f  %s\n", i,
-                sel.n < n && in_sel[i] ? '*' : ' ', f.nonzero[r], 100 * f.acc_search[r],
-                100 * f.acc_final[r], f.energy_mj[r], f.size_kb[r], f.library_keep[r], bits);
+                sel.n < n && in_sel[i] ? '*' : ' ', f->nonzero[r], 100 * f->acc_search[r],
+                100 * f->acc_final[r], f->energy_mj[r], f->size_kb[r], f->library_keep[r], bits);
     }
     free(order);
     free(in_sel);
@@ -320,33 +340,33 @@ int sp_report(const char *rundir, FILE *out, const sp_report_opts *o, em_error *
 
     int knee = sp_selection_knee(&sel);
     fprintf(out, "\nknee point: ");
-    describe(out, &f, first, cost, knee, unit);
+    describe(out, f, first, cost, knee, unit);
     fprintf(out, "\n");
     const double ratios[3] = {5, 1, 0.2};
-    const double ref_cost = sbo ? f.nonzero[0] : size_obj ? f.size_kb[0] : f.energy_mj[0];
+    const double ref_cost = sbo ? f->nonzero[0] : size_obj ? f->size_kb[0] : f->energy_mj[0];
     for (int i = 0; i < 3; i++) {
         int b = as_candidate(&sel, sp_best_ascore(sel.acc, sel.cost, sel.n, ratios[i]));
         if (b < 0) continue;
         fprintf(out, "best AScore, r/tau = %-3g: ", ratios[i]);
-        describe(out, &f, first, cost, b, unit);
-        double rel = f.has_reference ? sp_ascore_rel(f.acc_search[first + b], cost[b],
-                                                     f.acc_search[0], ref_cost, ratios[i])
-                                     : NAN;
+        describe(out, f, first, cost, b, unit);
+        double rel = f->has_reference ? sp_ascore_rel(f->acc_search[first + b], cost[b],
+                                                      f->acc_search[0], ref_cost, ratios[i])
+                                      : NAN;
         if (isfinite(rel)) fprintf(out, ", %.4g x the uncompressed model's AScore\n", rel);
-        else fprintf(out, ", AScore %.6g\n", sp_ascore(f.acc_search[first + b], cost[b], ratios[i]));
+        else fprintf(out, ", AScore %.6g\n", sp_ascore(f->acc_search[first + b], cost[b], ratios[i]));
     }
     if (o->budget > 0) {
         int b = as_candidate(&sel, sp_best_under_budget(sel.acc, sel.cost, sel.n, o->budget));
         if (b < 0) fprintf(out, "no solution within the budget of %g %s\n", o->budget, unit);
         else {
             fprintf(out, "best search accuracy within %g %s: ", o->budget, unit);
-            describe(out, &f, first, cost, b, unit);
+            describe(out, f, first, cost, b, unit);
             fprintf(out, "\n");
         }
     }
     int pick = o->pick >= 0 ? o->pick : knee;
     if (o->use_max_loss) {
-        int w = within_loss(out, &f, &sel, cost, unit, o->max_loss, err);
+        int w = within_loss(out, f, &sel, cost, unit, o->max_loss, err);
         if (w < -1) { rc = EM_EINVAL; goto done; }
         if (w < 0) goto done; /* nothing within: no tables */
         if (o->pick < 0) pick = w;
@@ -355,10 +375,9 @@ int sp_report(const char *rundir, FILE *out, const sp_report_opts *o, em_error *
         rc = em_fail(err, EM_EINVAL, "--pick %d: the set has %d solutions", pick, n);
         goto done;
     }
-    if (have_hw && f.has_reference) rc = print_tables(out, arch, &hw, &cfg, &f, pick, first, err);
+    if (have_hw && f->has_reference) rc = print_tables(out, arch, hw, cfg, f, pick, first, err);
 done:
     sp_selection_free(&sel);
-    sp_final_free(&f);
-    nn_arch_free(arch);
+    sp_rundir_close(&run);
     return rc;
 }

@@ -43,6 +43,23 @@ int sp_final_read(const char *rundir, const sp_config *cfg, int n_layers, sp_fin
                   em_error *err);
 void sp_final_free(sp_final *f);
 
+/* A finished compression run opened for reading: its configuration (config.yaml over
+ * the defaults), model (the architecture: no weights), target (has_hw false, hw
+ * zero, where the run names none) and final.csv. Open fails as its first step does
+ * (sp_config_load_rundir, nn_model_load, hw_load, sp_final_read), holding nothing;
+ * close frees what open holds. */
+typedef struct sp_rundir {
+    sp_config cfg;
+    nn_arch *arch;
+    hw_target hw;
+    bool has_hw;
+    int n_layers;
+    sp_final final;
+} sp_rundir;
+
+int sp_rundir_open(const char *rundir, sp_rundir *r, em_error *err);
+void sp_rundir_close(sp_rundir *r);
+
 /* The set choices are made from: the candidates (rows after the reference) that are
  * non-dominated on (accuracy_search, cost), with cost one of the run's cost columns
  * (a pointer to its first candidate). idx: their candidate indices, in row order. */

@@ -42,6 +42,30 @@ START_TEST(flag_errors)
 }
 END_TEST
 
+/* Required flags are checked in the order each command documents, one message each,
+ * before any file is opened; --weights is not needed with an .onnx model. */
+START_TEST(required_flags)
+{
+    static const char *const cases[][2] = {
+        {"eval", "emomc eval: --model is required"},
+        {"eval --model lenet5", "--weights is required (except with an .onnx model)"},
+        {"eval --model m.onnx", "--data is required"},
+        {"eval --model lenet5 --weights w.emw --data mnist --val-split 1.5",
+         "--val-split: 1.5 is neither a count nor a fraction below 1"},
+        {"library --model m.onnx --data d", "--keep is required (e.g. 0.8:0.2:0.01)"},
+        {"library --model m --weights w --data d --keep 0.8:0.2:0.1", "--out is required"},
+        {"library --model m --weights w --data d --keep 0.8:0.2:0.1 --out o --val-split 2.5",
+         "--val-split: 2.5 is neither"},
+        {"train --model m", "emomc train: --data is required"},
+        {"train --model m --data d", "--epochs is required"},
+        {"train --model m --data d --epochs 1", "--out is required"},
+        {"optimize --problem zdt1", "emomc optimize: --out is required"},
+        {"estimate --model lenet5", "emomc estimate: --hw is required"},
+        {"compare", "emomc compare: --model is required"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) RUN(cases[i][0], 2, cases[i][1]);
+}
+END_TEST
+
 /* Every flag of a subcommand's table (--help-flags) is named in its --help. */
 static void check_help(const char *cmd)
 {
@@ -202,6 +226,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, flag_errors);
+    tcase_add_test(tc, required_flags);
     tcase_add_test(tc, help_matches_tables);
     tcase_add_test(tc, benchmark_rundir);
     tcase_add_test(tc, estimate_weights);
