@@ -21,25 +21,14 @@ bin=$build/emomc
 phases=${PHASES:-sbo ea stats}
 sbo_budget=${SBO_BUDGET:-300} sbo_variant=${SBO_VARIANT:-models=gp+knn+rf,inner_gens=50}
 sbo_pop=${SBO_POP:-40}
-case $model in
-  lenet5)   weights=models/lenet5-mnist.emw library=models/lenet5-mnist-library data=mnist images=2000 ;;
-  resnet20) weights=models/resnet20-cifar10.emw library=models/resnet20-cifar10-library data=cifar10 images=1000 ;;
-  *) echo "unknown model $model" >&2; exit 2 ;;
-esac
+. experiments/common.sh
+em_model "$model"
 root=experiments/runs/$model
 mkdir -p "$root/algos"
 common=(--problem emomc-energy --dataflow xy --model "$model" --weights "$weights"
         --library "$library" --hw emomc2021 --data "$data" --protocol val
         --eval-images "$images" --bits 2:12 --store "$root/store.sqlite" --quiet)
-run() { # DIR FLAGS...
-  local dir=$1; shift
-  if [ -f "$dir/final.csv" ]; then echo "$dir: done"; return; fi
-  local resume=()
-  [ -f "$dir/checkpoint" ] && resume=(--resume)
-  local t0=$SECONDS
-  "$bin" optimize "${common[@]}" "$@" --out "$dir" "${resume[@]}"
-  echo "$dir: $((SECONDS - t0)) s"
-}
+run() { em_run "$@"; } # DIR FLAGS...
 nsga2_dir() { if [ "$1" = 1 ]; then echo "$root/energy-xy"; else echo "$root/algos/nsga2-s$1"; fi; }
 for phase in $phases; do
   case $phase in

@@ -12,27 +12,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 model=${1:?model: lenet5 or resnet20}
 pop=${2:-40} gens=${3:-120} seed=${4:-1} bin=${5:-build}/emomc
-case $model in
-  lenet5)   weights=models/lenet5-mnist.emw library=models/lenet5-mnist-library data=mnist images=2000 ;;
-  resnet20) weights=models/resnet20-cifar10.emw library=models/resnet20-cifar10-library data=cifar10 images=1000 ;;
-  *) echo "unknown model $model" >&2; exit 2 ;;
-esac
+. experiments/common.sh
+em_model "$model"
 root=experiments/runs/$model
 mkdir -p "$root"
 store=$root/store.sqlite   # shared by the eight searches; not committed (rebuildable)
 common=(--model "$model" --weights "$weights" --library "$library" --hw emomc2021 --data "$data"
         --protocol val --eval-images "$images" --bits 2:12 --algorithm nsga2 --pop "$pop"
         --gens "$gens" --seed "$seed" --store "$store" --quiet)
-run() { # NAME PROBLEM EXTRA...
-  local name=$1 problem=$2; shift 2
-  local dir=$root/$name
-  if [ -f "$dir/final.csv" ]; then echo "$name: done"; return; fi
-  local resume=()
-  [ -f "$dir/checkpoint" ] && resume=(--resume)
-  local t0=$SECONDS
-  "$bin" optimize --problem "$problem" "${common[@]}" "$@" --out "$dir" "${resume[@]}"
-  echo "$name: $((SECONDS - t0)) s"
-}
+run() { em_run "$root/$1" --problem "$2" "${@:3}"; } # NAME PROBLEM EXTRA...
 run energy-xy   emomc-energy --dataflow xy
 run energy-cico emomc-energy --dataflow cico
 run energy-fxfy emomc-energy --dataflow fxfy

@@ -26,11 +26,9 @@ while [ $# -gt 0 ]; do
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
-case $model in
-  lenet5)   weights=models/lenet5-mnist.emw lib=models/lenet5-mnist-library data=mnist ;;
-  resnet20) weights=models/resnet20-cifar10.emw lib=models/resnet20-cifar10-library data=cifar10 ;;
-  *) echo "unknown model $model" >&2; exit 2 ;;
-esac
+. experiments/common.sh
+em_model "$model"
+lib=$library
 bin=$build/emomc
 csv=experiments/results/$model-inference-time.csv
 png=docs/img/$model-inference-time.png

@@ -13,25 +13,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 model=${1:?model: lenet5 or resnet20}
 seeds=${2:-"1 2 3 4 5"} bin=${3:-build}/emomc
-case $model in
-  lenet5)   weights=models/lenet5-mnist.emw data=mnist images=2000 tau=0.95 ;;
-  resnet20) weights=models/resnet20-cifar10.emw data=cifar10 images=1000 tau=0.80 ;;
-  *) echo "unknown model $model" >&2; exit 2 ;;
-esac
+. experiments/common.sh
+em_model "$model"
 root=experiments/runs/sbo-$model
 mkdir -p "$root"
 common=(--problem sbo --model "$model" --weights "$weights" --data "$data" --protocol val
         --eval-images "$images" --tau "$tau" --store "$root/store.sqlite" --quiet)
-run() { # NAME FLAGS...
-  local name=$1; shift
-  local dir=$root/$name
-  if [ -f "$dir/final.csv" ]; then echo "$name: done"; return; fi
-  local resume=()
-  [ -f "$dir/checkpoint" ] && resume=(--resume)
-  local t0=$SECONDS
-  "$bin" optimize "${common[@]}" "$@" --out "$dir" "${resume[@]}"
-  echo "$name: $((SECONDS - t0)) s"
-}
+run() { em_run "$root/$1" "${@:2}"; } # NAME FLAGS...
 metrics="mse mape spearman random"
 for seed in $seeds; do
   for mo in $metrics; do
