@@ -161,25 +161,10 @@ static void build(const fixture *f, const char *dir, cp_library_cfg *c)
     ck_assert_msg(rc == 0, "%s", err.msg);
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    ck_assert_msg(fp != NULL, "cannot open %s", path);
-    fseek(fp, 0, SEEK_END);
-    long n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    ck_assert_int_eq(fread(b, 1, (size_t)n, fp), (size_t)n);
-    b[n] = 0;
-    fclose(fp);
-    *len = (size_t)n;
-    return b;
-}
-
 static void same_file(const char *a, const char *b)
 {
     size_t la, lb;
-    char *x = slurp(a, &la), *y = slurp(b, &lb);
+    char *x = tu_read_file_len(a, &la), *y = tu_read_file_len(b, &lb);
     ck_assert_msg(la == lb && !memcmp(x, y, la), "%s and %s differ", a, b);
     free(x);
     free(y);
@@ -191,7 +176,7 @@ static char *index_sans_seconds(const char *dir)
     char p[512];
     snprintf(p, sizeof p, "%s/index.csv", dir);
     size_t n;
-    char *s = slurp(p, &n), *out = malloc(n + 1), *o = out;
+    char *s = tu_read_file_len(p, &n), *out = malloc(n + 1), *o = out;
     for (char *line = strtok(s, "\n"); line; line = strtok(NULL, "\n")) {
         char *c = strrchr(line, ',');
         if (c) *c = 0;

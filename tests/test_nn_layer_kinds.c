@@ -114,6 +114,17 @@ static void run_free(run *r)
     nn_arch_free(r->a);
 }
 
+/* The run's train output, eval output and dx against the references y and dx (the
+ * layer computes the same in train and eval), then frees y, dx and the run. */
+static void expect_run_and_free(run *r, double *y, double *dx, const char *name)
+{
+    expect_close(r->y, y, r->ny, "output", name);
+    expect_close(r->y_eval, y, r->ny, "eval output", name);
+    expect_close(r->dx, dx, r->nx, "dx", name);
+    free(y), free(dx);
+    run_free(r);
+}
+
 static double *dcalloc(size_t n) { return calloc(n ? n : 1, sizeof(double)); }
 
 static const int batches[] = {1, 3, 40};
@@ -215,11 +226,7 @@ START_TEST(pool_vs_naive)
                                     dx[((size_t)pl * hi + iy) * wi + ix] += r.dy[yi] / (kh * kw);
                             }
                     }
-            expect_close(r.y, y, r.ny, "output", is_max ? "maxpool" : "avgpool");
-            expect_close(r.y_eval, y, r.ny, "eval output", is_max ? "maxpool" : "avgpool");
-            expect_close(r.dx, dx, r.nx, "dx", is_max ? "maxpool" : "avgpool");
-            free(y), free(dx);
-            run_free(&r);
+            expect_run_and_free(&r, y, dx, is_max ? "maxpool" : "avgpool");
         }
 }
 END_TEST
@@ -238,11 +245,7 @@ START_TEST(gap_vs_naive)
                 y[pl] /= H * W;
                 for (int j = 0; j < H * W; j++) dx[(size_t)pl * H * W + j] = r.dy[pl] / (H * W);
             }
-            expect_close(r.y, y, r.ny, "output", "gap");
-            expect_close(r.y_eval, y, r.ny, "eval output", "gap");
-            expect_close(r.dx, dx, r.nx, "dx", "gap");
-            free(y), free(dx);
-            run_free(&r);
+            expect_run_and_free(&r, y, dx, "gap");
         }
 }
 END_TEST
@@ -331,11 +334,7 @@ START_TEST(relu_add_vs_naive)
                 y[j] = v > 0 ? v : 0;
                 dx[j] = v > 0 ? r.dy[j] * (1 + (x > 0)) : 0;
             }
-            expect_close(r.y, y, r.ny, "output", "relu/add");
-            expect_close(r.y_eval, y, r.ny, "eval output", "relu/add");
-            expect_close(r.dx, dx, r.nx, "dx", "relu/add");
-            free(y), free(dx);
-            run_free(&r);
+            expect_run_and_free(&r, y, dx, "relu/add");
         }
 }
 END_TEST

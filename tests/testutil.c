@@ -84,6 +84,12 @@ int tu_file_exists(const char *path)
 
 char *tu_read_file(const char *path)
 {
+    size_t n;
+    return tu_read_file_len(path, &n);
+}
+
+char *tu_read_file_len(const char *path, size_t *len)
+{
     FILE *f = fopen(path, "rb");
     ck_assert_msg(f != NULL, "missing %s", path);
     fseek(f, 0, SEEK_END);
@@ -93,5 +99,6 @@ char *tu_read_file(const char *path)
     ck_assert_int_eq(fread(b, 1, (size_t)n, f), (size_t)n);
     b[n] = '\0';
     fclose(f);
+    *len = (size_t)n;
     return b;
 }

@@ -27,8 +27,9 @@ const char *tu_tmpdir(void);
 int tu_run_emomc(const char *args, char **output);
 
 /* The whole file as a NUL-terminated string (caller frees); fails the test when it
- * cannot be read. */
+ * cannot be read. tu_read_file_len also gives its length (it may hold NULs). */
 char *tu_read_file(const char *path);
+char *tu_read_file_len(const char *path, size_t *len);
 
 /* Whether a file exists. */
 int tu_file_exists(const char *path);
