@@ -6,7 +6,7 @@
  * bit for bit, the store's rows in the same order), with and without a store; a batch
  * with two genotypes that share a store key counts one inference and one store hit as
  * the serial run does; the fan-out runs every item once and reports the lowest failing
- * item's error; racing with K > 1 and bad values are clear errors. */
+ * item's error; racing with K > 1 is refused before a run directory is made. */
 #include <jansson.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -39,18 +39,9 @@ static void base_config(sp_config *c, int k)
 
 static char *slurp(const char *dir, const char *file)
 {
-    char path[1024];
+    char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, file);
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "missing %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    ck_assert_int_eq(fread(b, 1, (size_t)n, f), (size_t)n);
-    b[n] = '\0';
-    fclose(f);
-    return b;
+    return tu_read_file(path);
 }
 
 /* Drops, in place, every line that starts with `prefix`. */
@@ -357,31 +348,9 @@ END_TEST
 
 /* ---- configuration and command line --------------------------------------------- */
 
-static void expect_config_error(const char *yaml, const char *needle)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/run.yaml", tu_tmpdir());
-    FILE *f = fopen(path, "w");
-    fputs(yaml, f);
-    fclose(f);
-    sp_config c;
-    sp_config_default(&c);
-    em_error err = {0};
-    ck_assert_int_ne(sp_config_load(path, &c, &err), 0);
-    ck_assert_msg(strstr(err.msg, needle) != NULL, "'%s' lacks '%s'", err.msg, needle);
-}
-
 START_TEST(config_and_flags)
 {
-    const char *head = "model: lenet5\nhw: vu9p\nlibrary: x\n";
-    char y[512];
-    snprintf(y, sizeof y, "%sparallel_candidates: 0\n", head);
-    expect_config_error(y, "run.yaml:4: key 'parallel_candidates'");
-    snprintf(y, sizeof y, "%sparallel_candidates: 65\n", head);
-    expect_config_error(y, "run.yaml:4: key 'parallel_candidates'");
-    snprintf(y, sizeof y, "%sracing: true\nparallel_candidates: 2\n", head);
-    expect_config_error(y, "'racing' measures a batch's candidates one after the other");
-    /* saved and read back */
+    /* (the configuration file's errors: test_search.c, config_errors) saved and read back */
     sp_config c, d;
     base_config(&c, 3);
     char path[1024];
