@@ -33,6 +33,8 @@ static const char *help =
         "     (opt/sbo.h: infill=hvi, metric_obj=mape, metric_con=spearman, inner_gens=G, ...)\n"
         "  --racing [--racing-delta D]   emomc-*: stop measuring a candidate's accuracy\n"
         "     once it is shown dominated with probability >= 1 - D (default 1e-3)\n"
+        "  --parallel-candidates K   measure K candidates at once, each forward on\n"
+        "     threads/K threads (default 1; same results for every K; not with --racing)\n"
         "  --out RUNDIR (default: runs/<problem>-<model>)  --resume  --quiet  --help\n";
 
 static int parse_range(const char *flag, const char *s, double lo, double hi, double *a, double *b)
@@ -122,6 +124,7 @@ static int parse(int argc, char **argv, sp_config *cfg, run_args *r)
     long eval = cfg->eval_images, pop = cfg->pop, gens = cfg->gens, budget = cfg->budget;
     long seed = (long)cfg->seed, threads = cfg->threads;
     long sbo_initial = cfg->sbo_initial, sbo_infill = cfg->sbo_infill;
+    long parallel = cfg->parallel_candidates;
     const char *config = NULL;
     const cli_flag flags[] = {
         CLI_STRING("--config", &config, "RUN.yaml"), CLI_STRING("--out", &r->out, "run directory"),
@@ -145,12 +148,14 @@ static int parse(int argc, char **argv, sp_config *cfg, run_args *r)
         CLI_INT("--pop", &pop, 2, 100000, "population"), CLI_INT("--gens", &gens, 0, 10000000, "generations"),
         CLI_INT("--budget", &budget, 0, 1000000000, "evaluations"),
         CLI_INT("--seed", &seed, 0, 1L << 62, "seed"), CLI_INT("--threads", &threads, 0, 1024, "threads"),
+        CLI_INT("--parallel-candidates", &parallel, 1, SP_PARALLEL_MAX, "candidates at once"),
         CLI_BOOL("--resume", &r->resume, "continue"), CLI_BOOL("--quiet", &r->quiet, "quiet"), CLI_END};
     int rc = cli_flags_parse(CMD, flags, argc, argv, NULL, help);
     if (!rc) rc = copy_strings(s, (int)(sizeof s / sizeof *s));
     if (rc) return rc;
     cfg->eval_images = (int)eval, cfg->pop = (int)pop, cfg->gens = (int)gens, cfg->budget = budget;
     cfg->seed = (uint64_t)seed, cfg->threads = (int)threads;
+    cfg->parallel_candidates = (int)parallel;
     cfg->sbo_initial = (int)sbo_initial, cfg->sbo_infill = (int)sbo_infill;
     return 0;
 }

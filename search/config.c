@@ -52,6 +52,7 @@ void sp_config_default(sp_config *c)
     c->gens = 250;
     c->seed = 1;
     c->racing_delta = 1e-3;
+    c->parallel_candidates = 1;
 }
 
 /* range: [lo, hi] as a two-element list */
@@ -88,7 +89,7 @@ static int config_from_yaml(em_yaml *y, sp_config *c, em_error *err)
         "eval_images", "dataflow", "coding", "keep", "bits", "energy_budget_mj",
         "size_budget_kb", "tau", "algorithm", "pop", "gens", "budget", "seed", "threads",
         "bn", "store", "description", "sbo_initial", "sbo_infill", "variant", "racing",
-        "racing_delta", NULL};
+        "racing_delta", "parallel_candidates", NULL};
     const char *path = y->path;
     int rc;
     em_ynode *root = em_yaml_root(y);
@@ -168,6 +169,10 @@ static int config_from_yaml(em_yaml *y, sp_config *c, em_error *err)
     v = c->threads;
     if ((rc = em_yaml_int_opt(y, root, "threads", 0, 1024, &v, err))) goto done;
     c->threads = (int)v;
+    v = c->parallel_candidates;
+    if ((rc = em_yaml_int_opt(y, root, "parallel_candidates", 1, SP_PARALLEL_MAX, &v, err)))
+        goto done;
+    c->parallel_candidates = (int)v;
     v = c->sbo_initial;
     if ((rc = em_yaml_int_opt(y, root, "sbo_initial", 0, 1000000, &v, err))) goto done;
     c->sbo_initial = (int)v;
@@ -235,6 +240,13 @@ int sp_config_validate(const sp_config *c, em_error *err)
         return em_fail(err, EM_EINVAL, "'racing' applies to the emomc-* problems only, not sbo");
     if (!(c->racing_delta > 0 && c->racing_delta < 1))
         return em_fail(err, EM_EINVAL, "'racing_delta' %g must lie in (0, 1)", c->racing_delta);
+    if (c->parallel_candidates < 1 || c->parallel_candidates > SP_PARALLEL_MAX)
+        return em_fail(err, EM_EINVAL, "'parallel_candidates' %d must lie in [1, %d]",
+                       c->parallel_candidates, SP_PARALLEL_MAX);
+    if (c->racing && c->parallel_candidates > 1)
+        return em_fail(err, EM_EINVAL, "'racing' measures a batch's candidates one after the "
+                       "other (each kept one raises the bar for the next): it cannot be "
+                       "combined with 'parallel_candidates' %d; use 1", c->parallel_candidates);
     if (c->gens == 0 && c->budget == 0)
         return em_fail(err, EM_EINVAL, "give 'gens' or 'budget'");
     return EM_OK;

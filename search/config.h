@@ -23,6 +23,7 @@ typedef enum { SP_EMOMC_ENERGY, SP_EMOMC_SIZE, SP_EMOMC_JOINT, SP_SBO, SP_KIND_C
 typedef enum { SP_PROTO_VAL, SP_PROTO_TEST, SP_PROTO_TEST_HALVES } sp_protocol;
 
 #define SP_PATH_MAX 1024
+#define SP_PARALLEL_MAX 64 /* parallel_candidates at most */
 
 typedef struct sp_config {
     sp_kind kind;
@@ -50,6 +51,12 @@ typedef struct sp_config {
     long budget;                /* true evaluations (0: bounded by gens) */
     uint64_t seed;
     int threads;                /* 0: all cores */
+    /* Candidates measured at once (config key parallel_candidates, flag
+     * --parallel-candidates): K workers, each with its own work network running its
+     * forwards on threads/K threads. 1 (the default): one after the other, each
+     * forward on every thread. Results are identical for every K (docs/search.md);
+     * not with racing. */
+    int parallel_candidates;
     /* algorithm sbo (opt/sbo.h): the initial Latin hypercube (0: min(50, budget / 2)),
      * the infill points per iteration (0: 2), and the variant string (infill=, models=,
      * inner_gens=, ...; "" = the defaults). */

@@ -1,7 +1,8 @@
 /* search/problem.c: evaluation of compression candidates (accuracy + hardware cost):
  * the opt/ callbacks (true, cheap, observe), the evaluation store lookups, MPI
- * dealing, and racing (a candidate's accuracy on growing stages of a fixed
- * permutation of the search images, stopped once it is shown dominated). */
+ * dealing, the workers that measure several candidates at once (parallel_candidates),
+ * and racing (a candidate's accuracy on growing stages of a fixed permutation of the
+ * search images, stopped once it is shown dominated). */
 #include "search/problem.h"
 
 #include <math.h>
@@ -27,9 +28,11 @@
 #include "nn/weights.h"
 #include "opt/evaluator.h"
 #include "search/mpi.h"
+#include "search/parallel.h"
 
 #define EVAL_BATCH 256
 #define RACE_MAX_STAGES 32
+#define PLAN_TEXT 1024 /* a plan in words (the store's key) */
 /* The racing permutation's seed: a constant, not the run's seed, so that every
  * racing run of a data set measures the same image sets and shares the store. */
 #define RACE_PERM_SEED 0x7261636520696d67ULL
@@ -68,7 +71,7 @@ struct sp_context {
     char search_sha[65], final_sha[65]; /* the image sets (search: its first eval_images) */
     int search_used;          /* images the search accuracy is measured on */
     const char *cur_weights;  /* SHA of the weights the work network started from */
-    char cur_plan[1024];      /* the compression applied to them, in words (store key) */
+    char cur_plan[PLAN_TEXT]; /* the compression applied to them, in words (store key) */
     cp_plan plan;             /* the same compression as a value (compress/plan.h) */
     cp_plan_stats *stats;     /* what cp_plan_apply / cp_plan_measure measured of it */
     /* Racing (cfg.racing): the search images permuted (race_ds, its full set is the
@@ -85,6 +88,13 @@ struct sp_context {
     race_table races;
     FILE *journal;            /* racing records, appended per batch (for resume) */
     bool race_missing;        /* an archived row had no racing record */
+    /* Parallel evaluation (cfg.parallel_candidates): workers 1..K-1 (worker 0 is the
+     * context itself), made on first use. A worker borrows everything of its parent
+     * but its work network, its plan and stats, and what its network was last given
+     * (cur_*). */
+    sp_context *parent;       /* a worker's context (NULL: a real one) */
+    sp_context **workers;
+    int n_workers;
 };
 
 void sp_context_set_store(sp_context *ctx, sp_store *store) { ctx->store = store; }
@@ -107,6 +117,14 @@ int sp_context_members(const sp_context *ctx, const double **keeps)
 void sp_context_free(sp_context *c)
 {
     if (!c) return;
+    if (c->parent) { /* a worker owns only its network and its stats */
+        nn_net_free(c->net);
+        free(c->stats);
+        free(c);
+        return;
+    }
+    for (int w = 0; w < c->n_workers; w++) sp_context_free(c->workers[w]);
+    free(c->workers);
     nn_arch_free(c->arch);
     nn_net_free(c->net);
     nn_dataset_free(c->search_ds);
@@ -369,14 +387,25 @@ static int load_work_net(sp_context *c, const nn_weights *w, const char *path, e
     return nn_weights_apply(w, c->net, path, err);
 }
 
+/* Loads library member m (and its file's SHA) once. Workers never load: they share
+ * their parent's members, loaded before they start (accuracies()). */
+static int member_ready(sp_context *c, int m, em_error *err)
+{
+    if (c->members[m]) return EM_OK;
+    if (c->parent)
+        return em_fail(err, EM_EINTERNAL, "parallel evaluation: library member %d was not "
+                       "loaded before the workers started", m);
+    int rc = nn_weights_load(c->member_path[m], &c->members[m], err);
+    if (rc) return rc;
+    if (em_sha256_file(c->member_path[m], c->member_sha[m]))
+        return em_fail(err, EM_EIO, "%s: cannot read: %s", c->member_path[m], strerror(errno));
+    return EM_OK;
+}
+
 static int load_member(sp_context *c, int m, em_error *err)
 {
-    if (!c->members[m]) {
-        int rc = nn_weights_load(c->member_path[m], &c->members[m], err);
-        if (rc) return rc;
-        if (em_sha256_file(c->member_path[m], c->member_sha[m]))
-            return em_fail(err, EM_EIO, "%s: cannot read: %s", c->member_path[m], strerror(errno));
-    }
+    int rc = member_ready(c, m, err);
+    if (rc) return rc;
     c->cur_weights = c->member_sha[m];
     return load_work_net(c, c->members[m], c->member_path[m], err);
 }
@@ -667,8 +696,8 @@ static void row_objectives(const sp_context *c, const row_eval *e, double *f, do
     if (g->size_budget_kb > 0) gg[k++] = e->size - g->size_budget_kb;
 }
 
-static int evaluate_distributed(sp_context *c, int n, const double *X, double *F, double *G,
-                                em_error *err);
+static int evaluate_dealt(sp_context *c, int n, const double *X, double *F, double *G,
+                          em_error *err);
 
 /* ---- racing (cfg.racing) ------------------------------------------------------- */
 
@@ -915,12 +944,14 @@ static int accuracy_race(sp_context *c, const double *x, const double *f, double
     return EM_OK;
 }
 
-/* The opt/ callback: n candidates, natural-sense objectives. Under MPI the
- * inferences go to every rank (evaluate_distributed). */
+/* The opt/ callback: n candidates, natural-sense objectives. Under MPI, or with
+ * parallel_candidates > 1, the inferences are dealt (evaluate_dealt); racing
+ * (never with either: sp_config_validate, sp_run) measures them in turn here. */
 static int evaluate_batch(void *user, int n, const double *X, double *F, double *G, em_error *err)
 {
     sp_context *c = user;
-    if (sp_mpi_size() > 1) return evaluate_distributed(c, n, X, F, G, err);
+    if (!c->cfg.racing && (sp_mpi_size() > 1 || c->cfg.parallel_candidates > 1))
+        return evaluate_dealt(c, n, X, F, G, err);
     if (c->race_missing) return sp_context_racing_status(c, err);
     cp_layer_stats *plan = calloc((size_t)c->n_compute, sizeof *plan);
     int *bits = calloc((size_t)c->n_compute, sizeof *bits);
@@ -985,151 +1016,309 @@ static int evaluate_cheap(void *user, int n, const double *X, double *F, double 
     return rc;
 }
 
-/* ---- many ranks (search/mpi.h) --------------------------------------------------- */
+/* ---- several candidates at once (cfg.parallel_candidates) ----------------------- */
 
-/* Rank 0: every row's cost, budget and store lookup here; the rows that need
- * inference dealt round-robin over the ranks (rank 0 too), their accuracies
- * gathered and stored. Each accuracy is the one a serial run computes. */
-static int evaluate_distributed(sp_context *c, int n, const double *X, double *F, double *G,
-                                em_error *err)
+/* Makes workers 1..k-1: shallow copies of c that borrow its model, library members,
+ * weights and data sets (read-only while workers run), each with its own work
+ * network, plan and stats, and nothing of c's store, racing state or journal. */
+static int ensure_workers(sp_context *c, int k, em_error *err)
 {
-    const int n_var = problem_nvar(c), n_obj = problem_nobj(c), n_con = problem_ncon(c);
-    const int size = sp_mpi_size();
-    cp_layer_stats *plan = calloc((size_t)c->n_compute, sizeof *plan);
-    int *bits = calloc((size_t)c->n_compute, sizeof *bits);
-    row_eval *e = calloc((size_t)n, sizeof *e);
-    int *miss = malloc(sizeof *miss * (size_t)n);
-    char (*plans)[sizeof c->cur_plan] = malloc(sizeof *plans * (size_t)n);
-    const char **weights = calloc((size_t)n, sizeof *weights);
-    double *xs = malloc(sizeof *xs * (size_t)n * (size_t)n_var);
-    double *res = malloc(sizeof *res * 2 * (size_t)n);
-    int rc = !plan || !bits || !e || !miss || !plans || !weights || !xs || !res
-                 ? em_fail(err, EM_ENOMEM, "out of memory") : EM_OK;
-    int n_miss = 0;
-    for (int r = 0; r < n && !rc; r++) {
+    if (c->n_workers >= k - 1) return EM_OK;
+    sp_context **ws = realloc(c->workers, sizeof *ws * (size_t)(k - 1));
+    if (!ws) return em_fail(err, EM_ENOMEM, "out of memory");
+    c->workers = ws;
+    while (c->n_workers < k - 1) {
+        sp_context *w = malloc(sizeof *w);
+        if (!w) return em_fail(err, EM_ENOMEM, "out of memory");
+        *w = *c;
+        w->parent = c;
+        w->workers = NULL, w->n_workers = 0;
+        w->store = NULL, w->journal = NULL, w->ref = NULL, w->n_ref = w->cap_ref = 0;
+        memset(&w->races, 0, sizeof w->races);
+        w->net = NULL, w->stats = NULL;
+        int rc = nn_net_new(c->arch, &w->net, err);
+        if (rc) {
+            free(w);
+            return rc;
+        }
+        c->workers[c->n_workers++] = w;
+    }
+    return EM_OK;
+}
+
+/* Splits the run's threads (cfg.threads, 0: all cores) over k workers, the first
+ * ones taking the remainder, at least one each; k = 0 restores c's own setting. */
+static void split_threads(sp_context *c, int k)
+{
+    nn_net_set_threads(c->net, c->cfg.threads);
+    if (k <= 1) return;
+    const int T = nn_net_threads(c->net);
+    for (int w = 0; w < k; w++) {
+        int t = T / k + (w < T % k);
+        nn_net_set_threads(w ? c->workers[w - 1]->net : c->net, t > 0 ? t : 1);
+    }
+}
+
+typedef struct acc_job {
+    sp_context *c;
+    const double *xs; /* k x n_var genotypes */
+    double *acc, *sec;
+} acc_job;
+
+/* One item of accuracies(): candidate i compressed and measured by worker w. */
+static int acc_item(void *user, int w, int i, em_error *err)
+{
+    acc_job *j = user;
+    sp_context *c = w ? j->c->workers[w - 1] : j->c;
+    const double *x = j->xs + (size_t)i * (size_t)problem_nvar(c);
+    const size_t nl = (size_t)(c->n_compute ? c->n_compute : 1);
+    cp_layer_stats *plan = calloc(nl, sizeof *plan);
+    int *bits = calloc(nl, sizeof *bits);
+    double t0 = em_now_seconds();
+    int rc = !plan || !bits ? em_fail(err, EM_ENOMEM, "out of memory") : EM_OK;
+    if (!rc) rc = compress_candidate(c, x, bits, plan, err);
+    if (!rc) rc = accuracy_untimed(c, false, &j->acc[i], err);
+    j->sec[i] = em_now_seconds() - t0;
+    free(plan);
+    free(bits);
+    return rc;
+}
+
+/* The search-set accuracies of k genotypes xs (no store, no racing), by up to
+ * cfg.parallel_candidates workers at once; sec[i] the seconds candidate i took.
+ * Each accuracy is what measuring it alone on c's network gives: compression starts
+ * from the member's weights, and forwards do not depend on the thread count. The
+ * library members the genotypes name are loaded here, before the workers start. */
+static int accuracies(sp_context *c, const double *xs, int k, double *acc, double *sec,
+                      em_error *err)
+{
+    int K = c->cfg.parallel_candidates < k ? c->cfg.parallel_candidates : k;
+    int rc = K > 1 ? ensure_workers(c, K, err) : EM_OK;
+    for (int i = 0; i < k && K > 1 && !rc && c->cfg.kind != SP_SBO; i++) /* members first */
+        rc = member_ready(c, (int)xs[(size_t)i * (size_t)problem_nvar(c)], err);
+    if (rc) return rc;
+    acc_job j = {c, xs, acc, sec};
+    split_threads(c, K);
+    rc = sp_parallel_for(K, k, acc_item, &j, err);
+    split_threads(c, 0);
+    return rc;
+}
+
+/* ---- dealing a batch (parallel workers, MPI ranks) -------------------------------- */
+
+/* A batch being dealt: each row's measurement, the rows that need inference
+ * (miss[0..n_miss-1], in row order) and, with a store, each row's store key and the
+ * earlier miss with the same key (dup_of, -1: none), which a serial run would find
+ * in the store. */
+typedef struct dealt {
+    int n, n_miss;
+    row_eval *e;
+    int *miss, *dup_of;
+    char (*plans)[PLAN_TEXT];
+    const char **weights;
+    double *row_sec;        /* seconds each miss's measurement took */
+    double *xs, *acc, *sec; /* scratch: genotypes, accuracies and seconds of a share */
+} dealt;
+
+static void dealt_free(dealt *d)
+{
+    free(d->e), free(d->miss), free(d->dup_of), free(d->plans), free(d->weights);
+    free(d->row_sec), free(d->xs), free(d->acc), free(d->sec);
+}
+
+static int dealt_alloc(dealt *d, int n, int n_var, em_error *err)
+{
+    memset(d, 0, sizeof *d);
+    d->n = n;
+    d->e = calloc((size_t)n, sizeof *d->e);
+    d->miss = malloc(sizeof *d->miss * (size_t)n);
+    d->dup_of = malloc(sizeof *d->dup_of * (size_t)n);
+    d->plans = malloc(sizeof *d->plans * (size_t)n);
+    d->weights = calloc((size_t)n, sizeof *d->weights);
+    d->xs = malloc(sizeof *d->xs * (size_t)n * (size_t)n_var);
+    d->acc = malloc(sizeof *d->acc * 2 * (size_t)n);
+    d->sec = malloc(sizeof *d->sec * (size_t)n);
+    d->row_sec = calloc((size_t)n, sizeof *d->row_sec);
+    if (!d->e || !d->miss || !d->dup_of || !d->plans || !d->weights || !d->xs || !d->acc || !d->sec ||
+        !d->row_sec)
+        return em_fail(err, EM_ENOMEM, "out of memory");
+    return EM_OK;
+}
+
+static void dealt_key(const sp_context *c, const dealt *d, int r, sp_store_key *key)
+{
+    snprintf(key->weights, sizeof key->weights, "%s", d->weights[r] ? d->weights[r] : "");
+    key->plan = d->plans[r];
+    snprintf(key->images, sizeof key->images, "%s", c->search_sha);
+}
+
+/* The earlier miss whose store key equals row r's, or -1. */
+static int dealt_dup(const dealt *d, int r)
+{
+    for (int j = 0; j < d->n_miss; j++) {
+        int q = d->miss[j];
+        if (!strcmp(d->plans[q], d->plans[r]) &&
+            !strcmp(d->weights[q] ? d->weights[q] : "", d->weights[r] ? d->weights[r] : ""))
+            return q;
+    }
+    return -1;
+}
+
+/* Every row's compression, cost, budget and store lookup, on c's network and in row
+ * order (this also loads every library member the batch names); fills the misses. */
+static int dealt_prepare(sp_context *c, const double *X, dealt *d, em_error *err)
+{
+    const int n_var = problem_nvar(c);
+    cp_layer_stats *plan = calloc((size_t)(c->n_compute ? c->n_compute : 1), sizeof *plan);
+    int *bits = calloc((size_t)(c->n_compute ? c->n_compute : 1), sizeof *bits);
+    int rc = !plan || !bits ? em_fail(err, EM_ENOMEM, "out of memory") : EM_OK;
+    for (int r = 0; r < d->n && !rc; r++) {
         const double *x = X + (size_t)r * (size_t)n_var;
-        if ((rc = row_prepare(c, x, bits, plan, &e[r], err)) || e[r].over) continue;
-        weights[r] = c->cur_weights;
-        memcpy(plans[r], c->cur_plan, sizeof plans[r]);
+        d->dup_of[r] = -1;
+        if ((rc = row_prepare(c, x, bits, plan, &d->e[r], err)) || d->e[r].over) continue;
+        d->weights[r] = c->cur_weights;
+        memcpy(d->plans[r], c->cur_plan, sizeof d->plans[r]);
         bool found = false;
         if (c->store) {
             sp_store_key key;
-            snprintf(key.weights, sizeof key.weights, "%s", weights[r] ? weights[r] : "");
-            key.plan = plans[r];
-            snprintf(key.images, sizeof key.images, "%s", c->search_sha);
-            if ((rc = sp_store_get(c->store, &key, &e[r].acc, &found, err))) break;
+            dealt_key(c, d, r, &key);
+            if ((rc = sp_store_get(c->store, &key, &d->e[r].acc, &found, err))) break;
+            if (!found && (d->dup_of[r] = dealt_dup(d, r)) >= 0) found = true;
             if (found) c->timing.store_hits++;
         }
-        if (!found) miss[n_miss++] = r;
+        if (!found) d->miss[d->n_miss++] = r;
     }
-    /* Deal the misses: miss j goes to rank j % size. */
-    for (int w = 1; w < size && !rc; w++) {
-        int k = 0;
-        for (int j = w; j < n_miss; j += size)
-            memcpy(xs + (size_t)k++ * (size_t)n_var, X + (size_t)miss[j] * (size_t)n_var,
-                   sizeof *xs * (size_t)n_var);
-        if (sp_mpi_send_ints(&k, 1, w, SP_MPI_TAG_WORK) ||
-            (k && sp_mpi_send_doubles(xs, k * n_var, w, SP_MPI_TAG_WORK)))
-            rc = em_fail(err, EM_EIO, "MPI: cannot send work to rank %d", w);
-    }
-    for (int j = 0; j < n_miss && !rc; j += size) { /* rank 0's share */
-        const int r = miss[j];
-        const double *x = X + (size_t)r * (size_t)n_var;
-        double t0 = em_now_seconds();
-        if ((rc = compress_candidate(c, x, bits, plan, err))) break;
-        if ((rc = accuracy_untimed(c, false, &e[r].acc, err))) break;
-        c->timing.inference += em_now_seconds() - t0;
-        c->timing.inferences++;
-    }
-    for (int w = 1; w < size; w++) { /* gather, also after an error, so no rank waits */
-        int k = 0;
-        for (int j = w; j < n_miss; j += size) k++;
-        if (!k) continue;
-        if (sp_mpi_recv_doubles(res, 2 * k, w, SP_MPI_TAG_RESULT)) {
-            if (!rc) rc = em_fail(err, EM_EIO, "MPI: no results from rank %d", w);
-            continue;
-        }
-        int status = 0;
-        sp_mpi_recv_ints(&status, 1, w, SP_MPI_TAG_MSG);
-        if (status) {
-            char msg[512];
-            sp_mpi_recv_text(msg, sizeof msg, w, SP_MPI_TAG_MSG);
-            if (!rc) rc = em_fail(err, EM_EIO, "rank %d: %s", w, msg);
-            continue;
-        }
-        for (int j = w, i = 0; j < n_miss; j += size, i++) {
-            e[miss[j]].acc = res[2 * i];
-            c->timing.inference += res[2 * i + 1];
-            c->timing.inferences++;
-        }
-    }
-    for (int j = 0; j < n_miss && !rc && c->store; j++) {
-        const int r = miss[j];
-        sp_store_key key;
-        snprintf(key.weights, sizeof key.weights, "%s", weights[r] ? weights[r] : "");
-        key.plan = plans[r];
-        snprintf(key.images, sizeof key.images, "%s", c->search_sha);
-        rc = sp_store_put(c->store, &key, e[r].acc, c->search_used, 0, err);
-    }
-    for (int r = 0; r < n && !rc; r++)
-        row_objectives(c, &e[r], F + (size_t)r * (size_t)n_obj, G ? G + (size_t)r * (size_t)n_con : NULL);
     free(plan);
     free(bits);
-    free(e);
-    free(miss);
-    free(plans);
-    free(weights);
-    free(xs);
-    free(res);
     return rc;
+}
+
+/* Rank 0's share of the misses (j % size == 0), measured by its workers. */
+static int dealt_local(sp_context *c, const double *X, dealt *d, int size, em_error *err)
+{
+    const int n_var = problem_nvar(c);
+    int k = 0;
+    for (int j = 0; j < d->n_miss; j += size)
+        memcpy(d->xs + (size_t)k++ * (size_t)n_var, X + (size_t)d->miss[j] * (size_t)n_var,
+               sizeof *d->xs * (size_t)n_var);
+    double t0 = em_now_seconds();
+    int rc = accuracies(c, d->xs, k, d->acc, d->sec, err);
+    if (rc) return rc;
+    c->timing.inference += em_now_seconds() - t0; /* wall time, however many workers */
+    c->timing.inferences += k;
+    for (int j = 0, i = 0; j < d->n_miss; j += size, i++) {
+        d->e[d->miss[j]].acc = d->acc[i];
+        d->row_sec[d->miss[j]] = d->sec[i];
+    }
+    return EM_OK;
+}
+
+/* Sends rank w its share of the misses (j % size == w). */
+static int dealt_send(sp_context *c, const double *X, dealt *d, int w, int size, em_error *err)
+{
+    const int n_var = problem_nvar(c);
+    int k = 0;
+    for (int j = w; j < d->n_miss; j += size)
+        memcpy(d->xs + (size_t)k++ * (size_t)n_var, X + (size_t)d->miss[j] * (size_t)n_var,
+               sizeof *d->xs * (size_t)n_var);
+    if (sp_mpi_send_ints(&k, 1, w, SP_MPI_TAG_WORK) ||
+        (k && sp_mpi_send_doubles(d->xs, k * n_var, w, SP_MPI_TAG_WORK)))
+        return em_fail(err, EM_EIO, "MPI: cannot send work to rank %d", w);
+    return EM_OK;
+}
+
+/* Receives rank w's accuracies and seconds (pairs), or its error. */
+static int dealt_gather(sp_context *c, dealt *d, int w, int size, em_error *err)
+{
+    int k = 0;
+    for (int j = w; j < d->n_miss; j += size) k++;
+    if (!k) return EM_OK;
+    if (sp_mpi_recv_doubles(d->acc, 2 * k, w, SP_MPI_TAG_RESULT))
+        return em_fail(err, EM_EIO, "MPI: no results from rank %d", w);
+    int status = 0;
+    sp_mpi_recv_ints(&status, 1, w, SP_MPI_TAG_MSG);
+    if (status) {
+        char msg[512];
+        sp_mpi_recv_text(msg, sizeof msg, w, SP_MPI_TAG_MSG);
+        return em_fail(err, EM_EIO, "rank %d: %s", w, msg);
+    }
+    for (int j = w, i = 0; j < d->n_miss; j += size, i++) {
+        d->e[d->miss[j]].acc = d->acc[2 * i];
+        d->row_sec[d->miss[j]] = d->acc[2 * i + 1];
+        c->timing.inference += d->acc[2 * i + 1];
+        c->timing.inferences++;
+    }
+    return EM_OK;
+}
+
+/* A batch dealt (MPI, or parallel_candidates > 1): costs, budgets and store lookups
+ * here, in row order; the misses dealt round-robin over the ranks (this one too:
+ * its share over its workers); then, in row order again, the accuracies stored and
+ * the copies of a miss (the same key) given its accuracy. Every number, the store's
+ * rows and their order are those of measuring the rows one after the other. */
+static int evaluate_dealt(sp_context *c, int n, const double *X, double *F, double *G,
+                          em_error *err)
+{
+    const int n_obj = problem_nobj(c), n_con = problem_ncon(c), size = sp_mpi_size();
+    dealt d;
+    int rc = dealt_alloc(&d, n, problem_nvar(c), err);
+    if (!rc) rc = dealt_prepare(c, X, &d, err);
+    int sent = 1; /* ranks 1..sent-1 have their share */
+    for (; sent < size && !rc; sent++) rc = dealt_send(c, X, &d, sent, size, err);
+    if (rc) sent--;
+    if (!rc) rc = dealt_local(c, X, &d, size, err);
+    for (int w = 1; w < sent; w++) { /* gather, also after an error, so no rank waits */
+        int grc = dealt_gather(c, &d, w, size, rc ? NULL : err);
+        if (!rc) rc = grc;
+    }
+    for (int j = 0; j < d.n_miss && !rc && c->store; j++) {
+        const int r = d.miss[j];
+        sp_store_key key;
+        dealt_key(c, &d, r, &key);
+        rc = sp_store_put(c->store, &key, d.e[r].acc, c->search_used, d.row_sec[r], err);
+    }
+    for (int r = 0; r < n && !rc; r++) {
+        if (d.dup_of[r] >= 0) d.e[r].acc = d.e[d.dup_of[r]].acc;
+        row_objectives(c, &d.e[r], F + (size_t)r * (size_t)n_obj, G ? G + (size_t)r * (size_t)n_con : NULL);
+    }
+    dealt_free(&d);
+    return rc;
+}
+
+/* ---- many ranks (search/mpi.h) --------------------------------------------------- */
+
+/* One share of work from rank 0: k genotypes measured, the pairs (accuracy,
+ * seconds) and a status (with the message on error) sent back. */
+static int serve_share(sp_context *c, int k, em_error *err)
+{
+    const int n_var = problem_nvar(c);
+    double *xs = malloc(sizeof *xs * (size_t)k * (size_t)n_var);
+    double *acc = calloc((size_t)k, sizeof *acc), *sec = calloc((size_t)k, sizeof *sec);
+    double *res = calloc(2 * (size_t)k, sizeof *res);
+    if (!xs || !acc || !sec || !res || sp_mpi_recv_doubles(xs, k * n_var, 0, SP_MPI_TAG_WORK)) {
+        free(xs), free(acc), free(sec), free(res);
+        return em_fail(err, EM_EIO, "MPI: cannot receive work");
+    }
+    em_error werr = {0};
+    int status = accuracies(c, xs, k, acc, sec, &werr) != EM_OK;
+    for (int i = 0; i < k; i++) res[2 * i] = acc[i], res[2 * i + 1] = sec[i];
+    sp_mpi_send_doubles(res, 2 * k, 0, SP_MPI_TAG_RESULT);
+    sp_mpi_send_ints(&status, 1, 0, SP_MPI_TAG_MSG);
+    if (status) sp_mpi_send_text(werr.msg, 0, SP_MPI_TAG_MSG);
+    free(xs), free(acc), free(sec), free(res);
+    return EM_OK;
 }
 
 int sp_context_serve(sp_context *c, em_error *err)
 {
-    const int n_var = problem_nvar(c);
-    cp_layer_stats *plan = calloc((size_t)c->n_compute, sizeof *plan);
-    int *bits = calloc((size_t)c->n_compute, sizeof *bits);
-    if (!plan || !bits) {
-        free(plan);
-        free(bits);
-        return em_fail(err, EM_ENOMEM, "out of memory");
-    }
-    int rc = EM_OK;
     for (;;) {
         int k = 0;
-        if (sp_mpi_recv_ints(&k, 1, 0, SP_MPI_TAG_WORK)) {
-            rc = em_fail(err, EM_EIO, "MPI: lost rank 0");
-            break;
-        }
-        if (k < 0) break; /* the run is over */
-        if (k == 0) continue; /* nothing for this rank in this batch, and no reply */
-        double *xs = malloc(sizeof *xs * (size_t)k * (size_t)n_var);
-        double *res = calloc(2 * (size_t)k, sizeof *res);
-        if (!xs || !res || sp_mpi_recv_doubles(xs, k * n_var, 0, SP_MPI_TAG_WORK)) {
-            free(xs);
-            free(res);
-            rc = em_fail(err, EM_EIO, "MPI: cannot receive work");
-            break;
-        }
-        em_error werr = {0};
-        int wrc = EM_OK;
-        for (int i = 0; i < k && !wrc; i++) {
-            const double *x = xs + (size_t)i * (size_t)n_var;
-            double t0 = em_now_seconds();
-            wrc = compress_candidate(c, x, bits, plan, &werr);
-            if (!wrc) wrc = accuracy_untimed(c, false, &res[2 * i], &werr);
-            res[2 * i + 1] = em_now_seconds() - t0;
-        }
-        int status = wrc != EM_OK;
-        sp_mpi_send_doubles(res, 2 * k, 0, SP_MPI_TAG_RESULT);
-        sp_mpi_send_ints(&status, 1, 0, SP_MPI_TAG_MSG);
-        if (status) sp_mpi_send_text(werr.msg, 0, SP_MPI_TAG_MSG);
-        free(xs);
-        free(res);
+        if (sp_mpi_recv_ints(&k, 1, 0, SP_MPI_TAG_WORK)) return em_fail(err, EM_EIO, "MPI: lost rank 0");
+        if (k < 0) return EM_OK; /* the run is over */
+        if (k == 0) continue;    /* nothing for this rank in this batch, and no reply */
+        int rc = serve_share(c, k, err);
+        if (rc) return rc;
     }
-    free(plan);
-    free(bits);
-    return rc;
 }
 
 void sp_mpi_stop_workers(void)

@@ -41,6 +41,7 @@ int sp_config_save(const sp_config *c, const char *path, em_error *err)
             c->sbo_infill, c->variant);
     fprintf(f, "racing: %s\nracing_delta: %.17g\n", c->racing ? "true" : "false",
             c->racing_delta);
+    fprintf(f, "parallel_candidates: %d\n", c->parallel_candidates);
     return em_atomic_commit(&af, err);
 }
 

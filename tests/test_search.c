@@ -474,6 +474,12 @@ START_TEST(config_errors)
     expect_config_error("problem: sbo\nmodel: lenet5\n", "'weights'");
     expect_config_error("model: lenet5\nhw: vu9p\nlibrary: x\nalgorithm: sa\n", "'algorithm' 'sa'");
     expect_config_error("model: lenet5\nhw: vu9p\nlibrary: x\nbn: fold\n", "run.yaml:4: key 'bn': 'fold'");
+    expect_config_error("model: lenet5\nhw: vu9p\nlibrary: x\nparallel_candidates: 0\n",
+                        "run.yaml:4: key 'parallel_candidates'");
+    expect_config_error("model: lenet5\nhw: vu9p\nlibrary: x\nparallel_candidates: 65\n",
+                        "run.yaml:4: key 'parallel_candidates'");
+    expect_config_error("model: lenet5\nhw: vu9p\nlibrary: x\nracing: true\nparallel_candidates: 2\n",
+                        "'racing' measures a batch's candidates one after the other");
     /* A saved configuration loads back identically. */
     sp_config c, d;
     base_config(&c);
