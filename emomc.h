@@ -61,6 +61,7 @@
 #include "search/csv.h"
 #include "search/export.h"
 #include "search/mpi.h"
+#include "search/parallel.h"
 #include "search/plotcompare.h"
 #include "search/plotrun.h"
 #include "search/problem.h"
