@@ -50,13 +50,13 @@ group() {
   if [ ${#dirs[@]} -gt 0 ]; then (IFS=,; echo "$name=${dirs[*]}"); fi
 }
 
-stats() { # TITLE PLOT GROUP...
-  local title=$1 plot=$2
-  shift 2
+stats() { # TITLE SHORT_TITLE PLOT GROUP...
+  local title=$1 short=$2 plot=$3
+  shift 3
   if [ $# -eq 0 ]; then echo "## $title"$'\n\n'"No finished runs."$'\n'; return; fi
   echo "## $title"
   echo
-  "$bin" stats --at 50,75 --plot "$plot" --title "SBO study, $model: $title" --csv "$tmp.csv.$plot_n" "$@" | sed 's/^#/###/'
+  "$bin" stats --at 50,75 --plot "$plot" --title "SBO study, $model: $short" --csv "$tmp.csv.$plot_n" "$@" | sed 's/^#/###/'
   plot_n=$((plot_n + 1))
 }
 
@@ -78,9 +78,9 @@ done
   echo "Made by \`experiments/sbo-stats.sh $model\` (\`emomc stats\`) from $root; $mode."
   echo "Runs of the pooled groups pair up by (seed, the other metric)."
   echo
-  stats "Every configuration (the 16 sbo ones, C-TAEA 10x10 and 20x5) with a finished run" "docs/img/sbo-$model-hv.png" "${by_config[@]}"
-  stats "By objective selection metric (sbo-METRIC-*)" "docs/img/sbo-$model-hv-obj.png" "${by_obj[@]}"
-  stats "By constraint selection metric (sbo-*-METRIC)" "docs/img/sbo-$model-hv-con.png" "${by_con[@]}"
+  stats "Every configuration (the 16 sbo ones, C-TAEA 10x10 and 20x5) with a finished run" "every configuration" "docs/img/sbo-$model-hv.png" "${by_config[@]}"
+  stats "By objective selection metric (sbo-METRIC-*)" "by objective metric" "docs/img/sbo-$model-hv-obj.png" "${by_obj[@]}"
+  stats "By constraint selection metric (sbo-*-METRIC)" "by constraint metric" "docs/img/sbo-$model-hv-con.png" "${by_con[@]}"
 } > "$tmp"
 chmod 644 "$tmp"  # mktemp makes it 0600
 mv "$tmp" "$out"
