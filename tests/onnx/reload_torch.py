@@ -101,19 +101,28 @@ def read_bytes(path):
         return f.read()
 
 
-def load_test_images(folder, kind):
-    """uint8 images [n, c, h, w] and labels [n] of the test file, in file order."""
+def load_images(folder, kind, train=False):
+    """uint8 images [n, c, h, w] and labels [n] of the test file (train: the training
+    files, CIFAR-10's five batches in order), in file order."""
     if kind == "cifar10":
-        path = find_file(folder, "test_batch.bin")
-        b = np.frombuffer(read_bytes(path), np.uint8)
-        if b.size % 3073:
-            raise Bad("%s: %d bytes, not whole 3073-byte records" % (path, b.size))
-        rec = b.reshape(-1, 3073)
+        names = ["data_batch_%d.bin" % i for i in range(1, 6)] if train else ["test_batch.bin"]
+        recs = []
+        for nm in names:
+            path = find_file(folder, nm)
+            if not path:
+                raise Bad("%s: no %s[.gz]" % (folder, nm))
+            b = np.frombuffer(read_bytes(path), np.uint8)
+            if b.size % 3073:
+                raise Bad("%s: %d bytes, not whole 3073-byte records" % (path, b.size))
+            recs.append(b.reshape(-1, 3073))
+        rec = np.concatenate(recs)
         return rec[:, 1:].reshape(-1, 3, 32, 32), rec[:, 0].astype(np.int64)
-    ipath = find_file(folder, "t10k-images-idx3-ubyte")
-    lpath = find_file(folder, "t10k-labels-idx1-ubyte")
-    if not lpath:
-        raise Bad("%s: no t10k-labels-idx1-ubyte[.gz]" % folder)
+    pre = "train" if train else "t10k"
+    ipath = find_file(folder, pre + "-images-idx3-ubyte")
+    lpath = find_file(folder, pre + "-labels-idx1-ubyte")
+    if not ipath or not lpath:
+        raise Bad("%s: no %s-images-idx3-ubyte[.gz] and %s-labels-idx1-ubyte[.gz]" %
+                  (folder, pre, pre))
     ib, lb = read_bytes(ipath), read_bytes(lpath)
     magic, n, h, w = struct.unpack_from(">4i", ib, 0)
     lmagic, ln = struct.unpack_from(">2i", lb, 0)
@@ -314,7 +323,7 @@ def main(argv):
     try:
         net = OnnxNet(o.model)
         folder, kind = resolve_data(o.data, o.data_root)
-        x, y = load_test_images(folder, kind)
+        x, y = load_images(folder, kind)
         if o.limit > 0:
             x, y = x[:o.limit], y[:o.limit]
         c, h, w = net.input_shape
