@@ -5,7 +5,7 @@ accuracy on the images emomc would use, to compare with `emomc eval`.
 
 PyTorch has no ONNX importer, so the graph is rebuilt here: each node becomes a
 torch.nn submodule (Conv -> nn.Conv2d, Gemm -> nn.Linear, BatchNormalization ->
-nn.BatchNorm2d in eval mode, Relu, Clip (ReLU6), MaxPool, AveragePool,
+nn.BatchNorm2d in eval mode, Relu, Clip, MaxPool, AveragePool,
 GlobalAveragePool, Add, Flatten, Reshape, MatMul, Identity, Dropout, Pad), with the
 initializers (onnx.numpy_helper) as its parameters, and run in the graph's order.
 An operator outside that set is an error naming the node.
