@@ -22,6 +22,9 @@ and the current folder), data/ (in the source tree and the current folder) and
     /usr/bin/python3 tests/onnx/reload_torch.py knee.onnx --data mnist [--limit N]
 
 prints "top-1: 98.60 % (986 of 1000 correct)"; --quiet prints only the correct count.
+With --io F.io (tests/fixtures/gen_onnx.py's inputs and PyTorch logits) it runs the
+module on those inputs instead and prints the largest logit difference relative to
+the largest logit, failing (exit 1) above 1e-5.
 Exit status 2 on bad input (a message naming the file), 77 when torch or onnx is
 missing (ctest's skip code)."""
 import argparse
@@ -308,20 +311,38 @@ class OnnxNet(torch.nn.Module):
         return env[self.output_name]
 
 
+def check_io(net, path):
+    """The module's logits on a .io fixture's inputs against the PyTorch logits there."""
+    b = open(path, "rb").read()
+    n, c, h, w, k = struct.unpack_from("<5i", b, 0)
+    x = np.frombuffer(b, "<f4", n * c * h * w, 20).reshape(n, c, h, w)
+    y = np.frombuffer(b, "<f4", n * k, 20 + 4 * n * c * h * w).reshape(n, k)
+    with torch.no_grad():
+        z = net(torch.from_numpy(x.copy())).numpy()
+    d = float(np.abs(z - y).max() / np.abs(y).max())
+    print("%s: largest logit difference %.3g of the largest logit" % (path, d))
+    return 0 if d <= 1e-5 else 1
+
+
 # ---- main ------------------------------------------------------------------------
 
 
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("model", help="an ONNX file (emomc export, or the same operators)")
-    ap.add_argument("--data", required=True, help="mnist | fashion-mnist | cifar10, or a folder")
+    ap.add_argument("--data", help="mnist | fashion-mnist | cifar10, or a folder")
+    ap.add_argument("--io", help="check the logits of a .io fixture instead")
     ap.add_argument("--data-root", help="where to look for data set folders first")
     ap.add_argument("--limit", type=int, default=0, help="only the first N test images")
     ap.add_argument("--batch", type=int, default=500, help="images per forward pass")
     ap.add_argument("--quiet", action="store_true", help="print only the correct count")
     o = ap.parse_args(argv)
+    if not o.data and not o.io:
+        ap.error("give --data (or --io)")
     try:
         net = OnnxNet(o.model)
+        if o.io:
+            return check_io(net, o.io)
         folder, kind = resolve_data(o.data, o.data_root)
         x, y = load_images(folder, kind)
         if o.limit > 0:

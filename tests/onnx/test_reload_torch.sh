@@ -8,6 +8,7 @@
 # built from the graph); the correct counts must be equal, with at most 1 image in
 # 1000 allowed to differ (float rounding near a tie), which is reported when it
 # happens. The knee's count must also match the final accuracy the search recorded.
+# First the module alone: the fixtures' PyTorch logits within 1e-5.
 # Exit 77 (ctest: skipped) when /usr/bin/python3 has no torch or onnx.
 set -euo pipefail
 bin=$1
@@ -43,11 +44,18 @@ EOF
 # The report's candidate numbers of the most accurate and the cheapest solutions
 # (its non-dominated table is sorted by energy: the first row is the cheapest).
 "$bin" report "$work/run" > "$work/report.txt"
-rows=$(awk '/^non-dominated set/ {t = 1; getline; next} t && NF == 0 {t = 0} t' "$work/report.txt")
-cheap=$(echo "$rows" | head -1 | awk '{print $1}')
-best=$(echo "$rows" | sort -k3,3gr -k4,4gr | head -1 | awk '{print $1}')
+awk '/^non-dominated set/ {t = 1; getline; next} t && NF == 0 {t = 0} t' "$work/report.txt" \
+  > "$work/rows.txt"
+cheap=$(awk 'NR == 1 {print $1}' "$work/rows.txt")
+best=$(sort -k3,3gr -k4,4gr "$work/rows.txt" | awk 'NR == 1 {print $1}')
 
 fail=0
+# The module itself: PyTorch's own logits of the ONNX fixtures (BN, Pad, AveragePool,
+# Reshape, MatMul, grouped convs) from tests/fixtures/gen_onnx.py.
+for f in lenet5 mobile pools pools17; do
+  "$py" "$src/tests/onnx/reload_torch.py" "$src/tests/fixtures/onnx/$f.onnx" \
+    --io "$src/tests/fixtures/onnx/$f.io" || { echo "FAIL: $f.io"; fail=1; }
+done
 compare() { # compare NAME FILE.onnx: emomc eval and PyTorch on the same images
   local name=$1 model=$2 line e t n
   line=$("$bin" eval --model "$model" --data "$data" --threads 2)
@@ -77,5 +85,5 @@ for pick in knee "$best" "$cheap"; do
     [ "$rec" = "$got" ] || { echo "FAIL: knee: the search recorded $rec %, eval gives $got %"; fail=1; }
   fi
 done
-if [ $fail -eq 0 ]; then echo "4 passed, 0 failed"; else echo "some failed"; fi
+if [ $fail -eq 0 ]; then echo "8 passed, 0 failed"; else echo "some failed"; fi
 exit $fail
