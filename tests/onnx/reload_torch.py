@@ -313,18 +313,30 @@ class OnnxNet(torch.nn.Module):
 
 def check_io(net, path):
     """The module's logits on a .io fixture's inputs against the PyTorch logits there."""
-    b = open(path, "rb").read()
-    n, c, h, w, k = struct.unpack_from("<5i", b, 0)
-    x = np.frombuffer(b, "<f4", n * c * h * w, 20).reshape(n, c, h, w)
-    y = np.frombuffer(b, "<f4", n * k, 20 + 4 * n * c * h * w).reshape(n, k)
+    sys.path.insert(0, os.path.join(ROOT, "tests", "fixtures"))
+    from gen_onnx import read_io  # the fixtures' own reader
+    x, y = read_io(path)
     with torch.no_grad():
         z = net(torch.from_numpy(x.copy())).numpy()
+    if z.shape != y.shape:
+        raise Bad("%s: logits of shape %s, the model gives %s" % (path, y.shape, z.shape))
     d = float(np.abs(z - y).max() / np.abs(y).max())
     print("%s: largest logit difference %.3g of the largest logit" % (path, d))
     return 0 if d <= 1e-5 else 1
 
 
 # ---- main ------------------------------------------------------------------------
+
+
+def count_correct(net, xf, y, batch):
+    """Top-1 hits (the first largest logit, as emomc takes it) over the images."""
+    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    correct = 0
+    with torch.no_grad():
+        for i in range(0, len(y), batch):
+            logits = net(torch.from_numpy(xf[i:i + batch]))
+            correct += int((logits.argmax(1).numpy() == y[i:i + batch]).sum())
+    return correct
 
 
 def main(argv):
@@ -348,16 +360,10 @@ def main(argv):
         if o.limit > 0:
             x, y = x[:o.limit], y[:o.limit]
         c, h, w = net.input_shape
-        xf = to_float(x, kind, c, h, w)
-    except (Bad, OSError, struct.error) as e:
+        correct = count_correct(net, to_float(x, kind, c, h, w), y, o.batch)
+    except (Bad, OSError, struct.error, RuntimeError) as e:  # RuntimeError: torch's shapes
         print("reload_torch.py: error: %s" % e, file=sys.stderr)
         return 2
-    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
-    correct = 0
-    with torch.no_grad():
-        for i in range(0, len(y), o.batch):
-            logits = net(torch.from_numpy(xf[i:i + o.batch]))
-            correct += int((logits.argmax(1).numpy() == y[i:i + o.batch]).sum())
     if o.quiet:
         print(correct)
     else:
