@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "cli/flags.h"
 #include "common/atomicfile.h"
+#include "common/jsonfile_internal.h"
 #include "hwconfigs/hw.h"
 #include "nn/model.h"
 #include "plots/gnuplot.h"
@@ -403,19 +404,16 @@ static int write_one(FILE *f, const est_args *a, est_run *e, int d, int c, json_
 static int write_json(FILE *f, const est_args *a, const est_run *e, json_t *results)
 {
     em_error err = {0};
-    json_t *doc = json_pack("{s:s, s:s, s:s, s:O}", "model", e->arch->name, "hw", e->hw.name,
-                            "cost_model", hw_cost_model_name(e->hw.cost_model), "results", results);
-    char *text = doc ? json_dumps(doc, JSON_INDENT(1) | JSON_REAL_PRECISION(10)) : NULL;
-    int rc = 0;
-    if (!text) {
-        em_fail(&err, EM_ENOMEM, "out of memory writing JSON");
-        rc = cli_report(a->cmd, &err);
-    } else {
-        fprintf(f, "%s\n", text);
+    json_t *doc = json_object();
+    if (doc) {
+        em_json_set(doc, "model", em_json_str(e->arch->name));
+        em_json_set(doc, "hw", em_json_str(e->hw.name));
+        em_json_set(doc, "cost_model", em_json_str(hw_cost_model_name(e->hw.cost_model)));
+        em_json_set(doc, "results", json_incref(results));
     }
-    free(text);
+    int rc = doc ? em_json_print(f, doc, &err) : em_fail(&err, EM_ENOMEM, "out of memory writing JSON");
     json_decref(doc);
-    return rc;
+    return rc ? cli_report(a->cmd, &err) : 0;
 }
 
 /* The table's footer on an fpga target: the PE array and the fit verdict. */

@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/flags.h"
+#include "common/jsonfile_internal.h"
 #include "hwconfigs/hw.h"
 #include "nn/model.h"
 #include "nn/weights.h"
@@ -57,8 +58,38 @@ static int parse(int argc, char **argv, sim_args *a)
     return 0;
 }
 
-static void print_counts(const nn_arch *arch, const sim_args *a, const sim_layer_check_cfg *c,
-                         const sim_layer_check *r)
+/* The counts as JSON (common/jsonfile): counts are reals in both sections, since the
+ * analytic ones on a pruned layer are expectations; rows and cols are integers. */
+static int print_json(const nn_arch *arch, const sim_args *a, const sim_layer_check_cfg *c,
+                      const sim_layer_check *r, const char *const *names, const double *sv,
+                      const double *av, int nf)
+{
+    json_t *o = json_object(), *sim = json_object(), *ana = json_object();
+    for (int i = 0; sim && ana && i < nf; i++) {
+        em_json_set(sim, names[i], em_json_real(sv[i]));
+        em_json_set(ana, names[i], em_json_real(av[i]));
+    }
+    if (o) {
+        em_json_set(o, "model", em_json_str(arch->name));
+        em_json_set(o, "layer", em_json_str(a->layer));
+        em_json_set(o, "dataflow", em_json_str(c->mapping.name));
+        em_json_set(o, "rows", json_integer(c->array.rows));
+        em_json_set(o, "cols", json_integer(c->array.cols));
+        em_json_set(o, "keep", em_json_real(r->keep));
+        em_json_set(o, "simulated", json_incref(sim));
+        em_json_set(o, "analytic", json_incref(ana));
+    }
+    em_error err = {0};
+    int rc = sim && ana ? em_json_print(stdout, o, &err)
+                        : em_fail(&err, EM_ENOMEM, "out of memory writing JSON");
+    json_decref(sim);
+    json_decref(ana);
+    json_decref(o);
+    return rc ? cli_report(CMD, &err) : 0;
+}
+
+static int print_counts(const nn_arch *arch, const sim_args *a, const sim_layer_check_cfg *c,
+                        const sim_layer_check *r)
 {
     const char *names[] = {"MACs", "MACs executed", "iterations", "skipped iterations", "stalls",
                            "cycles", "buffer reads W", "buffer reads I", "buffer reads O",
@@ -71,16 +102,7 @@ static void print_counts(const nn_arch *arch, const sim_args *a, const sim_layer
                    n->buffer_reads[DF_W], n->buffer_reads[DF_I], n->buffer_reads[DF_O],
                    n->buffer_writes[DF_O], n->utilization};
     int nf = (int)(sizeof sv / sizeof *sv);
-    if (a->json) {
-        printf("{\"model\": \"%s\", \"layer\": \"%s\", \"dataflow\": \"%s\", \"rows\": %d, "
-               "\"cols\": %d, \"keep\": %.6f, \"simulated\": {",
-               arch->name, a->layer, c->mapping.name, c->array.rows, c->array.cols, r->keep);
-        for (int i = 0; i < nf; i++) printf("%s\"%s\": %.6f", i ? ", " : "", names[i], sv[i]);
-        printf("}, \"analytic\": {");
-        for (int i = 0; i < nf; i++) printf("%s\"%s\": %.6f", i ? ", " : "", names[i], av[i]);
-        printf("}}\n");
-        return;
-    }
+    if (a->json) return print_json(arch, a, c, r, names, sv, av, nf);
     printf("%s/%s under %s on %dx%d PEs, %.3g words/cycle; %lld of %lld weights non-zero (%s)\n",
            arch->name, a->layer, c->mapping.name, c->array.rows, c->array.cols,
            c->array.buffer_words_per_cycle, (long long)r->nnz, (long long)r->weights,
@@ -93,6 +115,7 @@ static void print_counts(const nn_arch *arch, const sim_args *a, const sim_layer
     }
     if (r->keep < 1)
         printf("(pruned: the analytic model gives expectations under independent random zeros)\n");
+    return 0;
 }
 
 /* Checks the layer and the array, builds the check's configuration. */
@@ -141,7 +164,7 @@ int cmd_simulate(int argc, char **argv)
         sim_layer_check r;
         if (!(rc = configure(&a, arch, &hw, w, &c))) {
             if (sim_layer_check_run(arch, &c, &r, &err)) rc = cli_report(CMD, &err);
-            else print_counts(arch, &a, &c, &r);
+            else rc = print_counts(arch, &a, &c, &r);
         }
     }
     nn_weights_free(w);

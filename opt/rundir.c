@@ -1,7 +1,7 @@
 /* opt/rundir.c: writers for run.yaml, evaluations.csv, population.csv, front.csv,
  * archive.csv (and its deprecated alias pareto.csv) and summary.json (see rundir.h),
  * all atomic. Numbers are printed with %.17g so they read back to the same doubles;
- * summary.json goes through jansson. */
+ * summary.json goes through jansson (common/jsonfile). */
 #include "opt/rundir.h"
 
 #include <errno.h>
@@ -11,9 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <jansson.h>
-
 #include "common/atomicfile.h"
+#include "common/jsonfile_internal.h"
 #include "opt/indicators.h"
 
 int opt_rundir_prepare(const char *dir, em_error *err)
@@ -156,9 +155,6 @@ int opt_rundir_write_set(const char *dir, const char *file, const opt_problem *p
     return write_csv(dir, file, p, set, 0, err);
 }
 
-/* A JSON number, or null where the value is unknown (NaN) or infinite. */
-static json_t *num(double v) { return isfinite(v) ? json_real(v) : json_null(); }
-
 /* The indicators of one set (minimized objectives); NaN where unknown or when the set
  * holds no feasible row. */
 typedef struct set_quality {
@@ -191,11 +187,12 @@ static json_t *set_json(const char *file, const char *of, const set_quality *q)
 {
     json_t *o = json_pack("{s:s, s:s, s:i, s:b}", "file", file, "of", of, "size", q->n,
                           "feasible", q->feasible);
-    json_object_set_new(o, "hv", num(q->hv));
-    json_object_set_new(o, "igd", num(q->igd));
-    json_object_set_new(o, "igd_plus", num(q->igdp));
-    json_object_set_new(o, "gd", num(q->gd));
-    json_object_set_new(o, "gd_plus", num(q->gdp));
+    if (!o) return NULL;
+    json_object_set_new(o, "hv", em_json_real(q->hv));
+    json_object_set_new(o, "igd", em_json_real(q->igd));
+    json_object_set_new(o, "igd_plus", em_json_real(q->igdp));
+    json_object_set_new(o, "gd", em_json_real(q->gd));
+    json_object_set_new(o, "gd_plus", em_json_real(q->gdp));
     return o;
 }
 
@@ -211,8 +208,8 @@ int opt_rundir_write_summary(const char *dir, const opt_problem *p, const opt_re
     if (!rc) rc = quality(archive, m, info, &qa, err);
     if (rc) return rc;
     json_t *o = json_object();
-    json_object_set_new(o, "problem", json_string(p->name));
-    json_object_set_new(o, "algorithm", json_string(info->algorithm ? info->algorithm : "unknown"));
+    json_object_set_new(o, "problem", em_json_str(p->name));
+    json_object_set_new(o, "algorithm", em_json_str(info->algorithm ? info->algorithm : "unknown"));
     json_object_set_new(o, "n_var", json_integer(p->n_var));
     json_object_set_new(o, "n_obj", json_integer(m));
     json_object_set_new(o, "n_con", json_integer(p->n_con));
@@ -226,35 +223,27 @@ int opt_rundir_write_summary(const char *dir, const opt_problem *p, const opt_re
      * "front" and "archive" entries below name their set) */
     json_object_set_new(o, "pareto_size", json_integer(qa.n));
     json_object_set_new(o, "feasible", json_boolean(qa.feasible));
-    json_object_set_new(o, "hv", num(qa.hv));
+    json_object_set_new(o, "hv", em_json_real(qa.hv));
     json_t *ref = json_null();
     if (info->ref) {
         ref = json_array();
-        for (int j = 0; j < m; j++) json_array_append_new(ref, num(info->ref[j]));
+        for (int j = 0; j < m; j++) json_array_append_new(ref, em_json_real(info->ref[j]));
     }
     json_object_set_new(o, "hv_ref", ref);
-    json_object_set_new(o, "hv_ref_source", info->ref_source ? json_string(info->ref_source)
-                                                             : json_null());
-    json_object_set_new(o, "true_hv", num(info->true_hv));
-    json_object_set_new(o, "igd", num(qa.igd));
-    json_object_set_new(o, "igd_plus", num(qa.igdp));
-    json_object_set_new(o, "gd", num(qa.gd));
-    json_object_set_new(o, "gd_plus", num(qa.gdp));
+    json_object_set_new(o, "hv_ref_source", em_json_str(info->ref_source));
+    json_object_set_new(o, "true_hv", em_json_real(info->true_hv));
+    json_object_set_new(o, "igd", em_json_real(qa.igd));
+    json_object_set_new(o, "igd_plus", em_json_real(qa.igdp));
+    json_object_set_new(o, "gd", em_json_real(qa.gd));
+    json_object_set_new(o, "gd_plus", em_json_real(qa.gdp));
     json_object_set_new(o, "front", set_json("front.csv", "final population", &qf));
     json_object_set_new(o, "archive", set_json("archive.csv", "all evaluations", &qa));
     json_object_set_new(o, "true_front_points", json_integer(info->front ? info->n_front : 0));
-    json_object_set_new(o, "seconds", num(info->seconds));
-    char *text = json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+    json_object_set_new(o, "seconds", em_json_real(info->seconds));
+    char path[4096];
+    rc = opt_rundir_path(dir, "summary.json", path, sizeof path, err);
+    if (!rc) rc = em_json_write_file(path, o, err);
     json_decref(o);
-    if (!text) return em_fail(err, EM_ENOMEM, "%s/summary.json: out of memory", dir);
-    em_atomic_file af;
-    rc = open_file(dir, "summary.json", &af, err);
-    if (!rc) {
-        fputs(text, af.fp);
-        fputc('\n', af.fp);
-        rc = em_atomic_commit(&af, err);
-    }
-    free(text);
     return rc;
 }
 

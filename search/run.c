@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/atomicfile.h"
+#include "common/jsonfile_internal.h"
 #include "common/progress.h"
 #include "opt/ctaea.h"
 #include "opt/rundir.h"
@@ -150,32 +151,39 @@ static int write_racing(const char *dir, sp_context *ctx, const opt_problem *p,
     return em_atomic_commit(&af, err);
 }
 
+/* search.json through common/jsonfile: seconds are reals, counts integers. */
 static int write_search_json(const char *dir, sp_context *ctx, const opt_result *res,
                              const race_totals *rt, double seconds, em_error *err)
 {
     char path[4096];
     int rc = opt_rundir_path(dir, "search.json", path, sizeof path, err);
     if (rc) return rc;
-    em_atomic_file af;
-    if ((rc = em_atomic_open(&af, path, err))) return rc;
     sp_timing t = sp_context_timing(ctx);
     double other = seconds - t.inference - t.cost - t.compress;
     if (other < 0) other = 0;
-    fprintf(af.fp, "{\"protocol\": \"%s\",\n \"seconds\": %.6f,\n", sp_context_protocol_text(ctx),
-            seconds);
-    fprintf(af.fp, " \"seconds_inference\": %.6f, \"seconds_cost_model\": %.6f, "
-                   "\"seconds_compress\": %.6f, \"seconds_optimizer_and_io\": %.6f,\n",
-            t.inference, t.cost, t.compress, other);
-    fprintf(af.fp, " \"evaluations\": %ld, \"cache_hits\": %ld, \"rejected_by_budget\": %ld, "
-                   "\"generations\": %d,\n",
-            res->n_evals, res->cache_hits, t.rejected, res->n_gen);
-    fprintf(af.fp, " \"inferences\": %ld, \"store_hits\": %ld,\n", t.inferences, t.store_hits);
-    fprintf(af.fp, " \"cheap_evaluations\": %ld, \"seconds_cheap\": %.6f,\n", t.cheap_evals,
-            t.cheap);
-    fprintf(af.fp, " \"racing\": %s, \"raced\": %ld, \"images_evaluated\": %lld, "
-                   "\"images_full\": %lld}\n", sp_context_config(ctx)->racing ? "true" : "false",
-            rt->raced, rt->images, rt->images_full);
-    return em_atomic_commit(&af, err);
+    json_t *o = json_object();
+    if (!o) return em_fail(err, EM_ENOMEM, "%s: out of memory", path);
+    em_json_set(o, "protocol", em_json_str(sp_context_protocol_text(ctx)));
+    em_json_set(o, "seconds", em_json_real(seconds));
+    em_json_set(o, "seconds_inference", em_json_real(t.inference));
+    em_json_set(o, "seconds_cost_model", em_json_real(t.cost));
+    em_json_set(o, "seconds_compress", em_json_real(t.compress));
+    em_json_set(o, "seconds_optimizer_and_io", em_json_real(other));
+    em_json_set(o, "evaluations", json_integer(res->n_evals));
+    em_json_set(o, "cache_hits", json_integer(res->cache_hits));
+    em_json_set(o, "rejected_by_budget", json_integer(t.rejected));
+    em_json_set(o, "generations", json_integer(res->n_gen));
+    em_json_set(o, "inferences", json_integer(t.inferences));
+    em_json_set(o, "store_hits", json_integer(t.store_hits));
+    em_json_set(o, "cheap_evaluations", json_integer(t.cheap_evals));
+    em_json_set(o, "seconds_cheap", em_json_real(t.cheap));
+    em_json_set(o, "racing", json_boolean(sp_context_config(ctx)->racing));
+    em_json_set(o, "raced", json_integer(rt->raced));
+    em_json_set(o, "images_evaluated", json_integer(rt->images));
+    em_json_set(o, "images_full", json_integer(rt->images_full));
+    rc = em_json_write_file(path, o, err);
+    json_decref(o);
+    return rc;
 }
 
 /* An MPI rank other than 0: the same context, serving rank 0's inferences. */

@@ -185,6 +185,47 @@ START_TEST(files_match_result)
 }
 END_TEST
 
+/* summary.json through jansson: a problem, algorithm and reference source named with
+ * a tab, quotes and a backslash read back unchanged; counts are integers, seconds and
+ * indicators reals (null where unknown). */
+START_TEST(summary_names_round_trip)
+{
+    const char *pname = "m\tm \"q\" \\", *aname = "ns\tga\"2", *src = "given\tby \"hand\"";
+    opt_problem *p;
+    ck_assert_int_eq(opt_problem_new(pname, 2, 2, 1, mm_eval, NULL, &p, NULL), 0);
+    opt_options o;
+    opt_options_default(&o);
+    o.pop_size = 8;
+    o.n_gen = 2;
+    opt_result r;
+    em_error err = {0};
+    ck_assert_int_eq(opt_nsga2_run(p, &o, &r, &err), 0);
+    char dir[4096], path[4200];
+    snprintf(dir, sizeof dir, "%s/odd", tu_tmpdir());
+    ck_assert_int_eq(opt_rundir_prepare(dir, &err), 0);
+    double ref[] = {10.0, 10.0};
+    opt_rundir_info info = {.algorithm = aname, .options = &o, .ref = ref, .ref_source = src,
+                            .true_hv = NAN, .seconds = 1.5};
+    ck_assert_msg(opt_rundir_write(dir, p, &r, &info, &err) == 0, "%s", err.msg);
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    json_error_t je;
+    json_t *doc = json_load_file(path, 0, &je);
+    ck_assert_msg(doc != NULL, "%s: line %d: %s", path, je.line, je.text);
+    ck_assert_str_eq(json_string_value(json_object_get(doc, "problem")), pname);
+    ck_assert_str_eq(json_string_value(json_object_get(doc, "algorithm")), aname);
+    ck_assert_str_eq(json_string_value(json_object_get(doc, "hv_ref_source")), src);
+    ck_assert(json_is_integer(json_object_get(doc, "evaluations")));
+    ck_assert_int_eq(json_integer_value(json_object_get(doc, "evaluations")), r.n_evals);
+    ck_assert(json_is_real(json_object_get(doc, "seconds")));
+    ck_assert(json_real_value(json_object_get(doc, "seconds")) == 1.5);
+    ck_assert(json_is_real(json_array_get(json_object_get(doc, "hv_ref"), 0)));
+    ck_assert(json_is_null(json_object_get(doc, "true_hv")));
+    json_decref(doc);
+    opt_result_free(&r);
+    opt_problem_free(p);
+}
+END_TEST
+
 /* ---- the command line ---------------------------------------------------------------- */
 static char exe[4200];
 
@@ -387,6 +428,7 @@ static Suite *suite(void)
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, files_match_result);
+    tcase_add_test(tc, summary_names_round_trip);
     tcase_add_test(tc, cli_resume_byte_identical);
     tcase_add_test(tc, cli_mixed_problem);
     tcase_add_test(tc, cli_bad_flags);
