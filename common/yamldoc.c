@@ -257,3 +257,30 @@ int em_yaml_str_opt(em_yaml *y, em_ynode *map, const char *key, char *buf, size_
     em_ynode *v = em_yaml_get(y, map, key);
     return v ? copy_str(y, v, key, buf, n, err) : EM_OK;
 }
+
+const char *em_yaml_quote(char *buf, size_t n, const char *s)
+{
+    size_t o = 0;
+    if (n < 3) {
+        if (n) buf[0] = '\0';
+        return buf;
+    }
+    buf[o++] = '"';
+    for (; *s; s++) {
+        char e[8];
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') snprintf(e, sizeof e, "\\%c", c);
+        else if (c == '\t') snprintf(e, sizeof e, "\\t");
+        else if (c == '\n') snprintf(e, sizeof e, "\\n");
+        else if (c == '\r') snprintf(e, sizeof e, "\\r");
+        else if (c < 0x20 || c == 0x7f) snprintf(e, sizeof e, "\\x%02x", c);
+        else e[0] = (char)c, e[1] = '\0';
+        size_t k = strlen(e);
+        if (o + k + 2 > n) break; /* room for the closing quote and the NUL */
+        memcpy(buf + o, e, k);
+        o += k;
+    }
+    buf[o++] = '"';
+    buf[o] = '\0';
+    return buf;
+}

@@ -70,4 +70,10 @@ int em_yaml_node_int(em_yaml *y, em_ynode *n, const char *key, long long lo, lon
 int em_yaml_node_num(em_yaml *y, em_ynode *n, const char *key, double lo, double hi,
                      double *out, em_error *err);
 
+/* Writing: s as a YAML double-quoted scalar, quotes included, into buf (size n): '"'
+ * and '\\' escaped, tab, newline and carriage return as \t \n \r, other control
+ * characters as \xNN, so that em_yaml_load reads back exactly s. Plain strings come out
+ * as "s". Truncated (never inside an escape) when buf is too small. Returns buf. */
+const char *em_yaml_quote(char *buf, size_t n, const char *s);
+
 #endif

@@ -8,6 +8,7 @@
 
 #include "common/atomicfile.h"
 #include "common/jsonfile_internal.h"
+#include "common/yamldoc_internal.h"
 #include "common/progress.h"
 #include "opt/ctaea.h"
 #include "opt/rundir.h"
@@ -21,16 +22,23 @@ int sp_config_save(const sp_config *c, const char *path, em_error *err)
     int rc = em_atomic_open(&af, path, err);
     if (rc) return rc;
     FILE *f = af.fp;
-    fprintf(f, "# emomc search configuration (reload with: emomc optimize --config %s)\n", path);
-    fprintf(f, "problem: %s\nmodel: \"%s\"\n", sp_kind_name(c->kind), c->model);
-    if (c->weights[0]) fprintf(f, "weights: \"%s\"\n", c->weights);
-    if (c->library[0]) fprintf(f, "library: \"%s\"\n", c->library);
-    if (c->hw[0]) fprintf(f, "hw: \"%s\"\n", c->hw);
-    fprintf(f, "data: \"%s\"\n", c->data);
-    if (c->data_root[0]) fprintf(f, "data_root: \"%s\"\n", c->data_root);
-    if (c->store[0]) fprintf(f, "store: \"%s\"\n", c->store);
+    char q[4 * SP_PATH_MAX + 3];
+    /* The comment names the path with control characters shown as '?' (a newline
+     * there would end the comment); the values are quoted by em_yaml_quote. */
+    fputs("# emomc search configuration (reload with: emomc optimize --config ", f);
+    for (const char *s = path; *s; s++) fputc((unsigned char)*s < 0x20 ? '?' : *s, f);
+    fputs(")\n", f);
+    fprintf(f, "problem: %s\n", sp_kind_name(c->kind));
+    fprintf(f, "model: %s\n", em_yaml_quote(q, sizeof q, c->model));
+    if (c->weights[0]) fprintf(f, "weights: %s\n", em_yaml_quote(q, sizeof q, c->weights));
+    if (c->library[0]) fprintf(f, "library: %s\n", em_yaml_quote(q, sizeof q, c->library));
+    if (c->hw[0]) fprintf(f, "hw: %s\n", em_yaml_quote(q, sizeof q, c->hw));
+    fprintf(f, "data: %s\n", em_yaml_quote(q, sizeof q, c->data));
+    if (c->data_root[0]) fprintf(f, "data_root: %s\n", em_yaml_quote(q, sizeof q, c->data_root));
+    if (c->store[0]) fprintf(f, "store: %s\n", em_yaml_quote(q, sizeof q, c->store));
     fprintf(f, "protocol: %s\neval_images: %d\n", sp_protocol_name(c->protocol), c->eval_images);
-    fprintf(f, "dataflow: \"%s\"\ncoding: %s\n", c->mapping.name, coding_kind_name(c->coding));
+    fprintf(f, "dataflow: %s\ncoding: %s\n", em_yaml_quote(q, sizeof q, c->mapping.name),
+            coding_kind_name(c->coding));
     fprintf(f, "keep: [%.17g, %.17g]\nbits: [%d, %d]\n", c->keep_lo, c->keep_hi, c->bits_lo,
             c->bits_hi);
     fprintf(f, "bn: %s\n", cp_bn_order_name(c->bn));
@@ -38,8 +46,8 @@ int sp_config_save(const sp_config *c, const char *path, em_error *err)
             c->energy_budget_mj, c->size_budget_kb, c->tau);
     fprintf(f, "algorithm: %s\npop: %d\ngens: %d\nbudget: %ld\nseed: %llu\nthreads: %d\n",
             c->algorithm, c->pop, c->gens, c->budget, (unsigned long long)c->seed, c->threads);
-    fprintf(f, "sbo_initial: %d\nsbo_infill: %d\nvariant: \"%s\"\n", c->sbo_initial,
-            c->sbo_infill, c->variant);
+    fprintf(f, "sbo_initial: %d\nsbo_infill: %d\nvariant: %s\n", c->sbo_initial,
+            c->sbo_infill, em_yaml_quote(q, sizeof q, c->variant));
     fprintf(f, "racing: %s\nracing_delta: %.17g\n", c->racing ? "true" : "false",
             c->racing_delta);
     fprintf(f, "parallel_candidates: %d\n", c->parallel_candidates);
@@ -260,12 +268,13 @@ static int run_search(const sp_config *cfg, const sp_run_opts *o, em_error *err)
         opt.n_initial = cfg->budget / 2 >= 2 ? (int)(cfg->budget / 2) : 2;
     if ((rc = run(p, &opt, &res, err))) goto done;
 
-    char extra[2048];
+    char extra[8192], q1[2048], q2[2048], q3[2048];
     snprintf(extra, sizeof extra,
-             "search:\n  config: config.yaml\n  protocol: \"%s\"\n  search_images: \"%s\"\n"
-             "  final_images: \"%s\"\n",
-             sp_context_protocol_text(ctx), sp_context_search_images(ctx),
-             sp_context_final_images(ctx));
+             "search:\n  config: config.yaml\n  protocol: %s\n  search_images: %s\n"
+             "  final_images: %s\n",
+             em_yaml_quote(q1, sizeof q1, sp_context_protocol_text(ctx)),
+             em_yaml_quote(q2, sizeof q2, sp_context_search_images(ctx)),
+             em_yaml_quote(q3, sizeof q3, sp_context_final_images(ctx)));
     double ref[3] = {0, 0, 0};
     /* Hypervolume reference: accuracy 0 (negated: 0) and 1.1 x the largest cost seen. */
     for (int i = 0; i < res.evals->n; i++)

@@ -511,6 +511,22 @@ START_TEST(config_errors)
     sp_config_default(&d);
     ck_assert_msg(sp_config_load(path, &d, &err) == 0, "%s", err.msg);
     ck_assert_int_eq(d.bn, CP_BN_QUANTIZE_THEN_FOLD);
+    /* Paths with a quote, a backslash, a tab, a newline and a colon read back exactly. */
+    const char *odd = "my \"nets\"\\v2\tx\n: y/w.emw";
+    snprintf(c.weights, sizeof c.weights, "%s", odd);
+    snprintf(c.library, sizeof c.library, "lib\x01\"");
+    snprintf(c.variant, sizeof c.variant, "metric_obj=mse,\"x\"");
+    ck_assert_int_eq(sp_config_save(&c, path, &err), 0);
+    sp_config_default(&d);
+    ck_assert_msg(sp_config_load(path, &d, &err) == 0, "%s", err.msg);
+    ck_assert_str_eq(d.weights, odd);
+    ck_assert_str_eq(d.library, c.library);
+    ck_assert_str_eq(d.variant, c.variant);
+    /* A plain value is written as before: "lenet5". */
+    *strrchr(path, '/') = '\0';
+    txt = slurp(path, "config.yaml");
+    ck_assert_msg(strstr(txt, "\nmodel: \"") != NULL, "%s", txt);
+    free(txt);
 }
 END_TEST
 
