@@ -25,6 +25,7 @@ sbo_pop=${SBO_POP:-40}
 em_model "$model"
 root=experiments/runs/$model
 mkdir -p "$root/algos"
+em_store "$root/store.sqlite"
 common=(--problem emomc-energy --dataflow xy --model "$model" --weights "$weights"
         --library "$library" --hw emomc2021 --data "$data" --protocol val
         --eval-images "$images" --bits 2:12 --store "$root/store.sqlite" --quiet)

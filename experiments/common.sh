@@ -25,3 +25,19 @@ em_run() {
   "$bin" optimize "${common[@]}" "$@" --out "$dir" "${resume[@]}"
   echo "$dir: $((SECONDS - t0)) s"
 }
+
+# em_store STORE: makes sure the evaluation store STORE exists: when it does not (a
+# fresh clone, another machine) and experiments/stores/NAME.sqlite.gz does (NAME: the
+# store's folder under experiments/runs/), it is restored from that snapshot, so a
+# rerun with the same seeds finds every accuracy already measured.
+# experiments/snapshot-stores.sh writes the snapshots.
+em_store() {
+  local store=$1 name
+  name=$(basename "$(dirname "$store")")
+  local snap=experiments/stores/$name.sqlite.gz
+  if [ ! -f "$store" ] && [ -f "$snap" ]; then
+    mkdir -p "$(dirname "$store")"
+    gunzip -c "$snap" > "$store.tmp" && mv "$store.tmp" "$store"
+    echo "restored $store from $snap"
+  fi
+}

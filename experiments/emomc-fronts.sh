@@ -16,7 +16,8 @@ pop=${2:-40} gens=${3:-120} seed=${4:-1} bin=${5:-build}/emomc
 em_model "$model"
 root=experiments/runs/$model
 mkdir -p "$root"
-store=$root/store.sqlite   # shared by the eight searches; not committed (rebuildable)
+store=$root/store.sqlite   # shared by the eight searches; snapshots in experiments/stores/
+em_store "$store"
 common=(--model "$model" --weights "$weights" --library "$library" --hw emomc2021 --data "$data"
         --protocol val --eval-images "$images" --bits 2:12 --algorithm nsga2 --pop "$pop"
         --gens "$gens" --seed "$seed" --store "$store" --quiet)

@@ -17,6 +17,7 @@ seeds=${2:-"1 2 3 4 5"} bin=${3:-build}/emomc
 em_model "$model"
 root=experiments/runs/sbo-$model
 mkdir -p "$root"
+em_store "$root/store.sqlite"
 common=(--problem sbo --model "$model" --weights "$weights" --data "$data" --protocol val
         --eval-images "$images" --tau "$tau" --store "$root/store.sqlite" --quiet)
 run() { em_run "$root/$1" "${@:2}"; } # NAME FLAGS...
