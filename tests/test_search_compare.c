@@ -80,7 +80,7 @@ static const char *make_run(const char *root, const char *name, const fake_run *
     write_run_yaml(dir, r);
     write_evaluations(dir, r);
     if (r->hv_ref) {
-        char path[512], text[1024];
+        char path[600], text[1024];
         size_t n = (size_t)snprintf(text, sizeof text, "{\"seed\": %ld, \"hv\": %.17g, \"hv_ref\": [",
                                     r->seed, r->summary_hv);
         for (int j = 0; j < r->m; j++)
