@@ -9,8 +9,8 @@ your own trained network:
 The images are normalized exactly as emomc normalizes them (per-channel mean and
 std of nn/dataset.c, read by tests/onnx/reload_torch.py), so `emomc eval` of the
 export measures the accuracy PyTorch measured. Replace Net with your model, made of
-the operators emomc reads (README, "Bring your own PyTorch model"; ReLU6 is not
-one of them), exported at opset 11 to 17."""
+the operators emomc reads (README, "Bring your own PyTorch model"; ReLU6 is one
+of them), exported at opset 11 to 17."""
 import argparse
 import os
 import sys

@@ -1,4 +1,4 @@
-/* nn/layer_elementwise.c: the elementwise layers: ReLU, residual add
+/* nn/layer_elementwise.c: the elementwise layers: ReLU, ReLU6, residual add
  * (with a fused ReLU), dropout, and their backward (flatten's too). */
 #include "nn/net_internal.h"
 
@@ -38,6 +38,26 @@ void nn_ew_layer_forward(const float *a, const float *b, float *y, size_t count,
     }
 }
 
+/* y = min(max(x, 0), 6), in chunks as above (never fused: a separate layer). */
+static void relu6_chunk(const float *restrict x, float *restrict y, size_t len)
+{
+#pragma omp simd
+    for (size_t j = 0; j < len; j++) {
+        const float v = x[j] > 0.0f ? x[j] : 0.0f;
+        y[j] = v < 6.0f ? v : 6.0f;
+    }
+}
+
+void nn_relu6_layer_forward(const float *x, float *y, size_t count, int T)
+{
+    const long chunks = (long)((count + EW_CHUNK - 1) / EW_CHUNK);
+#pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
+    for (long c = 0; c < chunks; c++) {
+        size_t o = (size_t)c * EW_CHUNK, len = count - o < EW_CHUNK ? count - o : EW_CHUNK;
+        relu6_chunk(x + o, y + o, len);
+    }
+}
+
 int nn_dropout_layer_forward(nn_net *net, layer_rt *L, const float *x, float *y,
                              size_t count)
 {
@@ -56,8 +76,8 @@ int nn_dropout_layer_forward(nn_net *net, layer_rt *L, const float *x, float *y,
 }
 
 /* dx (+)= dy * f, for f a per-element factor (relu: y > 0; dropout: the mask; 1 for
- * add and flatten and eval-mode dropout). In chunks, each a vectorised loop; with
- * acc false dx is written, not added to. */
+ * add and flatten and eval-mode dropout; relu6, mode 3: 0 < y < 6, which is 0 < x < 6).
+ * In chunks, each a vectorised loop; with acc false dx is written, not added to. */
 static void ew_chunk(int mode, bool acc, const float *restrict y, const float *restrict m,
                      const float *restrict g, float *restrict d, size_t len)
 {
@@ -72,6 +92,12 @@ static void ew_chunk(int mode, bool acc, const float *restrict y, const float *r
         for (size_t j = 0; j < len; j++) {
             const float gv = g[j];
             d[j] = y[j] > 0.0f ? gv : 0.0f;
+        }
+    } else if (mode == 3) {
+#pragma omp simd
+        for (size_t j = 0; j < len; j++) {
+            const float gv = y[j] > 0.0f && y[j] < 6.0f ? g[j] : 0.0f;
+            d[j] = acc ? d[j] + gv : gv;
         }
     } else if (mode == 1 && acc) {
 #pragma omp simd
@@ -90,8 +116,9 @@ static void ew_chunk(int mode, bool acc, const float *restrict y, const float *r
 void nn_ew_layer_backward(layer_rt *L, const float *dy, float *dx, bool acc, size_t count,
                           int T)
 {
-    const int mode = L->s->kind == NN_L_RELU ? 0
-                     : (L->s->kind == NN_L_DROPOUT && !L->alias_src) ? 1 : 2;
+    const nn_layer_kind k = L->s->kind;
+    const int mode = k == NN_L_RELU ? 0 : k == NN_L_RELU6 ? 3
+                     : (k == NN_L_DROPOUT && !L->alias_src) ? 1 : 2;
     const long chunks = (long)((count + EW_CHUNK - 1) / EW_CHUNK);
 #pragma omp parallel for num_threads(T) if (T > 1) schedule(static)
     for (long c = 0; c < chunks; c++) {

@@ -604,6 +604,7 @@ static int run_layer(nn_net *net, layer_rt *L, const float *in, const float *in2
     case NN_L_CONV: nn_conv_layer_forward(net, L, in, y, n, W, T, t1); break;
     case NN_L_LINEAR: nn_linear_layer_forward(L, in, y, n, T); break;
     case NN_L_RELU: nn_ew_layer_forward(in, NULL, y, count, true, T); break;
+    case NN_L_RELU6: nn_relu6_layer_forward(in, y, count, T); break;
     case NN_L_MAXPOOL:
     case NN_L_AVGPOOL: nn_pool_layer_forward(L, in, y, n, T); break;
     case NN_L_GAP: nn_gap_layer_forward(L, in, y, n, T); break;
@@ -820,6 +821,7 @@ int nn_net_backward(nn_net *net, const float *dlogits, float *dx, em_error *err)
             break;
         }
         case NN_L_RELU:
+        case NN_L_RELU6:
         case NN_L_FLATTEN:
         case NN_L_DROPOUT:
             if (dsrc) nn_ew_layer_backward(L, dy, dsrc, acc, count, TL);

@@ -117,10 +117,12 @@ int nn_bn_layer_forward(layer_rt *L, const float *x, float *y, int n, bool train
 void nn_bn_layer_backward(layer_rt *L, const float *x, const float *dy, float *dx, bool acc,
                           int n, bool train, int T);
 
-/* nn/layer_elementwise.c: ReLU (b NULL), add, add + ReLU over count floats; dropout
- * (-1: no memory); the backward of ReLU, dropout, add and flatten (by L's kind). */
+/* nn/layer_elementwise.c: ReLU (b NULL), add, add + ReLU over count floats; ReLU6;
+ * dropout (-1: no memory); the backward of ReLU, ReLU6, dropout, add and flatten (by
+ * L's kind). */
 void nn_ew_layer_forward(const float *a, const float *b, float *y, size_t count, bool relu,
                          int T);
+void nn_relu6_layer_forward(const float *x, float *y, size_t count, int T);
 int nn_dropout_layer_forward(nn_net *net, layer_rt *L, const float *x, float *y,
                              size_t count);
 void nn_ew_layer_backward(layer_rt *L, const float *dy, float *dx, bool acc, size_t count,

@@ -14,7 +14,8 @@
 #include "onnx.pb-c.h"
 
 const char nn_onnx_supported_ops[] =
-    "Conv, Gemm, MatMul (+ Add as its bias), Relu, Clip (min 0, no max: ReLU), MaxPool, "
+    "Conv, Gemm, MatMul (+ Add as its bias), Relu, Clip (min 0 and no max: ReLU; min 0, "
+    "max 6: ReLU6), MaxPool, "
     "AveragePool, GlobalAveragePool, BatchNormalization, Add, Flatten, Reshape (to 2-D), "
     "Dropout, Identity, Constant, Pad (zeros, before Conv or AveragePool)";
 
@@ -521,17 +522,19 @@ static int const_scalar(imp *im, int k, size_t i, double dflt, double *out)
     return rc;
 }
 
+/* Clip's bounds as attributes (opset < 11) or constant inputs (11 on, these win):
+ * [0, inf) is relu, [0, 6] relu6, anything else an error naming the node. */
 static int clip_node(imp *im, int k)
 {
     const Onnx__NodeProto *n = im->g->node[k];
     double lo = attr_float(n, "min", -INFINITY), hi = attr_float(n, "max", INFINITY);
     int rc;
     if ((rc = const_scalar(im, k, 1, lo, &lo)) || (rc = const_scalar(im, k, 2, hi, &hi))) return rc;
-    if (lo != 0 || hi != INFINITY)
-        return node_fail(im, k, EM_EUNSUPPORTED, "Clip(min %g, max %g): the engine has no ReLU6 "
-                         "or clipping layer; only Clip(min 0, no max), which is ReLU, is "
-                         "supported", lo, hi);
-    return simple_node(im, k, NN_L_RELU, 0);
+    if (lo == 0 && hi == INFINITY) return simple_node(im, k, NN_L_RELU, 0);
+    if (lo == 0 && hi == 6) return simple_node(im, k, NN_L_RELU6, 0);
+    return node_fail(im, k, EM_EUNSUPPORTED, "Clip(min %g, max %g): the engine has no general "
+                     "clipping layer; only Clip(min 0, no max), which is ReLU, and Clip(min 0, "
+                     "max 6), which is ReLU6, are supported", lo, hi);
 }
 
 static int bn_node(imp *im, int k)

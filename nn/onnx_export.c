@@ -1,7 +1,8 @@
 /* nn/onnx_export.c: writing a network as an ONNX model (nn/onnx.h): one node per
  * layer (a Flatten before a Gemm whose input is 4-D), the weights the network holds
  * as float32 initializers, folded BNs as Identity after a conv carrying the shift as
- * its bias; packed with protobuf-c and written atomically. */
+ * its bias, ReLU6 as Clip with scalar min 0 and max 6 initializers; packed with
+ * protobuf-c and written atomically. */
 #include "nn/onnx.h"
 
 #include <stdio.h>
@@ -187,6 +188,20 @@ static int param_init(gb *g, nn_net *net, const char *layer, const char *sfx, em
     return EM_OK;
 }
 
+/* relu6 as Clip(src, <layer>.clip_min = 0, <layer>.clip_max = 6): the opset 11+ form,
+ * the bounds scalar float initializers. */
+static void relu6_clip(gb *g, const char *layer, const char *src)
+{
+    char lo[NN_NAME_MAX + 16], hi[NN_NAME_MAX + 16];
+    snprintf(lo, sizeof lo, "%s.clip_min", layer);
+    snprintf(hi, sizeof hi, "%s.clip_max", layer);
+    static const float zero = 0.0f, six = 6.0f;
+    init_floats(g, lo, 0, NULL, &zero);
+    init_floats(g, hi, 0, NULL, &six);
+    const char *in[3] = {src, lo, hi};
+    node(g, "Clip", layer, 3, in, layer);
+}
+
 static Onnx__ValueInfoProto *value_info(pool *P, const char *name, int rank, const int64_t *dims)
 {
     Onnx__ValueInfoProto *v = pz(P, sizeof *v);
@@ -282,6 +297,9 @@ static int build_graph(gb *g, nn_net *net, Onnx__GraphProto *graph, em_error *er
         }
         case NN_L_RELU:
             node(g, "Relu", l->name, 1, &src, l->name);
+            break;
+        case NN_L_RELU6:
+            relu6_clip(g, l->name, src);
             break;
         case NN_L_MAXPOOL:
         case NN_L_AVGPOOL: {

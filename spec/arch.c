@@ -10,7 +10,8 @@
 #include "common/yamldoc_internal.h"
 
 static const char *const kind_names[NN_L_KIND_COUNT] = {
-    "conv", "linear", "relu", "maxpool", "avgpool", "gap", "bn", "add", "flatten", "dropout"};
+    "conv", "linear", "relu", "maxpool", "avgpool", "gap", "bn", "add", "flatten", "dropout",
+    "relu6"};
 
 const char *nn_layer_kind_name(nn_layer_kind k)
 {
@@ -85,7 +86,7 @@ static int parse_kind(em_yaml *y, em_ynode *n, nn_layer_kind *k, em_error *err)
         if (strcmp(s, kind_names[i]) == 0) { *k = (nn_layer_kind)i; return EM_OK; }
     return em_fail(err, EM_EFORMAT,
                    "%s:%d: key 'type': unknown layer type '%s' (expected conv, linear, relu, "
-                   "maxpool, avgpool, gap, bn, add, flatten or dropout)",
+                   "maxpool, avgpool, gap, bn, add, flatten, dropout or relu6)",
                    y->path, em_yaml_line(n), s ? s : "?");
 }
 

@@ -20,7 +20,7 @@
  *     - {name: fc1, type: linear, out: 84}
  *     - {name: add1, type: add, from: [bn2, relu1]}
  * Layer types: conv, linear, relu, maxpool, avgpool, gap (global average pooling), bn,
- * add, flatten, dropout. */
+ * add, flatten, dropout, relu6 (min(max(x, 0), 6), ONNX Clip(0, 6)). */
 #ifndef EMOMC_SPEC_ARCH_H
 #define EMOMC_SPEC_ARCH_H
 
@@ -39,6 +39,7 @@ typedef enum {
     NN_L_ADD,
     NN_L_FLATTEN,
     NN_L_DROPOUT,
+    NN_L_RELU6, /* appended: the kinds before it keep their numbers */
     NN_L_KIND_COUNT
 } nn_layer_kind;
 

@@ -48,10 +48,10 @@ static void expect_close(const float *got, const double *ref, size_t n, const ch
 
 /* Builds the network of `layers` (YAML list items) on input c x h x w with `classes`
  * outputs, sets every parameter to seeded normal values (BN variances in [0.5, 1.5)),
- * and runs it on n random images: train forward, backward with dy, then an eval
- * forward (y_eval). */
-static run run_net(const char *name, int c, int h, int w, int classes, const char *layers,
-                   int n, int threads)
+ * and runs it on n random images (normal values times xscale): train forward,
+ * backward with dy, then an eval forward (y_eval). */
+static run run_net_scaled(const char *name, int c, int h, int w, int classes,
+                          const char *layers, int n, int threads, double xscale)
 {
     run r = {0};
     char yaml[1024];
@@ -83,13 +83,19 @@ static run run_net(const char *name, int c, int h, int w, int classes, const cha
     r.y = malloc(r.ny * sizeof(float));
     r.dy = malloc(r.ny * sizeof(float));
     r.y_eval = malloc(r.ny * sizeof(float));
-    for (size_t i = 0; i < r.nx; i++) r.x[i] = (float)em_rng_normal(&g);
+    for (size_t i = 0; i < r.nx; i++) r.x[i] = (float)(xscale * em_rng_normal(&g));
     for (size_t i = 0; i < r.ny; i++) r.dy[i] = (float)em_rng_normal(&g);
     nn_net_zero_grad(r.net);
     ck_assert_int_eq(nn_net_forward(r.net, r.x, n, r.y, true, &err), 0);
     ck_assert_int_eq(nn_net_backward(r.net, r.dy, r.dx, &err), 0);
     ck_assert_int_eq(nn_net_forward(r.net, r.x, n, r.y_eval, false, &err), 0);
     return r;
+}
+
+static run run_net(const char *name, int c, int h, int w, int classes, const char *layers,
+                   int n, int threads)
+{
+    return run_net_scaled(name, c, h, w, classes, layers, n, threads, 1.0);
 }
 
 /* A parameter's values before the train forward. */
@@ -315,7 +321,7 @@ START_TEST(bn_vs_naive)
 }
 END_TEST
 
-/* ---- ReLU, add (with the fused ReLU), flatten, dropout ----------------------------- */
+/* ---- ReLU, ReLU6, add (with the fused ReLU), flatten, dropout ---------------------- */
 
 START_TEST(relu_add_vs_naive)
 {
@@ -336,6 +342,58 @@ START_TEST(relu_add_vs_naive)
             }
             expect_run_and_free(&r, y, dx, "relu/add");
         }
+}
+END_TEST
+
+static double relu6(double v) { return v < 0 ? 0 : v > 6 ? 6 : v; }
+static double relu6_slope(double v) { return v > 0 && v < 6 ? 1 : 0; }
+
+START_TEST(relu6_vs_naive)
+{
+    /* y = relu6(x + relu6(x)): a ReLU6, a residual add of it and the input (the add
+     * has a ReLU6 after it, which must not fuse as a ReLU would), then flatten;
+     * dx = dy [0 < v < 6] (1 + [0 < x < 6]), v = x + relu6(x). Inputs N(0, 4^2): about
+     * half below 0 and 13% above 6 (v above 6 from x = 3 on). */
+    const char *layers = "  - {name: r1, type: relu6}\n"
+                         "  - {name: a, type: add, from: [input, r1]}\n"
+                         "  - {name: r2, type: relu6}\n"
+                         "  - {name: f, type: flatten}\n";
+    for (int bi = 0; bi < 3; bi++)
+        for (int T = 1; T <= 2; T++) {
+            run r = run_net_scaled("ew6", 3, 5 + _i, 4, 3 * (5 + _i) * 4, layers, batches[bi], T,
+                                   4.0);
+            double *y = dcalloc(r.ny), *dx = dcalloc(r.nx);
+            size_t below = 0, above = 0;
+            for (size_t j = 0; j < r.nx; j++) {
+                const double x = r.x[j], v = x + relu6(x);
+                y[j] = relu6(v);
+                dx[j] = r.dy[j] * relu6_slope(v) * (1 + relu6_slope(x));
+                below += x < 0, above += x > 6;
+            }
+            ck_assert_msg(r.nx < 60 || (below > 0 && above > 0), "inputs %zu below 0, %zu above 6",
+                          below, above);
+            expect_run_and_free(&r, y, dx, "relu6/add");
+        }
+}
+END_TEST
+
+START_TEST(relu6_after_conv)
+{
+    /* A ReLU6 as the only consumer of a conv (where a ReLU would be fused into it):
+     * y = relu6(w x + b) for a 1x1 conv of one channel, checked per element. */
+    const char *layers = "  - {name: c, type: conv, out: 1, kernel: 1}\n"
+                         "  - {name: r, type: relu6}\n"
+                         "  - {name: f, type: flatten}\n";
+    run r = run_net_scaled("cr6", 1, 6, 5, 30, layers, 40, 2, 8.0);
+    const double wv = nn_net_find_param(r.net, "c.weight")->data[0];
+    const double bv = nn_net_find_param(r.net, "c.bias")->data[0];
+    double *y = dcalloc(r.ny), *dx = dcalloc(r.nx);
+    for (size_t j = 0; j < r.nx; j++) {
+        const double v = wv * r.x[j] + bv;
+        y[j] = relu6(v);
+        dx[j] = r.dy[j] * relu6_slope(v) * wv;
+    }
+    expect_run_and_free(&r, y, dx, "conv/relu6");
 }
 END_TEST
 
@@ -369,6 +427,8 @@ int main(void)
     tcase_add_loop_test(tc, gap_vs_naive, 0, 2);
     tcase_add_loop_test(tc, bn_vs_naive, 0, 2);
     tcase_add_loop_test(tc, relu_add_vs_naive, 0, 2);
+    tcase_add_loop_test(tc, relu6_vs_naive, 0, 2);
+    tcase_add_test(tc, relu6_after_conv);
     tcase_add_test(tc, dropout_vs_definition);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);

@@ -13,8 +13,12 @@
  *   - Round trips through emomc's own exporter (no torch needed): every layer and
  *     tensor back unchanged, identical logits; a folded network's export runs as the
  *     folded network.
- *   - Bad input: an unsupported operator (named, with the supported list), Clip as
- *     ReLU6, a missing initializer, a shape mismatch, a float64 tensor, every prefix
+ *   - ReLU6: PyTorch's nn.ReLU6 (Clip with Constant bounds) and an onnx.helper Clip
+ *     with initializer bounds import as relu6; the relu6 fixture round-trips through
+ *     emomc's exporter (Clip with initializer bounds) to the same layers, tensors,
+ *     logits (bit for bit) and estimates.
+ *   - Bad input: an unsupported operator (named, with the supported list), Clip with
+ *     bounds other than (0, none) and (0, 6), a missing initializer, a shape mismatch, a float64 tensor, every prefix
  *     of a file (truncation) and random byte damage: errors naming the file, never a
  *     crash (the suite also runs under ASan). */
 #include <math.h>
@@ -137,8 +141,8 @@ static double logits_vs_torch(const char *onnx, const char *iopath)
 
 START_TEST(test_logits_fixtures)
 {
-    const char *names[] = {"lenet5", "mobile", "pools", "pools17"};
-    for (int i = 0; i < 4; i++) {
+    const char *names[] = {"lenet5", "mobile", "pools", "pools17", "relu6"};
+    for (int i = 0; i < 5; i++) {
         char o[256], io[256];
         snprintf(o, sizeof o, "fixtures/onnx/%s.onnx", names[i]);
         snprintf(io, sizeof io, "fixtures/onnx/%s.io", names[i]);
@@ -371,6 +375,46 @@ START_TEST(test_export_round_trip)
 }
 END_TEST
 
+/* ReLU6 in: the PyTorch fixture and a helper-made Clip(x, 0, 6) with initializer
+ * bounds; then out and back: same layers, tensors, logits and estimates. */
+START_TEST(test_relu6)
+{
+    em_error err = {0};
+    nn_arch *h = NULL, *a = NULL, *b = NULL;
+    nn_weights *hw = NULL, *w0 = NULL, *w1 = NULL;
+    ck_assert_msg(nn_onnx_load(tu_path("fixtures/onnx/clip_relu6.onnx"), &h, &hw, &err) == 0,
+                  "%s", err.msg);
+    ck_assert_int_eq(h->n_layers, 2);
+    ck_assert_int_eq(h->layers[1].kind, NN_L_RELU6);
+    char src[4096], path[4096];
+    snprintf(src, sizeof src, "%s", tu_path("fixtures/onnx/relu6.onnx"));
+    ck_assert_msg(nn_onnx_load(src, &a, &w0, &err) == 0, "%s", err.msg);
+    int n6 = 0;
+    for (int i = 0; i < a->n_layers; i++) n6 += a->layers[i].kind == NN_L_RELU6;
+    ck_assert_int_eq(n6, 2);
+    nn_net *net = net_of(a, w0);
+    snprintf(path, sizeof path, "%s/relu6-out.onnx", tu_tmpdir());
+    ck_assert_msg(nn_onnx_save(net, NULL, path, &err) == 0, "%s", err.msg);
+    ck_assert_msg(nn_onnx_load(path, &b, &w1, &err) == 0, "%s", err.msg);
+    same_arch(a, b);
+    same_tensors(w0, w1);
+    same_estimate(a, b);
+    io_file io;
+    io_read(tu_path("fixtures/onnx/relu6.io"), &io);
+    const size_t ny = (size_t)io.n * io.k;
+    float *y0 = malloc(sizeof(float) * ny), *y1 = malloc(sizeof(float) * ny);
+    nn_net *nb = net_of(b, w1);
+    ck_assert_int_eq(nn_net_forward(net, io.x, io.n, y0, false, &err), 0);
+    ck_assert_int_eq(nn_net_forward(nb, io.x, io.n, y1, false, &err), 0);
+    ck_assert(!memcmp(y0, y1, sizeof(float) * ny));
+    python_check(path, a, io.n, io.x, y0); /* onnx.checker and numpy's Clip */
+    free(y0), free(y1), free(io.x), free(io.y);
+    nn_net_free(net), nn_net_free(nb);
+    nn_weights_free(hw), nn_weights_free(w0), nn_weights_free(w1);
+    nn_arch_free(h), nn_arch_free(a), nn_arch_free(b);
+}
+END_TEST
+
 static void expect_error(const char *fixture, const char *const *needles)
 {
     char p[4096];
@@ -390,7 +434,8 @@ START_TEST(test_errors)
     expect_error("fixtures/onnx/bad_op.onnx",
                  (const char *[]){"/act/Sigmoid", "Sigmoid", "not supported", "Conv, Gemm",
                                   "BatchNormalization", NULL});
-    expect_error("fixtures/onnx/bad_relu6.onnx", (const char *[]){"/act/Clip", "ReLU6", NULL});
+    expect_error("fixtures/onnx/bad_clip.onnx",
+                 (const char *[]){"/act/Clip", "Clip(min 0, max 4)", "ReLU6", NULL});
     expect_error("fixtures/onnx/bad_missing.onnx",
                  (const char *[]){"/c/Conv", "missing initializer 'missing.weight'", NULL});
     expect_error("fixtures/onnx/bad_shape.onnx",
@@ -552,6 +597,7 @@ static Suite *suite(void)
     tcase_add_test(t, test_zoo_lenet5);
     tcase_add_test(t, test_zoo_big_torch);
     tcase_add_test(t, test_export_round_trip);
+    tcase_add_test(t, test_relu6);
     tcase_add_test(t, test_errors);
     tcase_add_test(t, test_truncated);
     tcase_add_test(t, test_corrupt);

@@ -5,7 +5,8 @@ accuracy on the images emomc would use, to compare with `emomc eval`.
 
 PyTorch has no ONNX importer, so the graph is rebuilt here: each node becomes a
 torch.nn submodule (Conv -> nn.Conv2d, Gemm -> nn.Linear, BatchNormalization ->
-nn.BatchNorm2d in eval mode, Relu, Clip, MaxPool, AveragePool,
+nn.BatchNorm2d in eval mode, Relu, Clip (min 0, max 6 -> nn.ReLU6; min 0, no max ->
+nn.ReLU; other bounds torch.clamp), MaxPool, AveragePool,
 GlobalAveragePool, Add, Flatten, Reshape, MatMul, Identity, Dropout, Pad), with the
 initializers (onnx.numpy_helper) as its parameters, and run in the graph's order.
 An operator outside that set is an error naming the node.
@@ -272,6 +273,10 @@ class OnnxNet(torch.nn.Module):
             hi = self.init[n.input[2]] if len(n.input) > 2 and n.input[2] else a.get("max", None)
             lo = None if lo is None else float(lo)
             hi = None if hi is None else float(hi)
+            if lo == 0.0 and hi == 6.0:
+                return torch.nn.ReLU6(), x
+            if lo == 0.0 and hi is None:
+                return torch.nn.ReLU(), x
             return Fn(lambda t: torch.clamp(t, lo, hi)), x
         if op in ("MaxPool", "AveragePool"):
             k, s = tuple(a["kernel_shape"]), tuple(a.get("strides", [1, 1]))

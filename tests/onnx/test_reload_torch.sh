@@ -52,7 +52,7 @@ best=$(sort -k3,3gr -k4,4gr "$work/rows.txt" | awk 'NR == 1 {print $1}')
 fail=0
 # The module itself: PyTorch's own logits of the ONNX fixtures (BN, Pad, AveragePool,
 # Reshape, MatMul, grouped convs) from tests/fixtures/gen_onnx.py.
-for f in lenet5 mobile pools pools17; do
+for f in lenet5 mobile pools pools17 relu6; do
   "$py" "$src/tests/onnx/reload_torch.py" "$src/tests/fixtures/onnx/$f.onnx" \
     --io "$src/tests/fixtures/onnx/$f.io" || { echo "FAIL: $f.io"; fail=1; }
 done
