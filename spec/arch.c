@@ -250,7 +250,11 @@ static int parse_layer(em_yaml *y, nn_arch *a, int idx, em_ynode *m, em_error *e
     if (!t) return em_fail(err, EM_EFORMAT, "%s:%d: %s: missing required key 'type'", y->path,
                            l->line, ctx);
     if ((rc = parse_kind(y, t, &l->kind, err))) return rc;
-    snprintf(l->name, sizeof l->name, "%s%d", kind_names[l->kind], idx + 1);
+    /* "conv3"; a kind whose name ends in a digit gets a '_' ("relu6_3", not "relu63",
+     * which an unnamed relu at 63 would also be). */
+    const char *kn = kind_names[l->kind];
+    bool digit = kn[0] && kn[strlen(kn) - 1] >= '0' && kn[strlen(kn) - 1] <= '9';
+    snprintf(l->name, sizeof l->name, digit ? "%s_%d" : "%s%d", kn, idx + 1);
     if ((rc = em_yaml_str_opt(y, m, "name", l->name, sizeof l->name, err))) return rc;
     for (int j = 0; j < idx; j++)
         if (strcmp(a->layers[j].name, l->name) == 0)
