@@ -85,9 +85,13 @@ static int draw_ascore(const sp_fronts *f, const sp_compare_opts *o, const char 
             ser[ns++] = (plot_hv_series){.name = f->s[k].name, .evals = PLOT_VEC(q, m),
                                          .hv = PLOT_VEC(v, m)};
     }
+    /* The caller's title already names the fronts; the suffix stays short so that the
+     * whole line fits a 900-pixel figure (a long one was cut at both ends). */
     char title[256];
-    snprintf(title, sizeof title, "%s%sAScore of each front's best pick (search accuracy)",
-             o->title ? o->title : "", o->title ? ": " : "");
+    if (o->title)
+        snprintf(title, sizeof title, "%s: AScore of the best pick", o->title);
+    else
+        snprintf(title, sizeof title, "AScore of each front's best pick (search accuracy)");
     plot_hv_spec hs = {.title = title, .xlabel = "r/tau (reward per correct answer / penalty per "
                        "error)", .ylabel = "best AScore / uncompressed model's AScore",
                        .series = ser, .n_series = ns, .log_x = 1};
