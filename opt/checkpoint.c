@@ -382,12 +382,18 @@ static int read_archive(const char *path, const opt_checkpoint *ck, const opt_ch
         why = "belongs to a problem of another size than the checkpoint state";
         goto done;
     }
+    /* the rows the state names must fit in the archive's bytes before allocating for
+     * them: a corrupt state must not ask for gigabytes */
+    size_t rb = row_bytes(ck->n_var, ck->n_obj, ck->n_con, 0);
+    if ((size_t)want->rows > (want->bytes - ARCHIVE_HEADER) / rb) {
+        why = "holds fewer rows than the checkpoint state says (corrupt state or archive)";
+        goto done;
+    }
     pop = opt_pop_new(ck->n_var, ck->n_obj, ck->n_con, (int)(want->rows ? want->rows : 1));
     if (!pop) {
         rc = em_fail(err, EM_ENOMEM, "%s: out of memory", apath);
         goto done;
     }
-    size_t rb = row_bytes(ck->n_var, ck->n_obj, ck->n_con, 0);
     while (!r.bad && r.off < r.n) {
         size_t start = r.off;
         uint32_t m = get_u32(&r);
@@ -479,7 +485,7 @@ int opt_checkpoint_read(const char *path, opt_checkpoint *ck, opt_checkpoint_log
     get(&r, &at.bytes, sizeof at.bytes);
     at.chain = get_u32(&r);
     int bad = r.bad || r.off != r.n || at.rows < 0 || at.rows > MAX_ROWS ||
-              (at.rows > 0 && at.bytes < ARCHIVE_HEADER);
+              ((at.rows > 0 || at.bytes > 0) && at.bytes < ARCHIVE_HEADER);
     int nomem = r.bad == 2;
     free(data);
     if (bad) {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "opt/algorithm.h"
 #include "opt/benchmarks.h"
@@ -535,6 +536,21 @@ START_TEST(checkpoint_corruption)
     ck_assert_int_eq(ck.gen, 3);
     ck_assert_int_eq(ck.pops[0]->n, 8);
     opt_checkpoint_clear(&ck);
+    /* a state whose archive log claims 10^8 rows (its CRC made valid): a clear error
+     * before any allocation for them (a libFuzzer find: it asked for gigabytes) */
+    {
+        unsigned char bad[sizeof buf];
+        memcpy(bad, buf, n);
+        int64_t rows = 100000000;
+        memcpy(bad + n - 24, &rows, sizeof rows); /* ... rows, bytes, chain, CRC */
+        uint32_t c = (uint32_t)crc32(0L, bad, (uInt)(n - 4));
+        memcpy(bad + n - 4, &c, 4);
+        fp = fopen(ckpt, "wb");
+        fwrite(bad, 1, n, fp);
+        fclose(fp);
+        ck_assert_int_eq(opt_checkpoint_read(ckpt, &ck, NULL, &err), EM_EFORMAT);
+        ck_assert_msg(strstr(err.msg, "fewer rows") != NULL, "%s", err.msg);
+    }
     /* truncated */
     fp = fopen(ckpt, "wb");
     fwrite(buf, 1, n / 2, fp);
