@@ -383,7 +383,8 @@ static int read_archive(const char *path, const opt_checkpoint *ck, const opt_ch
         goto done;
     }
     /* the rows the state names must fit in the archive's bytes before allocating for
-     * them: a corrupt state must not ask for gigabytes */
+     * them: a corrupt state must not ask for gigabytes (bytes >= ARCHIVE_HEADER was
+     * checked with the state) */
     size_t rb = row_bytes(ck->n_var, ck->n_obj, ck->n_con, 0);
     if ((size_t)want->rows > (want->bytes - ARCHIVE_HEADER) / rb) {
         why = "holds fewer rows than the checkpoint state says (corrupt state or archive)";
